@@ -1,0 +1,172 @@
+"""Demo data: a seminar on Europe between the world wars, written for this project."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from forum.models import Role, User, utcnow
+from forum.services import accounts, courses, discussions, posts, replies
+
+DEMO_PASSWORD = "forum-demo-2026"  # noqa: S105 - printed for newcomers on purpose
+
+PEOPLE = [
+    ("admin@example.edu", "Site Admin", None),
+    ("okafor@example.edu", "Dr. Miriam Okafor", Role.INSTRUCTOR),
+    ("reyes@example.edu", "Tomás Reyes", Role.TA),
+    ("ana@example.edu", "Ana Lindqvist", Role.STUDENT),
+    ("ben@example.edu", "Ben Carter", Role.STUDENT),
+    ("chloe@example.edu", "Chloé Martin", Role.STUDENT),
+    ("dev@example.edu", "Dev Patel", Role.STUDENT),
+    ("emre@example.edu", "Emre Yıldız", Role.STUDENT),
+    ("fatima@example.edu", "Fatima Haddad", Role.STUDENT),
+]
+
+VERSAILLES_PROMPT = """\
+In June 1919 the German delegation signed the treaty in the Hall of Mirrors under protest.
+Historians have argued ever since about whether the settlement was punitive, lenient, or
+simply unenforceable.
+
+Make an argument: **was the Treaty of Versailles too harsh on Germany?** Ground your post
+in at least two sources, one of them primary, and reply to at least two classmates.
+"""
+
+INFLATION_PROMPT = """\
+By November 1923 a loaf of bread in Berlin cost some 200 billion marks. Was the
+hyperinflation a *cause* of the Republic's later weakness, or a *symptom* of problems that
+were already there? Use the price tables in this week's reader.
+"""
+
+ANA_POST = """\
+The treaty's reputation for harshness owes more to its reception than to its terms.
+Germany lost about 13 percent of its European territory, but its industrial heartland in the
+Ruhr stayed German, and the reparations bill fixed in London in 1921 was largely made of
+"C bonds" that nobody expected to be paid.
+
+What made the settlement feel unbearable was Article 231, the so-called war guilt clause,
+which gave nationalists a ready story of national humiliation. Keynes made the economic case
+against the treaty in 1919, yet his forecasts of collapse did not come true in the way he
+predicted.
+
+So my answer is: *not too harsh in substance, but disastrous in presentation*. A settlement
+that neither conciliated Germany nor kept it weak left the worst of both worlds.
+"""
+
+BEN_POST = """\
+I want to push back on the idea that the reparations were mostly symbolic. Even the A and B
+bonds amounted to 50 billion gold marks, a sum that the Reich could only pay by running an
+export surplus that its creditors were unwilling to accept. The transfer problem was real.
+
+The occupation of the Ruhr in 1923 shows that France, at least, meant to collect. For
+ordinary Germans the treaty was not an abstraction: it was French soldiers in Essen.
+"""
+
+CHLOE_POST = """\
+Looking at the sources from France changes the question. Clemenceau's government had watched
+northern France turned into a wasteland; from Paris the treaty looked far too mild, since it
+left a united Germany with a larger population than France's and no lasting guarantee from
+Britain or the United States.
+"""
+
+
+def seed_demo() -> None:
+    """Create the demo people, course, discussions, posts, replies and prompts."""
+    people = {
+        email: accounts.create_user(email, name, DEMO_PASSWORD, admin=role is None)
+        for email, name, role in PEOPLE
+    }
+    admin = people["admin@example.edu"]
+    course = courses.create_course(
+        admin, code="HIST-230", title="Europe between the Wars, 1918–1939",
+        term="Autumn 2026", timezone="Europe/London", visibility="private",
+    )
+    for email, _name, role in PEOPLE:
+        if role is not None:
+            courses.add_member(admin, course, email, role.value)
+    _seed_discussions(course, people)
+
+
+def _seed_discussions(course, people: dict[str, User]) -> None:
+    now = utcnow()
+    instructor = people["okafor@example.edu"]
+    versailles = discussions.create_discussion(
+        instructor, course, title="Was the Treaty of Versailles too harsh?",
+        prompt=VERSAILLES_PROMPT, opens_at=now - timedelta(days=10),
+        due_at=now + timedelta(days=3), locks_at=now + timedelta(days=10), points_possible=10,
+    )
+    discussions.create_discussion(
+        instructor, course, title="Hyperinflation in 1923: cause or symptom?",
+        prompt=INFLATION_PROMPT, opens_at=now - timedelta(days=1),
+        due_at=now + timedelta(days=12), locks_at=None, points_possible=10,
+    )
+    ana_post = posts.create_post(
+        people["ana@example.edu"], versailles, title="Harsh in tone, moderate in substance",
+        body=ANA_POST, sources=[
+            {"citation": "Treaty of Peace with Germany (Treaty of Versailles), 28 June 1919, "
+                         "Articles 227–231.",
+             "url": "https://en.wikisource.org/wiki/Treaty_of_Versailles"},
+            {"citation": "John Maynard Keynes, The Economic Consequences of the Peace "
+                         "(London: Macmillan, 1919), ch. 5."},
+            {"citation": "Sally Marks, “The Myths of Reparations,” Central European History "
+                         "11, no. 3 (1978): 231–255."},
+        ],
+    )
+    ben_post = posts.create_post(
+        people["ben@example.edu"], versailles, title="The transfer problem was real",
+        body=BEN_POST, sources=[
+            {"citation": "London Schedule of Payments, 5 May 1921."},
+            {"citation": "Gerald D. Feldman, The Great Disorder (Oxford University Press, "
+                         "1993), ch. 12."},
+        ],
+    )
+    posts.create_post(
+        people["chloe@example.edu"], versailles, title="Too mild, seen from Paris",
+        body=CHLOE_POST, sources=[
+            {"citation": "Georges Clemenceau, Grandeur and Misery of Victory (1930)."},
+        ],
+    )
+    _seed_thread(ana_post, people)
+    _seed_prompts(ana_post, ben_post, people)
+
+
+def _seed_thread(post, people: dict[str, User]) -> None:
+    level1 = replies.reply_to(
+        people["ben@example.edu"], post, None,
+        "If the C bonds were never meant to be paid, why did the Allies insist on them? "
+        "Doesn't that suggest the headline figure mattered politically at home, not just "
+        "in Berlin?")
+    level2 = replies.reply_to(
+        people["ana@example.edu"], post, level1.id,
+        "Exactly, I think the big number was written for voters in Britain and France. "
+        "Lloyd George had promised in 1918 to make Germany pay, and he needed a figure "
+        "to point to.")
+    replies.reply_to(
+        people["dev@example.edu"], post, level2.id,
+        "That fits the 'Khaki election' speeches in our reader. But then the treaty was "
+        "harsh *to public opinion on both sides*: it promised the Allies more than it "
+        "could deliver and told Germans they owed more than they would pay.")
+    replies.reply_to(
+        people["fatima@example.edu"], post, None,
+        "I'd like to see how the territorial losses compare with Brest-Litovsk, which "
+        "Germany imposed on Russia only a year earlier. That comparison makes 1919 look "
+        "rather restrained.")
+
+
+def _seed_prompts(ana_post, ben_post, people: dict[str, User]) -> None:
+    instructor, ta = people["okafor@example.edu"], people["reyes@example.edu"]
+    answered = replies.ask_prompt(
+        instructor, ana_post, None,
+        "You call the treaty *disastrous in presentation*. Whose presentation do you mean: "
+        "the Allies' in 1919, or German nationalists' in the years after?",
+        quote="not too harsh in substance, but disastrous in presentation",
+    )
+    replies.reply_to(
+        people["ana@example.edu"], ana_post, answered.id,
+        "Mostly the second. The Allies drafted Article 231 as a legal basis for liability, "
+        "but the German government itself published it as a moral verdict, which made it "
+        "easy for the right to campaign against the 'war guilt lie'.")
+    replies.ask_prompt(
+        ta, ben_post, None,
+        "Can you say where the 50 billion figure comes from and how it was to be paid? "
+        "A sentence on the schedule would make your point much stronger.",
+        quote="Even the A and B bonds amounted to 50 billion gold marks",
+    )

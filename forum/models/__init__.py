@@ -1,0 +1,26 @@
+"""Typed SQLAlchemy models, one module per area."""
+
+from forum.models.base import utcnow
+from forum.models.courses import Course, Enrollment, Role, Visibility
+from forum.models.discussions import Discussion, ReadMark
+from forum.models.posts import Post, PostSource, PostStatus, Revision
+from forum.models.replies import PromptState, Reply, ReplyKind
+from forum.models.users import User
+
+__all__ = [
+    "Course",
+    "Discussion",
+    "Enrollment",
+    "Post",
+    "PostSource",
+    "PostStatus",
+    "PromptState",
+    "ReadMark",
+    "Reply",
+    "ReplyKind",
+    "Revision",
+    "Role",
+    "User",
+    "Visibility",
+    "utcnow",
+]

@@ -1,0 +1,78 @@
+"""Courses and who belongs to them in which role."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from forum.models.discussions import Discussion
+    from forum.models.users import User
+
+
+class Visibility(enum.StrEnum):
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class Role(enum.StrEnum):
+    STUDENT = "student"
+    TA = "ta"
+    INSTRUCTOR = "instructor"
+
+    @property
+    def label(self) -> str:
+        return {"student": "Student", "ta": "TA", "instructor": "Instructor"}[self.value]
+
+    @property
+    def is_staff(self) -> bool:
+        return self is not Role.STUDENT
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    term: Mapped[str] = mapped_column(String(64), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.PRIVATE
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrollments: Mapped[list[Enrollment]] = relationship(
+        back_populates="course", cascade="all, delete-orphan"
+    )
+    discussions: Mapped[list[Discussion]] = relationship(
+        back_populates="course", order_by="Discussion.id"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility is Visibility.PUBLIC
+
+    def __repr__(self) -> str:
+        return f"<Course {self.code}>"
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("user_id", "course_id", name="uq_enrollments_user_course"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="enrollments")
+    course: Mapped[Course] = relationship(back_populates="enrollments")

@@ -1,0 +1,72 @@
+"""Discussions: an instructor's topic in a course, with its dates and points."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from forum.models.courses import Course
+    from forum.models.posts import Post
+
+
+class Discussion(db.Model):
+    __tablename__ = "discussions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    prompt_html: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locks_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    points_possible: Mapped[float] = mapped_column(Float, default=0)
+    # Set when an instructor closes the discussion by hand: read-only for everyone.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    course: Mapped[Course] = relationship(back_populates="discussions")
+    posts: Mapped[list[Post]] = relationship(back_populates="discussion")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def has_opened(self, now: datetime) -> bool:
+        return self.opens_at is None or now >= self.opens_at
+
+    def has_locked(self, now: datetime) -> bool:
+        return self.locks_at is not None and now >= self.locks_at
+
+    def accepts_student_writing(self, now: datetime) -> bool:
+        """Open for students: not closed, opened, not yet locked."""
+        return not self.is_closed and self.has_opened(now) and not self.has_locked(now)
+
+    def is_late(self, moment: datetime | None) -> bool:
+        return moment is not None and self.due_at is not None and moment > self.due_at
+
+
+class ReadMark(db.Model):
+    """When a user last looked at a discussion, so pages can show what is new."""
+
+    __tablename__ = "read_marks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "discussion_id", name="uq_read_marks_user_discussion"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,95 @@
+"""Posts, their sources, and the revisions kept when posts or replies are edited."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from forum.models.discussions import Discussion
+    from forum.models.users import User
+
+
+class PostStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[PostStatus] = mapped_column(enum_column(PostStatus), default=PostStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    discussion: Mapped[Discussion] = relationship(back_populates="posts")
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    sources: Mapped[list[PostSource]] = relationship(
+        back_populates="post", order_by="PostSource.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is PostStatus.PUBLISHED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_late(self) -> bool:
+        return self.discussion.is_late(self.published_at)
+
+
+class PostSource(db.Model):
+    """One entry of a post's Sources list: a citation and an optional link."""
+
+    __tablename__ = "post_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    citation: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(2000))
+
+    post: Mapped[Post] = relationship(back_populates="sources")
+
+
+class Revision(db.Model):
+    """The text of a post or reply as it was before one edit."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (
+        CheckConstraint(
+            "(post_id IS NULL) <> (reply_id IS NULL)", name="one_target"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    editor: Mapped[User] = relationship()

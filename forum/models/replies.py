@@ -1,0 +1,86 @@
+"""Replies in a post's thread, including staff prompts, kept in tree order by path."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from forum.models.posts import Post
+    from forum.models.users import User
+
+# Each ancestor contributes one fixed-width segment, so ordering by path is tree order.
+PATH_SEGMENT_WIDTH = 10
+
+# Byte order must decide, not a locale's collation rules.
+PathText = Text().with_variant(Text(collation="C"), "postgresql")
+
+
+def path_segment(reply_id: int) -> str:
+    return f"{reply_id:0{PATH_SEGMENT_WIDTH}d}"
+
+
+def path_ids(path: str) -> list[int]:
+    """The reply ids named by a path, root first (the reply itself last)."""
+    width = PATH_SEGMENT_WIDTH
+    return [int(path[i : i + width]) for i in range(0, len(path), width)]
+
+
+class ReplyKind(enum.StrEnum):
+    REPLY = "reply"
+    PROMPT = "prompt"
+
+
+class PromptState(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    RESOLVED = "resolved"
+
+
+class Reply(db.Model):
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_post_path", "post_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[ReplyKind] = mapped_column(enum_column(ReplyKind), default=ReplyKind.REPLY)
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # A prompt may quote the passage of the post it asks about.
+    quote: Mapped[str | None] = mapped_column(Text)
+    prompt_state: Mapped[PromptState | None] = mapped_column(enum_column(PromptState))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    path: Mapped[str] = mapped_column(PathText, default="")
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    post: Mapped[Post] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_prompt(self) -> bool:
+        return self.kind is ReplyKind.PROMPT
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return path_ids(self.path)[:-1]

@@ -1,0 +1,58 @@
+"""People: accounts, passwords and their course roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from forum.models.courses import Enrollment, Role
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped to end every session of this user (password change, disabling).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrollments: Mapped[list[Enrollment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_disabled
+
+    def course_role(self, course_id: int) -> Role | None:
+        """This user's role in a course, or None when not a member."""
+        for enrollment in self.enrollments:
+            if enrollment.course_id == course_id:
+                return enrollment.role
+        return None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.display_name!r}>"

@@ -1,0 +1,180 @@
+"""Courses and their members."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Course, Enrollment, Role, User, Visibility
+from forum.permissions import (
+    can_create_course,
+    can_edit_course,
+    can_manage_members,
+    can_view_course,
+    can_view_members,
+    is_admin,
+)
+from forum.services.accounts import find_user_by_email
+from forum.services.validation import FieldErrors, clean_text, collecting_errors
+
+TIMEZONES = frozenset(available_timezones())
+
+
+def get_course(actor, course_id: int) -> Course:
+    """The course, if the actor may see it. Raises NotFound."""
+    course = db.session.get(Course, course_id)
+    if course is None or not can_view_course(actor, course):
+        raise NotFound("No such course.")
+    return course
+
+
+def courses_for(actor) -> list[Course]:
+    """The courses on the actor's list: their own, or every course for admins."""
+    query = select(Course).order_by(Course.term.desc(), Course.code)
+    if not is_admin(actor):
+        if not actor.is_authenticated:
+            return []
+        query = query.join(Enrollment).where(Enrollment.user_id == actor.id)
+    return list(db.session.scalars(query))
+
+
+def _clean_course_fields(errors: FieldErrors, fields: dict, course: Course | None) -> dict:
+    cleaned = {
+        "code": clean_text(errors, "code", fields.get("code"), max_length=32, label="Code"),
+        "title": clean_text(errors, "title", fields.get("title"), max_length=200, label="Title"),
+        "term": clean_text(errors, "term", fields.get("term"), max_length=64, required=False,
+                           label="Term"),
+        "timezone": (fields.get("timezone") or "UTC").strip(),
+    }
+    if cleaned["timezone"] not in TIMEZONES:
+        errors.add("timezone", "Choose a timezone from the list, such as Europe/Paris.")
+    try:
+        cleaned["visibility"] = Visibility(fields.get("visibility") or "private")
+    except ValueError:
+        errors.add("visibility", "Visibility is either private or public.")
+    code = cleaned["code"]
+    if code and "code" not in errors:
+        other = db.session.scalar(select(Course).where(Course.code == code))
+        if other is not None and other is not course:
+            errors.add("code", "Another course already uses this code.")
+    return cleaned
+
+
+def authorize_create_course(actor) -> None:
+    """Raises PermissionDenied unless the actor may create courses."""
+    if not can_create_course(actor):
+        raise PermissionDenied("Only site admins create courses.")
+
+
+def authorize_edit_course(actor, course: Course) -> None:
+    """Raises PermissionDenied unless the actor may change the course."""
+    if not can_edit_course(actor, course):
+        raise PermissionDenied("Only the course's instructors change its settings.")
+
+
+def create_course(actor, **fields) -> Course:
+    """Create a course (admins). Raises PermissionDenied, Invalid."""
+    authorize_create_course(actor)
+    with collecting_errors() as errors:
+        cleaned = _clean_course_fields(errors, fields, None)
+    course = Course(**cleaned)
+    db.session.add(course)
+    db.session.commit()
+    return course
+
+
+def update_course(actor, course: Course, **fields) -> Course:
+    """Change a course's details (instructors). Raises PermissionDenied, Invalid."""
+    authorize_edit_course(actor, course)
+    with collecting_errors() as errors:
+        cleaned = _clean_course_fields(errors, fields, course)
+    for name, value in cleaned.items():
+        setattr(course, name, value)
+    db.session.commit()
+    return course
+
+
+def members_of(actor, course: Course) -> list[Enrollment]:
+    """Enrollments with their users, staff first. Raises NotFound."""
+    if not can_view_members(actor, course):
+        raise NotFound("No such course.")
+    rank = {Role.INSTRUCTOR: 0, Role.TA: 1, Role.STUDENT: 2}
+    enrollments = db.session.scalars(
+        select(Enrollment).where(Enrollment.course_id == course.id).options(
+            joinedload(Enrollment.user)
+        )
+    )
+    return sorted(enrollments, key=lambda e: (rank[e.role], e.user.display_name.lower()))
+
+
+def _parse_role(errors: FieldErrors, value: str | None) -> Role | None:
+    try:
+        return Role(value or "")
+    except ValueError:
+        errors.add("role", "Role is student, ta or instructor.")
+        return None
+
+
+def add_member(actor, course: Course, email: str | None, role: str | None) -> Enrollment:
+    """Enroll an existing account by email. Raises PermissionDenied, Invalid."""
+    if not can_manage_members(actor, course):
+        raise PermissionDenied()
+    with collecting_errors() as errors:
+        parsed_role = _parse_role(errors, role)
+        user = find_user_by_email(email or "") if (email or "").strip() else None
+        if user is None:
+            errors.add("email", "No account uses this email; ask them to register first.")
+        elif user.course_role(course.id) is not None:
+            errors.add("email", f"{user.display_name} is already a member of this course.")
+    enrollment = Enrollment(user=user, course=course, role=parsed_role)
+    db.session.add(enrollment)
+    db.session.commit()
+    return enrollment
+
+
+def get_enrollment(actor, course: Course, enrollment_id: int) -> Enrollment:
+    """A member of the course, for those who manage members. Raises NotFound."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.course_id != course.id:
+        raise NotFound("No such member.")
+    if not can_manage_members(actor, course):
+        raise PermissionDenied()
+    return enrollment
+
+
+def _other_instructors(enrollment: Enrollment) -> int:
+    return sum(
+        1 for e in enrollment.course.enrollments
+        if e.role is Role.INSTRUCTOR and e.id != enrollment.id
+    )
+
+
+def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
+    """Give a member another role; a course keeps at least one instructor.
+    Raises PermissionDenied, Invalid."""
+    if not can_manage_members(actor, enrollment.course):
+        raise PermissionDenied()
+    with collecting_errors() as errors:
+        new_role = _parse_role(errors, role)
+        if (enrollment.role is Role.INSTRUCTOR and new_role is not Role.INSTRUCTOR
+                and not _other_instructors(enrollment)):
+            errors.add("role", "A course needs at least one instructor.")
+    enrollment.role = new_role
+    db.session.commit()
+    return enrollment
+
+
+def remove_member(actor, enrollment: Enrollment) -> User:
+    """Take a member out of the course; their posts stay. Raises PermissionDenied, Invalid."""
+    if not can_manage_members(actor, enrollment.course):
+        raise PermissionDenied()
+    if enrollment.role is Role.INSTRUCTOR and not _other_instructors(enrollment):
+        raise Invalid({"role": ["A course needs at least one instructor."]})
+    user = enrollment.user
+    db.session.delete(enrollment)
+    db.session.commit()
+    return user

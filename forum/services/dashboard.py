@@ -1,0 +1,104 @@
+"""The dashboard: what needs the actor's attention across their courses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from forum.extensions import db
+from forum.models import (
+    Course,
+    Discussion,
+    Enrollment,
+    Post,
+    PostStatus,
+    PromptState,
+    Reply,
+    ReplyKind,
+    Role,
+    utcnow,
+)
+from forum.services.courses import courses_for
+from forum.services.threads import PromptRow, prompts_awaiting
+
+DUE_SOON = timedelta(days=14)
+NEW_POSTS = timedelta(days=7)
+RECENT_LIMIT = 10
+
+
+@dataclass
+class Dashboard:
+    courses: list[Course]
+    due_soon: list[Discussion] = field(default_factory=list)
+    awaiting_me: list[PromptRow] = field(default_factory=list)
+    open_prompts: list[PromptRow] = field(default_factory=list)
+    new_posts: list[Post] = field(default_factory=list)
+    recent_replies: list[Reply] = field(default_factory=list)
+
+
+def _staff_course_ids(actor):
+    return select(Enrollment.course_id).where(
+        Enrollment.user_id == actor.id, Enrollment.role.in_([Role.TA, Role.INSTRUCTOR])
+    )
+
+
+def _member_course_ids(actor):
+    return select(Enrollment.course_id).where(Enrollment.user_id == actor.id)
+
+
+def build_dashboard(actor) -> Dashboard:
+    """Everything on the actor's dashboard, in a fixed number of queries."""
+    now = utcnow()
+    board = Dashboard(courses=courses_for(actor))
+    board.due_soon = list(db.session.scalars(
+        select(Discussion).where(
+            Discussion.course_id.in_(_member_course_ids(actor)),
+            Discussion.closed_at.is_(None),
+            Discussion.due_at.between(now, now + DUE_SOON),
+        ).options(joinedload(Discussion.course)).order_by(Discussion.due_at)
+    ))
+    board.awaiting_me = prompts_awaiting(actor)
+    board.open_prompts = _open_prompts_for_staff(actor)
+    board.new_posts = list(db.session.scalars(
+        select(Post).join(Discussion).where(
+            Discussion.course_id.in_(_staff_course_ids(actor)),
+            Post.status == PostStatus.PUBLISHED, Post.deleted_at.is_(None),
+            Post.published_at >= now - NEW_POSTS,
+        ).options(joinedload(Post.author), joinedload(Post.discussion)
+                  .joinedload(Discussion.course))
+        .order_by(Post.published_at.desc()).limit(RECENT_LIMIT)
+    ))
+    board.recent_replies = _replies_to_me(actor)
+    return board
+
+
+def _open_prompts_for_staff(actor) -> list[PromptRow]:
+    replies = db.session.scalars(
+        select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion).where(
+            Discussion.course_id.in_(_staff_course_ids(actor)),
+            Reply.kind == ReplyKind.PROMPT, Reply.prompt_state != PromptState.RESOLVED,
+            Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
+        ).options(joinedload(Reply.author), joinedload(Reply.post).joinedload(Post.author),
+                  joinedload(Reply.post).joinedload(Post.discussion))
+        .order_by(Reply.prompt_state, Reply.created_at).limit(RECENT_LIMIT * 2)
+    )
+    return [PromptRow(reply, reply.post) for reply in replies]
+
+
+def _replies_to_me(actor) -> list[Reply]:
+    """Newest replies by others to the actor's posts or replies, in courses they are in."""
+    parent = aliased(Reply)
+    return list(db.session.scalars(
+        select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion)
+        .outerjoin(parent, Reply.parent_id == parent.id)
+        .where(
+            Discussion.course_id.in_(_member_course_ids(actor)),
+            Reply.author_id != actor.id, Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
+            or_(parent.author_id == actor.id,
+                (Reply.parent_id.is_(None)) & (Post.author_id == actor.id)),
+        ).options(joinedload(Reply.author), joinedload(Reply.post))
+        .order_by(Reply.created_at.desc()).limit(RECENT_LIMIT)
+    ))

@@ -1,0 +1,209 @@
+"""Discussions: creating, editing, closing, and the course page's summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy.orm import joinedload
+
+from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Course, Discussion, Post, PostStatus, ReadMark, Reply, utcnow
+from forum.permissions import (
+    can_create_discussion,
+    can_edit_discussion,
+    can_view_deleted,
+    can_view_discussion,
+)
+from forum.services.markup import render_markdown
+from forum.services.validation import (
+    BODY_MAX,
+    TITLE_MAX,
+    FieldErrors,
+    clean_text,
+    collecting_errors,
+)
+from forum.services.versions import commit_versioned, expect_version
+
+POINTS_MAX = 10_000
+
+
+def get_discussion(actor, discussion_id: int) -> Discussion:
+    """The discussion, if the actor may see its course. Raises NotFound."""
+    discussion = db.session.get(
+        Discussion, discussion_id, options=[joinedload(Discussion.course)]
+    )
+    if discussion is None or not can_view_discussion(actor, discussion):
+        raise NotFound("No such discussion.")
+    return discussion
+
+
+def _clean_fields(errors: FieldErrors, fields: dict) -> dict:
+    cleaned = {
+        "title": clean_text(errors, "title", fields.get("title"), max_length=TITLE_MAX),
+        "prompt": clean_text(errors, "prompt", fields.get("prompt"), max_length=BODY_MAX,
+                             required=False),
+        "opens_at": fields.get("opens_at"),
+        "due_at": fields.get("due_at"),
+        "locks_at": fields.get("locks_at"),
+    }
+    points = fields.get("points_possible")
+    if points is None:
+        points = 0
+    if not isinstance(points, int | float) or not 0 <= points <= POINTS_MAX:
+        errors.add("points_possible", f"Points must be a number from 0 to {POINTS_MAX:,}.")
+    cleaned["points_possible"] = points
+    _check_date_order(errors, cleaned)
+    return cleaned
+
+
+def _check_date_order(errors: FieldErrors, cleaned: dict) -> None:
+    opens, due, locks = cleaned["opens_at"], cleaned["due_at"], cleaned["locks_at"]
+    if opens and due and due < opens:
+        errors.add("due_at", "The due date must come after the discussion opens.")
+    if due and locks and locks < due:
+        errors.add("locks_at", "The lock date must not come before the due date.")
+    if opens and locks and locks <= opens:
+        errors.add("locks_at", "The lock date must come after the discussion opens.")
+
+
+def authorize_create_discussion(actor, course: Course) -> None:
+    """Raises PermissionDenied unless the actor may start discussions in the course."""
+    if not can_create_discussion(actor, course):
+        raise PermissionDenied("Only instructors start discussions.")
+
+
+def authorize_edit_discussion(actor, discussion: Discussion) -> None:
+    """Raises PermissionDenied unless the actor may change the discussion."""
+    if not can_edit_discussion(actor, discussion):
+        raise PermissionDenied("Only instructors change discussions.")
+
+
+def create_discussion(actor, course: Course, **fields) -> Discussion:
+    """Start a discussion in a course (instructors). Raises PermissionDenied, Invalid."""
+    authorize_create_discussion(actor, course)
+    with collecting_errors() as errors:
+        cleaned = _clean_fields(errors, fields)
+    discussion = Discussion(
+        course=course, created_by_id=actor.id,
+        prompt_html=render_markdown(cleaned["prompt"]), **cleaned,
+    )
+    db.session.add(discussion)
+    db.session.commit()
+    return discussion
+
+
+def update_discussion(actor, discussion: Discussion, version: int | None, **fields) -> Discussion:
+    """Edit title, prompt, dates and points. Raises PermissionDenied, Invalid, Conflict."""
+    authorize_edit_discussion(actor, discussion)
+    expect_version(discussion, version)
+    with collecting_errors() as errors:
+        cleaned = _clean_fields(errors, fields)
+    for name, value in cleaned.items():
+        setattr(discussion, name, value)
+    discussion.prompt_html = render_markdown(cleaned["prompt"])
+    discussion.updated_at = utcnow()
+    commit_versioned()
+    return discussion
+
+
+def set_closed(actor, discussion: Discussion, closed: bool) -> Discussion:
+    """Close a discussion (read-only for everyone) or reopen it. Raises PermissionDenied."""
+    authorize_edit_discussion(actor, discussion)
+    discussion.closed_at = utcnow() if closed else None
+    db.session.commit()
+    return discussion
+
+
+@dataclass(frozen=True)
+class DiscussionSummary:
+    discussion: Discussion
+    post_count: int
+    reply_count: int
+    new_count: int
+    last_activity: datetime | None
+
+
+def _visible_posts(actor, course: Course):
+    """Published posts the actor may count: staff also count deleted ones."""
+    query = select(Post.id, Post.discussion_id, Post.created_at).join(Discussion).where(
+        Discussion.course_id == course.id, Post.status == PostStatus.PUBLISHED
+    )
+    if not can_view_deleted(actor, course):
+        query = query.where(Post.deleted_at.is_(None))
+    return query.subquery()
+
+
+def summarize_discussions(actor, course: Course) -> list[DiscussionSummary]:
+    """Each discussion of the course with its counts, in four queries whatever the size."""
+    discussions = list(db.session.scalars(
+        select(Discussion).where(Discussion.course_id == course.id)
+        .order_by(Discussion.due_at.is_(None), Discussion.due_at, Discussion.id)
+    ))
+    posts = _visible_posts(actor, course)
+    post_rows = db.session.execute(
+        select(posts.c.discussion_id, func.count(), func.max(posts.c.created_at))
+        .group_by(posts.c.discussion_id)
+    ).all()
+    reply_query = select(posts.c.discussion_id, func.count(), func.max(Reply.created_at)).join(
+        Reply, Reply.post_id == posts.c.id
+    )
+    if not can_view_deleted(actor, course):
+        reply_query = reply_query.where(Reply.deleted_at.is_(None))
+    reply_rows = db.session.execute(reply_query.group_by(posts.c.discussion_id)).all()
+    new_counts = _new_counts(actor, course, posts)
+    post_stats = {row[0]: (row[1], row[2]) for row in post_rows}
+    reply_stats = {row[0]: (row[1], row[2]) for row in reply_rows}
+    summaries = []
+    for discussion in discussions:
+        post_count, post_last = post_stats.get(discussion.id, (0, None))
+        reply_count, reply_last = reply_stats.get(discussion.id, (0, None))
+        moments = [m for m in (post_last, reply_last) if m is not None]
+        summaries.append(DiscussionSummary(
+            discussion, post_count, reply_count, new_counts.get(discussion.id, 0),
+            max(moments) if moments else None,
+        ))
+    return summaries
+
+
+def _new_counts(actor, course: Course, posts) -> dict[int, int]:
+    """Posts and replies by others since the actor last opened each discussion."""
+    if not actor.is_authenticated:
+        return {}
+    items = union_all(
+        select(posts.c.discussion_id, posts.c.created_at.label("at"),
+               Post.author_id.label("author_id"))
+        .join(Post, Post.id == posts.c.id),
+        select(posts.c.discussion_id, Reply.created_at, Reply.author_id)
+        .join(Reply, Reply.post_id == posts.c.id).where(Reply.deleted_at.is_(None)),
+    ).subquery()
+    rows = db.session.execute(
+        select(items.c.discussion_id, func.count())
+        .outerjoin(ReadMark, and_(ReadMark.discussion_id == items.c.discussion_id,
+                                  ReadMark.user_id == actor.id))
+        .where(items.c.author_id != actor.id,
+               or_(ReadMark.seen_at.is_(None), items.c.at > ReadMark.seen_at))
+        .group_by(items.c.discussion_id)
+    ).all()
+    return {discussion_id: count for discussion_id, count in rows}
+
+
+def mark_seen(actor, discussion: Discussion) -> datetime | None:
+    """Remember that the actor looked at the discussion now; return their previous visit.
+
+    Read tracking is the one write a page view makes: it changes nothing anyone else sees.
+    """
+    if not actor.is_authenticated:
+        return None
+    mark = db.session.scalar(select(ReadMark).where(
+        ReadMark.user_id == actor.id, ReadMark.discussion_id == discussion.id
+    ))
+    if mark is None:
+        previous = None
+        db.session.add(ReadMark(user_id=actor.id, discussion_id=discussion.id, seen_at=utcnow()))
+    else:
+        previous, mark.seen_at = mark.seen_at, utcnow()
+    db.session.commit()
+    return previous

@@ -1,0 +1,185 @@
+"""Replies and prompts in a post's thread: writing, editing, deleting, resolving."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Discussion, Post, PromptState, Reply, ReplyKind, Revision, utcnow
+from forum.models.replies import path_ids, path_segment
+from forum.permissions import (
+    can_ask_prompt,
+    can_delete_reply,
+    can_edit_reply,
+    can_reply,
+    can_resolve_prompt,
+    can_restore_reply,
+    can_view_deleted,
+    can_view_post,
+    can_view_reply_revisions,
+)
+from forum.services.markup import render_markdown
+from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collecting_errors
+from forum.services.versions import commit_versioned, expect_version
+
+QUOTE_MAX = 2_000
+
+
+def get_reply(actor, reply_id: int) -> Reply:
+    """The reply, if the actor may see its post; deleted ones only for staff.
+    Raises NotFound."""
+    reply = db.session.get(Reply, reply_id, options=[
+        joinedload(Reply.post).joinedload(Post.discussion).joinedload(Discussion.course),
+        joinedload(Reply.author),
+    ])
+    if reply is None or not can_view_post(actor, reply.post):
+        raise NotFound("No such reply.")
+    if reply.is_deleted and not can_view_deleted(actor, reply.post.discussion.course):
+        raise NotFound("No such reply.")
+    return reply
+
+
+def _parent_in(post: Post, parent_id: int | None) -> Reply | None:
+    if parent_id is None:
+        return None
+    parent = db.session.get(Reply, parent_id)
+    if parent is None or parent.post_id != post.id:
+        raise Invalid({"parent_id": ["The message you answer is not in this thread."]})
+    if parent.is_deleted:
+        raise Invalid({"parent_id": ["The message you answer was deleted."]})
+    return parent
+
+
+def _closed_message(post: Post) -> str:
+    if post.is_deleted:
+        return "This post was deleted; it takes no more replies."
+    return "This discussion is closed for replies."
+
+
+def _normalized(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _clean_quote(errors: FieldErrors, post: Post, quote: str | None) -> str | None:
+    quote = clean_text(errors, "quote", quote, max_length=QUOTE_MAX, required=False,
+                       label="Quoted passage")
+    if quote and "quote" not in errors and _normalized(quote) not in _normalized(post.body):
+        errors.add("quote", "The quoted passage must be copied from the post.")
+    return quote or None
+
+
+def _add_reply(actor, post: Post, parent: Reply | None, reply: Reply) -> Reply:
+    """Place the reply in the tree, mark answered prompts, commit."""
+    db.session.add(reply)
+    db.session.flush()  # the path needs the reply's own id
+    reply.path = (parent.path if parent else "") + path_segment(reply.id)
+    reply.depth = parent.depth + 1 if parent else 0
+    if parent is not None and actor.id == post.author_id:
+        db.session.execute(
+            update(Reply)
+            .where(Reply.id.in_(path_ids(parent.path)), Reply.kind == ReplyKind.PROMPT,
+                   Reply.prompt_state == PromptState.OPEN, Reply.deleted_at.is_(None))
+            .values(prompt_state=PromptState.ANSWERED, answered_at=reply.created_at,
+                    version=Reply.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+    db.session.commit()
+    return reply
+
+
+def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Reply:
+    """Answer the post or one of its replies. The post's author answering beneath an
+    open prompt marks it answered. Raises NotFound, PermissionDenied, Invalid."""
+    if not can_view_post(actor, post):
+        raise NotFound("No such post.")
+    if not can_reply(actor, post):
+        raise PermissionDenied(_closed_message(post))
+    parent = _parent_in(post, parent_id)
+    with collecting_errors() as errors:
+        body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
+    return _add_reply(actor, post, parent, Reply(
+        post=post, parent_id=parent_id, author_id=actor.id, body=body,
+        body_html=render_markdown(body), created_at=utcnow(),
+    ))
+
+
+def ask_prompt(
+    actor, post: Post, parent_id: int | None, body: str | None, quote: str | None = None
+) -> Reply:
+    """Ask the post's author a question (staff), optionally quoting a passage of the post.
+    Raises NotFound, PermissionDenied, Invalid."""
+    if not can_view_post(actor, post):
+        raise NotFound("No such post.")
+    if not can_ask_prompt(actor, post):
+        raise PermissionDenied("Only instructors and TAs ask prompts, while the discussion "
+                               "is not closed.")
+    parent = _parent_in(post, parent_id)
+    with collecting_errors() as errors:
+        body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Question")
+        quote = _clean_quote(errors, post, quote)
+    return _add_reply(actor, post, parent, Reply(
+        post=post, parent_id=parent_id, author_id=actor.id, kind=ReplyKind.PROMPT,
+        body=body, body_html=render_markdown(body), quote=quote,
+        prompt_state=PromptState.OPEN, created_at=utcnow(),
+    ))
+
+
+def authorize_edit_reply(actor, reply: Reply) -> None:
+    """Raises PermissionDenied unless the actor may edit the reply now."""
+    if not can_edit_reply(actor, reply):
+        raise PermissionDenied("You can no longer edit this reply.")
+
+
+def update_reply(actor, reply: Reply, *, version: int | None, body: str | None) -> Reply:
+    """Edit a reply, keeping its earlier text as a revision.
+    Raises PermissionDenied, Invalid, Conflict."""
+    authorize_edit_reply(actor, reply)
+    expect_version(reply, version)
+    with collecting_errors() as errors:
+        body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
+    now = utcnow()
+    db.session.add(Revision(reply_id=reply.id, body=reply.body, editor_id=actor.id,
+                            created_at=now))
+    reply.body, reply.body_html, reply.edited_at = body, render_markdown(body), now
+    commit_versioned()
+    return reply
+
+
+def delete_reply(actor, reply: Reply) -> Reply:
+    """Delete to a tombstone; the replies beneath stay. Raises PermissionDenied."""
+    if not can_delete_reply(actor, reply):
+        raise PermissionDenied("You cannot delete this reply.")
+    reply.deleted_at, reply.deleted_by_id = utcnow(), actor.id
+    commit_versioned()
+    return reply
+
+
+def restore_reply(actor, reply: Reply) -> Reply:
+    """Bring a deleted reply back (staff). Raises PermissionDenied."""
+    if not can_restore_reply(actor, reply):
+        raise PermissionDenied("You cannot restore this reply.")
+    reply.deleted_at, reply.deleted_by_id = None, None
+    commit_versioned()
+    return reply
+
+
+def resolve_prompt(actor, reply: Reply) -> Reply:
+    """Mark a prompt resolved (staff). Raises PermissionDenied."""
+    if not can_resolve_prompt(actor, reply):
+        raise PermissionDenied("Only instructors and TAs resolve open or answered prompts.")
+    reply.prompt_state, reply.resolved_at = PromptState.RESOLVED, utcnow()
+    commit_versioned()
+    return reply
+
+
+def revisions_of_reply(actor, reply: Reply) -> list[Revision]:
+    """Earlier texts of a reply, newest first (its author and staff). Raises NotFound."""
+    if not can_view_reply_revisions(actor, reply):
+        raise NotFound("No such reply.")
+    return list(db.session.scalars(
+        select(Revision).where(Revision.reply_id == reply.id).order_by(Revision.id.desc())
+    ))

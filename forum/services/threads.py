@@ -1,0 +1,122 @@
+"""Reading threads and prompts: one ordered query per thread, visibility applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forum.errors import NotFound
+from forum.extensions import db
+from forum.models import (
+    Discussion,
+    Enrollment,
+    Post,
+    PromptState,
+    Reply,
+    ReplyKind,
+    Role,
+)
+from forum.permissions import can_moderate, can_view_deleted, can_view_post
+
+
+@dataclass(frozen=True)
+class ThreadNode:
+    """One reply as a viewer sees it; a tombstone hides its body and author."""
+
+    reply: Reply
+    tombstone: bool
+    author_role: Role | None
+
+    @property
+    def depth(self) -> int:
+        return self.reply.depth
+
+
+def author_roles(course_id: int, user_ids: set[int]) -> dict[int, Role]:
+    """Course roles of the given users, in one query."""
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Enrollment.user_id, Enrollment.role)
+        .where(Enrollment.course_id == course_id, Enrollment.user_id.in_(user_ids))
+    ).all())
+
+
+def load_thread(actor, post: Post) -> list[ThreadNode]:
+    """Every reply of the post in tree order, in two queries whatever the size.
+
+    Others see a deleted reply only as a tombstone, and only while something visible
+    hangs beneath it; staff see deleted replies whole.
+    """
+    if not can_view_post(actor, post):
+        raise NotFound("No such post.")
+    replies = list(db.session.scalars(
+        select(Reply).where(Reply.post_id == post.id)
+        .options(joinedload(Reply.author)).order_by(Reply.path)
+    ))
+    staff_view = can_view_deleted(actor, post.discussion.course)
+    shown = _shown_ids(replies, staff_view)
+    roles = author_roles(post.discussion.course_id,
+                         {r.author_id for r in replies} | {post.author_id})
+    return [
+        ThreadNode(r, tombstone=r.is_deleted and not staff_view, author_role=roles.get(r.author_id))
+        for r in replies if r.id in shown
+    ]
+
+
+def _shown_ids(replies: list[Reply], staff_view: bool) -> set[int]:
+    """Live replies, plus deleted ones that still carry something shown beneath them."""
+    shown: set[int] = set()
+    carries: set[int] = set()
+    for reply in reversed(replies):  # children come after their parent in path order
+        if staff_view or not reply.is_deleted or reply.id in carries:
+            shown.add(reply.id)
+            if reply.parent_id is not None:
+                carries.add(reply.parent_id)
+    return shown
+
+
+@dataclass(frozen=True)
+class PromptRow:
+    prompt: Reply
+    post: Post
+
+
+def prompts_in_discussion(
+    actor, discussion: Discussion, state: PromptState | None = None
+) -> list[PromptRow]:
+    """The discussion's prompts with their posts, for staff. Raises NotFound."""
+    if not can_moderate(actor, discussion.course):
+        raise NotFound("No such discussion.")
+    query = (
+        select(Reply).join(Post, Reply.post_id == Post.id)
+        .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.PROMPT,
+               Reply.deleted_at.is_(None), Post.deleted_at.is_(None))
+        .options(joinedload(Reply.author), joinedload(Reply.post).joinedload(Post.author))
+        .order_by(Reply.created_at)
+    )
+    if state is not None:
+        query = query.where(Reply.prompt_state == state)
+    return [PromptRow(reply, reply.post) for reply in db.session.scalars(query)]
+
+
+def prompts_awaiting(actor) -> list[PromptRow]:
+    """Open prompts addressed to the actor in courses they still belong to."""
+    if not actor.is_authenticated:
+        return []
+    query = (
+        select(Reply).join(Post, Reply.post_id == Post.id)
+        .join(Discussion, Post.discussion_id == Discussion.id)
+        .join(Enrollment, (Enrollment.course_id == Discussion.course_id)
+              & (Enrollment.user_id == actor.id))
+        .where(Post.author_id == actor.id, Reply.kind == ReplyKind.PROMPT,
+               Reply.prompt_state == PromptState.OPEN, Reply.deleted_at.is_(None),
+               Post.deleted_at.is_(None))
+        .options(joinedload(Reply.author),
+                 joinedload(Reply.post).joinedload(Post.discussion)
+                 .joinedload(Discussion.course))
+        .order_by(Reply.created_at)
+    )
+    return [PromptRow(reply, reply.post) for reply in db.session.scalars(query)]

@@ -1,0 +1,63 @@
+"""Field checks shared by every service, collected into one Invalid per use case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+from forum.errors import Invalid
+
+TITLE_MAX = 200
+BODY_MAX = 50_000
+
+
+class FieldErrors(dict[str, list[str]]):
+    """Field name -> messages; raise it as Invalid once all fields are checked."""
+
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise Invalid(dict(self))
+
+
+@contextmanager
+def collecting_errors() -> Iterator[FieldErrors]:
+    """Gather field errors in the block, then raise Invalid if there were any."""
+    errors = FieldErrors()
+    yield errors
+    errors.raise_if_any()
+
+
+def clean_text(
+    errors: FieldErrors,
+    field: str,
+    value: str | None,
+    *,
+    max_length: int,
+    required: bool = True,
+    label: str | None = None,
+) -> str:
+    """Strip surrounding space and check presence, length and NUL characters."""
+    label = label or field.replace("_", " ").capitalize()
+    text = (value or "").strip()
+    if "\x00" in text:
+        errors.add(field, f"{label} contains a NUL character.")
+    elif required and not text:
+        errors.add(field, f"{label} is required.")
+    elif len(text) > max_length:
+        errors.add(field, f"{label} must be at most {max_length:,} characters (got {len(text):,}).")
+    return text
+
+
+def clean_url(errors: FieldErrors, field: str, value: str | None) -> str | None:
+    """An optional absolute http(s) URL."""
+    url = clean_text(errors, field, value, max_length=2000, required=False, label="URL")
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        errors.add(field, "URL must start with http:// or https://.")
+    return url

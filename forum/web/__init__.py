@@ -1,0 +1,70 @@
+"""The HTML side: blueprints, session login, template helpers, headers, error pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import AnonymousUserMixin
+
+from forum import permissions
+from forum.extensions import db, login_manager
+from forum.models import User
+from forum.web import auth, courses, discussions, handlers, main, posts
+from forum.web.templating import register_filters
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "img-src 'self' https: http:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+])
+
+
+class Anonymous(AnonymousUserMixin):
+    id = None
+    is_admin = False
+    display_name = "Guest"
+
+    def course_role(self, course_id: int):
+        return None
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Sessions name the user and their session epoch; a bumped epoch ends old sessions."""
+    user_id, _, epoch = session_id.partition(".")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.is_disabled or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+def register_web(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.anonymous_user = Anonymous
+    login_manager.session_protection = "basic"
+    for module in (main, auth, courses, discussions, posts):
+        app.register_blueprint(module.bp)
+    register_filters(app)
+    handlers.register(app)
+
+    @app.context_processor
+    def inject_permissions() -> dict:
+        return {"perm": permissions}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

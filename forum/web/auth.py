@@ -1,0 +1,85 @@
+"""Accounts on the web: register, log in and out, change password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forum.errors import Invalid
+from forum.services import accounts
+from forum.web.forms import LoginForm, PasswordForm, RegisterForm, show_errors
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else goes to the dashboard."""
+    target = (target or "").strip()
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or parts.scheme or parts.netloc):
+        return url_for("main.index")
+    return target
+
+
+def _start_session(user, remember: bool = False) -> None:
+    session.clear()  # a fresh session on every login
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(form.email.data, form.display_name.data, form.password.data)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            _start_session(user)
+            flash(f"Welcome, {user.display_name}. Ask your instructor to add you to a course.",
+                  "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            flash(f"Logged in as {user.display_name}.", "success")
+            return redirect(safe_next(form.next.data))
+        form.form_errors.append("Email or password is not correct.")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    # CSRFProtect has already refused a forged request.
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            _start_session(current_user._get_current_object())
+            flash("Password changed. Your other sessions were logged out.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200

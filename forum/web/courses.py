@@ -1,0 +1,128 @@
+"""Course pages: the list, one course with its discussions, settings, members."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from forum.errors import Invalid
+from forum.permissions import can_see_member_emails
+from forum.services import courses as course_service
+from forum.services.discussions import summarize_discussions
+from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+
+@bp.get("")
+@login_required
+def index():
+    return render_template("courses/index.html",
+                           courses=course_service.courses_for(current_user))
+
+
+@bp.get("/<id:course_id>")
+def show(course_id: int):
+    course = course_service.get_course(current_user, course_id)
+    return render_template("courses/show.html", course=course,
+                           summaries=summarize_discussions(current_user, course))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    course_service.authorize_create_course(current_user)
+    form = CourseForm()
+    if form.validate_on_submit():
+        try:
+            course = course_service.create_course(current_user, **_course_fields(form))
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(f"Course {course.code} created.", "success")
+            return redirect(url_for("courses.members", course_id=course.id))
+    return render_template("courses/form.html", form=form, course=None), _status(form)
+
+
+@bp.route("/<id:course_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(course_id: int):
+    course = course_service.get_course(current_user, course_id)
+    course_service.authorize_edit_course(current_user, course)
+    form = CourseForm(obj=course)
+    if form.validate_on_submit():
+        try:
+            course_service.update_course(current_user, course, **_course_fields(form))
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash("Course settings saved.", "success")
+            return redirect(url_for("courses.show", course_id=course.id))
+    elif not form.is_submitted():
+        form.visibility.data = course.visibility.value
+    return render_template("courses/form.html", form=form, course=course), _status(form)
+
+
+def _course_fields(form: CourseForm) -> dict:
+    return {name: getattr(form, name).data
+            for name in ("code", "title", "term", "timezone", "visibility")}
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/<id:course_id>/members", methods=["GET", "POST"])
+@login_required
+def members(course_id: int):
+    course = course_service.get_course(current_user, course_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            enrollment = course_service.add_member(current_user, course, form.email.data,
+                                                   form.role.data)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(f"{enrollment.user.display_name} added as {enrollment.role.label}.", "success")
+            return redirect(url_for("courses.members", course_id=course.id))
+    return render_template(
+        "courses/members.html", course=course, form=form, role_form=RoleForm(),
+        enrollments=course_service.members_of(current_user, course),
+        show_emails=can_see_member_emails(current_user, course),
+    ), _status(form)
+
+
+@bp.post("/<id:course_id>/members/<id:enrollment_id>/role")
+@login_required
+def change_role(course_id: int, enrollment_id: int):
+    course = course_service.get_course(current_user, course_id)
+    enrollment = course_service.get_enrollment(current_user, course, enrollment_id)
+    form = RoleForm()
+    try:
+        course_service.change_role(current_user, enrollment, form.role.data)
+    except Invalid as error:
+        _flash_invalid(error)
+    else:
+        flash(f"{enrollment.user.display_name} is now {enrollment.role.label}.", "success")
+    return redirect(url_for("courses.members", course_id=course.id))
+
+
+@bp.post("/<id:course_id>/members/<id:enrollment_id>/remove")
+@login_required
+def remove_member(course_id: int, enrollment_id: int):
+    course = course_service.get_course(current_user, course_id)
+    enrollment = course_service.get_enrollment(current_user, course, enrollment_id)
+    try:
+        user = course_service.remove_member(current_user, enrollment)
+    except Invalid as error:
+        _flash_invalid(error)
+    else:
+        flash(f"{user.display_name} was removed from the course.", "success")
+    return redirect(url_for("courses.members", course_id=course.id))
+
+
+def _flash_invalid(error: Invalid) -> None:
+    for messages in error.errors.values():
+        for message in messages:
+            flash(message, "error")

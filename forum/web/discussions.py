@@ -1,0 +1,144 @@
+"""Discussion pages: create and edit, the list of posts, prompts, closing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum.errors import Conflict, Invalid
+from forum.models import PromptState
+from forum.services import discussions as discussion_service
+from forum.services import posts as post_service
+from forum.services.courses import get_course
+from forum.services.threads import prompts_in_discussion
+from forum.timeutil import from_local, to_local
+from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors
+
+bp = Blueprint("discussions", __name__)
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+def _discussion_fields(form: DiscussionForm, timezone: str) -> dict:
+    return {
+        "title": form.title.data,
+        "prompt": form.prompt.data,
+        "opens_at": from_local(form.opens_at.data, timezone),
+        "due_at": from_local(form.due_at.data, timezone),
+        "locks_at": from_local(form.locks_at.data, timezone),
+        "points_possible": form.points_possible.data,
+    }
+
+
+@bp.route("/courses/<id:course_id>/discussions/new", methods=["GET", "POST"])
+@login_required
+def create(course_id: int):
+    course = get_course(current_user, course_id)
+    discussion_service.authorize_create_discussion(current_user, course)
+    form = DiscussionForm()
+    if form.validate_on_submit():
+        try:
+            discussion = discussion_service.create_discussion(
+                current_user, course, **_discussion_fields(form, course.timezone))
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash("Discussion created.", "success")
+            return redirect(url_for("discussions.show", discussion_id=discussion.id))
+    return render_template("discussions/form.html", form=form, course=course,
+                           discussion=None), _status(form)
+
+
+@bp.route("/discussions/<id:discussion_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(discussion_id: int):
+    discussion = discussion_service.get_discussion(current_user, discussion_id)
+    discussion_service.authorize_edit_discussion(current_user, discussion)
+    course = discussion.course
+    form = DiscussionForm(obj=discussion)
+    if form.validate_on_submit():
+        try:
+            discussion_service.update_discussion(
+                current_user, discussion, form_version(form.version.data),
+                **_discussion_fields(form, course.timezone))
+        except Invalid as error:
+            show_errors(form, error)
+        except Conflict as error:
+            form.form_errors.append(error.message)
+        else:
+            flash("Discussion saved.", "success")
+            return redirect(url_for("discussions.show", discussion_id=discussion.id))
+    elif not form.is_submitted():
+        for name in ("opens_at", "due_at", "locks_at"):
+            local = to_local(getattr(discussion, name), course.timezone)
+            getattr(form, name).data = local.replace(tzinfo=None) if local else None
+        form.version.data = discussion.version
+    return render_template("discussions/form.html", form=form, course=course,
+                           discussion=discussion), _status(form)
+
+
+@bp.get("/discussions/<id:discussion_id>")
+def show(discussion_id: int):
+    discussion = discussion_service.get_discussion(current_user, discussion_id)
+    posts = post_service.list_posts(current_user, discussion)
+    last_seen = discussion_service.mark_seen(current_user, discussion)
+    return render_template("discussions/show.html", discussion=discussion,
+                           course=discussion.course, posts=posts, last_seen=last_seen)
+
+
+@bp.post("/discussions/<id:discussion_id>/close")
+@login_required
+def close(discussion_id: int):
+    return _set_closed(discussion_id, True)
+
+
+@bp.post("/discussions/<id:discussion_id>/reopen")
+@login_required
+def reopen(discussion_id: int):
+    return _set_closed(discussion_id, False)
+
+
+def _set_closed(discussion_id: int, closed: bool):
+    discussion = discussion_service.get_discussion(current_user, discussion_id)
+    discussion_service.set_closed(current_user, discussion, closed)
+    flash("Discussion closed: it is read-only now." if closed else "Discussion reopened.",
+          "success")
+    return redirect(url_for("discussions.show", discussion_id=discussion.id))
+
+
+@bp.get("/discussions/<id:discussion_id>/prompts")
+@login_required
+def prompts(discussion_id: int):
+    discussion = discussion_service.get_discussion(current_user, discussion_id)
+    state = request.args.get("state") or None
+    if state is not None and state not in {s.value for s in PromptState}:
+        abort(400, "Unknown prompt state; use open, answered or resolved.")
+    rows = prompts_in_discussion(current_user, discussion,
+                                 PromptState(state) if state else None)
+    return render_template("discussions/prompts.html", discussion=discussion,
+                           course=discussion.course, rows=rows, state=state)
+
+
+@bp.route("/discussions/<id:discussion_id>/posts/new", methods=["GET", "POST"])
+@login_required
+def new_post(discussion_id: int):
+    discussion = discussion_service.get_discussion(current_user, discussion_id)
+    post_service.authorize_create_post(current_user, discussion)
+    form = PostForm()
+    if form.validate_on_submit():
+        publish = bool(form.publish.data)
+        try:
+            post = post_service.create_post(
+                current_user, discussion, title=form.title.data, body=form.body.data,
+                sources=form.source_rows(), publish=publish)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash("Post published." if publish else "Draft saved; only you can see it.",
+                  "success")
+            return redirect(url_for("posts.show", post_id=post.id))
+    form.add_spare_rows()
+    return render_template("posts/form.html", form=form, discussion=discussion,
+                           course=discussion.course, post=None), _status(form)

@@ -1,0 +1,160 @@
+"""Web forms: fields and CSRF only. The rules live in the services, whose field
+errors are put back on these forms by `show_errors`."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import Optional
+
+from forum.errors import Invalid
+from forum.models import Role, Visibility
+
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+SOURCE_ROWS_MIN = 3
+SOURCE_ROWS_SPARE = 2
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: CSRF token only."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email")
+    password = PasswordField("Password")
+    remember = BooleanField("Keep me logged in on this device")
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField("Display name", description="Shown to your classmates.")
+    email = EmailField("Email", description="Never shown to other students.")
+    password = PasswordField("Password", description="At least 8 characters.")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password")
+    new_password = PasswordField("New password", description="At least 8 characters.")
+
+
+class CourseForm(FlaskForm):
+    code = StringField("Code", description="Short and unique, e.g. HIST-210.")
+    title = StringField("Title")
+    term = StringField("Term", description="e.g. Spring 2027.")
+    timezone = StringField("Timezone", default="UTC",
+                           description="Dates are shown in it, e.g. Europe/Berlin.")
+    visibility = SelectField("Visibility", choices=[
+        SelectChoice(Visibility.PRIVATE.value, "Private: members only"),
+        SelectChoice(Visibility.PUBLIC.value, "Public: anyone may read"),
+    ])
+
+
+class MemberForm(FlaskForm):
+    email = EmailField("Email of their account")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.STUDENT.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class DiscussionForm(FlaskForm):
+    title = StringField("Title")
+    prompt = TextAreaField("Prompt", description="Markdown. What should students discuss?")
+    opens_at = DateTimeLocalField("Opens", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    due_at = DateTimeLocalField("Due", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    locks_at = DateTimeLocalField("Locks", validators=[Optional()], format="%Y-%m-%dT%H:%M",
+                                  description="After this, students can no longer write.")
+    points_possible = IntegerField("Points possible", default=0, validators=[Optional()])
+    version = HiddenField()
+
+
+class SourceForm(Form):
+    citation = StringField("Citation")
+    url = URLField("Link (optional)")
+
+
+class PostForm(FlaskForm):
+    title = StringField("Title")
+    body = TextAreaField("Your post", description="Markdown: *italics*, **bold**, "
+                                                  "> quotes, [links](https://…).")
+    sources = FieldList(FormField(SourceForm), min_entries=SOURCE_ROWS_MIN)
+    version = HiddenField()
+    publish = SubmitField("Publish")
+    save_draft = SubmitField("Save draft")
+
+    def source_rows(self) -> list[dict]:
+        return [entry.data for entry in self.sources]
+
+    def add_spare_rows(self) -> None:
+        """Leave empty rows to add sources without JavaScript."""
+        filled = sum(1 for row in self.sources if row.citation.data or row.url.data)
+        while len(self.sources) < max(SOURCE_ROWS_MIN, filled + SOURCE_ROWS_SPARE):
+            self.sources.append_entry()
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Reply")
+    parent_id = HiddenField()
+    version = HiddenField()
+
+
+class PromptForm(FlaskForm):
+    body = TextAreaField("Question for the author")
+    quote = TextAreaField("Passage you ask about (optional)",
+                          description="Copy a sentence from the post.")
+    parent_id = HiddenField()
+
+
+def _fields_by_name(form) -> dict:
+    found = {}
+    for field in form:
+        found[field.name] = field
+        if hasattr(field, "entries"):
+            for entry in field.entries:
+                found[entry.name] = entry
+                if hasattr(entry, "form"):
+                    found.update(_fields_by_name(entry.form))
+    return found
+
+
+def show_errors(form: FlaskForm, error: Invalid) -> None:
+    """Put a service's field errors beside the matching fields, the rest at the top."""
+    fields = _fields_by_name(form)
+    for name, messages in error.errors.items():
+        field = fields.get(name)
+        if field is not None and not hasattr(field, "entries"):
+            field.errors = [*list(field.errors), *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+def optional_id(value: str | None) -> int | None:
+    """A hidden id field: a number, or nothing."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 10:
+        raise Invalid({"parent_id": ["That message does not exist."]})
+    return int(value)
+
+
+def form_version(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None

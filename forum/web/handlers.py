@@ -1,0 +1,66 @@
+"""Error pages: friendly HTML for every failure, no traceback ever shown."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from forum import errors
+from forum.extensions import db
+
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something broke",
+    503: "Back soon",
+}
+
+
+def error_page(status: int, message: str, headers: dict | None = None):
+    body = render_template("errors/error.html", status=status,
+                           title=TITLES.get(status, "Error"), message=message)
+    return body, status, headers or {}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(errors.NotFound)
+    def not_found(error: errors.NotFound):
+        if not current_user.is_authenticated:
+            # Private content may exist behind a login: ask for one rather than say "no".
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return error_page(404, error.message)
+
+    @app.errorhandler(errors.PermissionDenied)
+    def forbidden(error: errors.PermissionDenied):
+        return error_page(403, error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error: CSRFError):
+        return error_page(400, "This form expired or did not come from this site, so nothing "
+                               "was changed. Go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {404: "There is no page at this address.",
+                    413: "What you sent is too large."}
+        return error_page(error.code or 500, messages.get(error.code, error.description))
+
+    @app.errorhandler(OperationalError)
+    def database_down(_error: OperationalError):
+        db.session.rollback()
+        app.logger.exception("database unavailable")
+        return error_page(503, "The database is not answering. Please try again in a minute.",
+                          {"Retry-After": "30"})
+
+    @app.errorhandler(Exception)
+    def unexpected(_error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s", request.path)
+        return error_page(500, "Something went wrong on our side. It has been logged.")

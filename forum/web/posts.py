@@ -1,0 +1,177 @@
+"""A post with its whole thread, and every action on posts, replies and prompts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum.errors import Conflict, Invalid
+from forum.services import posts as post_service
+from forum.services import replies as reply_service
+from forum.services.threads import load_thread
+from forum.web.forms import PostForm, PromptForm, ReplyForm, form_version, optional_id, show_errors
+
+bp = Blueprint("posts", __name__)
+
+
+def _render_post(post, status: int = 200, failed: dict | None = None):
+    """The post page; `failed` re-shows a reply or prompt form that was refused."""
+    return render_template(
+        "posts/show.html", post=post, discussion=post.discussion, course=post.discussion.course,
+        thread=load_thread(current_user, post), failed=failed or {},
+    ), status
+
+
+@bp.get("/posts/<id:post_id>")
+def show(post_id: int):
+    return _render_post(post_service.get_post(current_user, post_id))
+
+
+def _thread_anchor(post, reply=None) -> str:
+    anchor = f"reply-{reply.id}" if reply is not None else "thread"
+    return url_for("posts.show", post_id=post.id, _anchor=anchor)
+
+
+@bp.post("/posts/<id:post_id>/replies")
+@login_required
+def reply(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    form = ReplyForm()
+    try:
+        created = reply_service.reply_to(current_user, post, optional_id(form.parent_id.data),
+                                         form.body.data)
+    except Invalid as error:
+        return _render_post(post, 422, {"kind": "reply", "parent_id": form.parent_id.data,
+                                        "body": form.body.data, "errors": error.errors})
+    flash("Reply posted.", "success")
+    return redirect(_thread_anchor(post, created))
+
+
+@bp.post("/posts/<id:post_id>/prompts")
+@login_required
+def prompt(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    form = PromptForm()
+    try:
+        created = reply_service.ask_prompt(current_user, post, optional_id(form.parent_id.data),
+                                           form.body.data, form.quote.data)
+    except Invalid as error:
+        return _render_post(post, 422, {"kind": "prompt", "parent_id": form.parent_id.data,
+                                        "body": form.body.data, "quote": form.quote.data,
+                                        "errors": error.errors})
+    flash(f"Prompt sent to {post.author.display_name}.", "success")
+    return redirect(_thread_anchor(post, created))
+
+
+@bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    post_service.authorize_edit_post(current_user, post)
+    form = PostForm(obj=post)
+    if form.validate_on_submit():
+        try:
+            post_service.update_post(
+                current_user, post, version=form_version(form.version.data),
+                title=form.title.data, body=form.body.data, sources=form.source_rows(),
+                publish=bool(form.publish.data))
+        except Invalid as error:
+            show_errors(form, error)
+        except Conflict as error:
+            form.form_errors.append(error.message)
+        else:
+            flash("Post saved." if post.is_published else "Draft saved.", "success")
+            return redirect(url_for("posts.show", post_id=post.id))
+    elif not form.is_submitted():
+        form.version.data = post.version
+    form.add_spare_rows()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("posts/form.html", form=form, discussion=post.discussion,
+                           course=post.discussion.course, post=post), status
+
+
+@bp.post("/posts/<id:post_id>/delete")
+@login_required
+def delete(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    post_service.delete_post(current_user, post)
+    flash("Post deleted. Replies to it stay in the thread.", "success")
+    return redirect(url_for("discussions.show", discussion_id=post.discussion_id))
+
+
+@bp.post("/posts/<id:post_id>/restore")
+@login_required
+def restore(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    post_service.restore_post(current_user, post)
+    flash("Post restored.", "success")
+    return redirect(url_for("posts.show", post_id=post.id))
+
+
+@bp.get("/posts/<id:post_id>/revisions")
+@login_required
+def revisions(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    return render_template("posts/revisions.html", post=post, discussion=post.discussion,
+                           course=post.discussion.course,
+                           revisions=post_service.revisions_of(current_user, post))
+
+
+@bp.route("/replies/<id:reply_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_reply(reply_id: int):
+    item = reply_service.get_reply(current_user, reply_id)
+    reply_service.authorize_edit_reply(current_user, item)
+    form = ReplyForm(obj=item)
+    if form.validate_on_submit():
+        try:
+            reply_service.update_reply(current_user, item, version=form_version(form.version.data),
+                                       body=form.body.data)
+        except Invalid as error:
+            show_errors(form, error)
+        except Conflict as error:
+            form.form_errors.append(error.message)
+        else:
+            flash("Reply saved.", "success")
+            return redirect(_thread_anchor(item.post, item))
+    elif not form.is_submitted():
+        form.version.data = item.version
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("posts/reply_form.html", form=form, reply=item, post=item.post,
+                           discussion=item.post.discussion,
+                           course=item.post.discussion.course), status
+
+
+@bp.get("/replies/<id:reply_id>/revisions")
+@login_required
+def reply_revisions(reply_id: int):
+    item = reply_service.get_reply(current_user, reply_id)
+    return render_template("posts/revisions.html", post=item.post, reply=item,
+                           discussion=item.post.discussion, course=item.post.discussion.course,
+                           revisions=reply_service.revisions_of_reply(current_user, item))
+
+
+_REPLY_ACTIONS = {
+    "delete": (reply_service.delete_reply, "Reply deleted."),
+    "restore": (reply_service.restore_reply, "Reply restored."),
+    "resolve": (reply_service.resolve_prompt, "Prompt marked resolved."),
+}
+
+
+@bp.post("/replies/<id:reply_id>/<any(delete, restore, resolve):action>")
+@login_required
+def reply_action(reply_id: int, action: str):
+    item = reply_service.get_reply(current_user, reply_id)
+    service, message = _REPLY_ACTIONS[action]
+    try:
+        service(current_user, item)
+    except Conflict as error:
+        flash(error.message, "error")
+    else:
+        flash(message, "success")
+    target = request.form.get("back")
+    if target == "prompts":
+        return redirect(url_for("discussions.prompts", discussion_id=item.post.discussion_id))
+    return redirect(_thread_anchor(item.post, item))
+
+

@@ -1,0 +1,178 @@
+"""Fixtures: an app on a fresh database per test, a client, factories, login_as,
+and a counter of SQL statements.
+
+Tests run on SQLite by default; with FORUM_TEST_DATABASE_URL set (a PostgreSQL URL),
+on that database: its schema is made once per session and emptied between tests.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from forum import create_app
+from forum.extensions import db
+from tests.factories import Factory
+
+TEST_DATABASE_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
+
+
+class FreshContextClient(FlaskClient):
+    """Runs each request in its own application context, as a real server would.
+
+    The test keeps its own context and session; a request must not share them (nor
+    `g`, where Flask-Login caches the user). The test's transaction is ended first so
+    that each side sees what the other committed.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def _test_config(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[None]:
+    """Create the schema once per session on the test PostgreSQL database."""
+    if not TEST_DATABASE_URL:
+        yield
+        return
+    app = create_app(_test_config(TEST_DATABASE_URL))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+        db.engine.dispose()
+    yield
+
+
+def _empty_tables() -> None:
+    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def database_url(tmp_path, _postgres_schema) -> str:
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change settings of the app under test."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = create_app(_test_config(database_url, **app_config))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            _empty_tables()
+        else:
+            db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> FreshContextClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory()
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign the test client in as a user (None signs out)."""
+
+    def login(user) -> FreshContextClient:
+        with client.session_transaction() as session:
+            session.clear()
+            if user is not None:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+        return client
+
+    return login
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as counter:` counts SQL statements sent in the block."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(_conn, _cursor, statement, *_args):
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
+def world(make):
+    """One course seen from every seat: staff, the post's author, a classmate, a student
+    of another course, a site admin; a discussion with a post, a reply and a prompt."""
+    from types import SimpleNamespace
+
+    from forum.models import Role
+
+    course = make.course(title="Europe between the Wars")
+    other_course = make.course(title="The Cold War")
+    w = SimpleNamespace(course=course, other_course=other_course)
+    w.admin = make.user("Site Admin", admin=True)
+    w.instructor = make.member(course, Role.INSTRUCTOR, "Dr. Okafor")
+    w.ta = make.member(course, Role.TA, "Tomás Reyes")
+    w.student = make.member(course, Role.STUDENT, "Ana Lindqvist")
+    w.classmate = make.member(course, Role.STUDENT, "Ben Carter")
+    w.outsider = make.member(other_course, Role.STUDENT, "Olga Outsider")
+    w.discussion = make.discussion(course, created_by_id=w.instructor.id)
+    w.post = make.post(w.discussion, w.student, title="Harsh in tone",
+                       body="The treaty was harsh in tone. Its terms were moderate.")
+    w.reply = make.reply(w.post, w.classmate, body="Moderate for whom?")
+    w.prompt = make.prompt(w.post, w.instructor, body="Which terms do you mean?",
+                           quote="Its terms were moderate.")
+    w.actors = {
+        "admin": w.admin, "instructor": w.instructor, "ta": w.ta, "student": w.student,
+        "classmate": w.classmate, "outsider": w.outsider, "anonymous": None,
+    }
+    return w
