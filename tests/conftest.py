@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
@@ -32,7 +33,8 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        db.session.commit()
+        if has_app_context():  # not so while following a redirect
+            db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -149,9 +149,12 @@ def restore_post(actor, post: Post) -> Post:
 
 
 def revisions_of(actor, post: Post) -> list[Revision]:
-    """Earlier texts of the post, newest first (author and staff). Raises NotFound."""
-    if not can_view_revisions(actor, post):
+    """Earlier texts of the post, newest first (author and staff).
+    Raises NotFound, PermissionDenied."""
+    if not can_view_post(actor, post):
         raise NotFound("No such post.")
+    if not can_view_revisions(actor, post):
+        raise PermissionDenied("Only the author and the course staff see earlier versions.")
     return list(db.session.scalars(
         select(Revision).where(Revision.post_id == post.id)
         .options(joinedload(Revision.editor)).order_by(Revision.id.desc())

@@ -177,9 +177,10 @@ def resolve_prompt(actor, reply: Reply) -> Reply:
 
 
 def revisions_of_reply(actor, reply: Reply) -> list[Revision]:
-    """Earlier texts of a reply, newest first (its author and staff). Raises NotFound."""
+    """Earlier texts of a reply, newest first (its author and staff).
+    Raises PermissionDenied."""
     if not can_view_reply_revisions(actor, reply):
-        raise NotFound("No such reply.")
+        raise PermissionDenied("Only the author and the course staff see earlier versions.")
     return list(db.session.scalars(
         select(Revision).where(Revision.reply_id == reply.id).order_by(Revision.id.desc())
     ))

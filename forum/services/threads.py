@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from forum.errors import NotFound
+from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
     Discussion,
@@ -18,7 +18,7 @@ from forum.models import (
     ReplyKind,
     Role,
 )
-from forum.permissions import can_moderate, can_view_deleted, can_view_post
+from forum.permissions import can_moderate, can_view_deleted, can_view_discussion, can_view_post
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,12 @@ class PromptRow:
 def prompts_in_discussion(
     actor, discussion: Discussion, state: PromptState | None = None
 ) -> list[PromptRow]:
-    """The discussion's prompts with their posts, for staff. Raises NotFound."""
-    if not can_moderate(actor, discussion.course):
+    """The discussion's prompts with their posts, for staff.
+    Raises NotFound, PermissionDenied."""
+    if not can_view_discussion(actor, discussion):
         raise NotFound("No such discussion.")
+    if not can_moderate(actor, discussion.course):
+        raise PermissionDenied("Only instructors and TAs see the list of prompts.")
     query = (
         select(Reply).join(Post, Reply.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.PROMPT,

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.errors import Invalid
 from forum.services import accounts
-from forum.web.forms import LoginForm, PasswordForm, RegisterForm, show_errors
+from forum.web.forms import LoginForm, PasswordForm, RegisterForm, show_errors, status_of
 
 bp = Blueprint("auth", __name__)
 
@@ -42,7 +42,7 @@ def register():
             flash(f"Welcome, {user.display_name}. Ask your instructor to add you to a course.",
                   "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+    return render_template("auth/register.html", form=form), status_of(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,8 +55,7 @@ def login():
             flash(f"Logged in as {user.display_name}.", "success")
             return redirect(safe_next(form.next.data))
         form.form_errors.append("Email or password is not correct.")
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status_of(form)
 
 
 @bp.post("/logout")
@@ -82,4 +81,4 @@ def change_password():
             _start_session(current_user._get_current_object())
             flash("Password changed. Your other sessions were logged out.", "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+    return render_template("auth/password.html", form=form), status_of(form)

@@ -9,7 +9,7 @@ from forum.errors import Invalid
 from forum.permissions import can_see_member_emails
 from forum.services import courses as course_service
 from forum.services.discussions import summarize_discussions
-from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors
+from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors, status_of
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
@@ -41,7 +41,7 @@ def create():
         else:
             flash(f"Course {course.code} created.", "success")
             return redirect(url_for("courses.members", course_id=course.id))
-    return render_template("courses/form.html", form=form, course=None), _status(form)
+    return render_template("courses/form.html", form=form, course=None), status_of(form)
 
 
 @bp.route("/<id:course_id>/edit", methods=["GET", "POST"])
@@ -60,16 +60,13 @@ def edit(course_id: int):
             return redirect(url_for("courses.show", course_id=course.id))
     elif not form.is_submitted():
         form.visibility.data = course.visibility.value
-    return render_template("courses/form.html", form=form, course=course), _status(form)
+    return render_template("courses/form.html", form=form, course=course), status_of(form)
 
 
 def _course_fields(form: CourseForm) -> dict:
     return {name: getattr(form, name).data
             for name in ("code", "title", "term", "timezone", "visibility")}
 
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 @bp.route("/<id:course_id>/members", methods=["GET", "POST"])
@@ -90,7 +87,7 @@ def members(course_id: int):
         "courses/members.html", course=course, form=form, role_form=RoleForm(),
         enrollments=course_service.members_of(current_user, course),
         show_emails=can_see_member_emails(current_user, course),
-    ), _status(form)
+    ), status_of(form)
 
 
 @bp.post("/<id:course_id>/members/<id:enrollment_id>/role")

@@ -12,13 +12,10 @@ from forum.services import posts as post_service
 from forum.services.courses import get_course
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
-from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors
+from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
 
 bp = Blueprint("discussions", __name__)
 
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 def _discussion_fields(form: DiscussionForm, timezone: str) -> dict:
@@ -48,7 +45,7 @@ def create(course_id: int):
             flash("Discussion created.", "success")
             return redirect(url_for("discussions.show", discussion_id=discussion.id))
     return render_template("discussions/form.html", form=form, course=course,
-                           discussion=None), _status(form)
+                           discussion=None), status_of(form)
 
 
 @bp.route("/discussions/<id:discussion_id>/edit", methods=["GET", "POST"])
@@ -76,7 +73,7 @@ def edit(discussion_id: int):
             getattr(form, name).data = local.replace(tzinfo=None) if local else None
         form.version.data = discussion.version
     return render_template("discussions/form.html", form=form, course=course,
-                           discussion=discussion), _status(form)
+                           discussion=discussion), status_of(form)
 
 
 @bp.get("/discussions/<id:discussion_id>")
@@ -141,4 +138,4 @@ def new_post(discussion_id: int):
             return redirect(url_for("posts.show", post_id=post.id))
     form.add_spare_rows()
     return render_template("posts/form.html", form=form, discussion=discussion,
-                           course=discussion.course, post=None), _status(form)
+                           course=discussion.course, post=None), status_of(form)

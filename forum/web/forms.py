@@ -137,12 +137,21 @@ def _fields_by_name(form) -> dict:
 def show_errors(form: FlaskForm, error: Invalid) -> None:
     """Put a service's field errors beside the matching fields, the rest at the top."""
     fields = _fields_by_name(form)
+    placed = False
     for name, messages in error.errors.items():
         field = fields.get(name)
         if field is not None and not hasattr(field, "entries"):
             field.errors = [*list(field.errors), *messages]
+            placed = True
         else:
             form.form_errors.extend(messages)
+    if placed and not form.form_errors:
+        form.form_errors.append(error.message)
+
+
+def status_of(form: FlaskForm) -> int:
+    """422 when the form comes back with errors, so clients and tests can tell."""
+    return 422 if form.errors or form.form_errors else 200
 
 
 def optional_id(value: str | None) -> int | None:
@@ -155,6 +164,7 @@ def optional_id(value: str | None) -> int | None:
     return int(value)
 
 
-def form_version(value: str | None) -> int | None:
-    value = (value or "").strip()
+def form_version(value: str | int | None) -> int | None:
+    """The version an edit form was opened at, if it says one."""
+    value = str(value or "").strip()
     return int(value) if value.isdigit() and len(value) < 10 else None

@@ -9,7 +9,15 @@ from forum.errors import Conflict, Invalid
 from forum.services import posts as post_service
 from forum.services import replies as reply_service
 from forum.services.threads import load_thread
-from forum.web.forms import PostForm, PromptForm, ReplyForm, form_version, optional_id, show_errors
+from forum.web.forms import (
+    PostForm,
+    PromptForm,
+    ReplyForm,
+    form_version,
+    optional_id,
+    show_errors,
+    status_of,
+)
 
 bp = Blueprint("posts", __name__)
 
@@ -85,9 +93,8 @@ def edit(post_id: int):
     elif not form.is_submitted():
         form.version.data = post.version
     form.add_spare_rows()
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("posts/form.html", form=form, discussion=post.discussion,
-                           course=post.discussion.course, post=post), status
+                           course=post.discussion.course, post=post), status_of(form)
 
 
 @bp.post("/posts/<id:post_id>/delete")
@@ -136,10 +143,9 @@ def edit_reply(reply_id: int):
             return redirect(_thread_anchor(item.post, item))
     elif not form.is_submitted():
         form.version.data = item.version
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("posts/reply_form.html", form=form, reply=item, post=item.post,
                            discussion=item.post.discussion,
-                           course=item.post.discussion.course), status
+                           course=item.post.discussion.course), status_of(form)
 
 
 @bp.get("/replies/<id:reply_id>/revisions")
