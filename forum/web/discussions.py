@@ -79,8 +79,9 @@ def edit(discussion_id: int):
 @bp.get("/discussions/<id:discussion_id>")
 def show(discussion_id: int):
     discussion = discussion_service.get_discussion(current_user, discussion_id)
-    posts = post_service.list_posts(current_user, discussion)
+    # Record the visit first: its commit would expire everything loaded before it.
     last_seen = discussion_service.mark_seen(current_user, discussion)
+    posts = post_service.list_posts(current_user, discussion)
     return render_template("discussions/show.html", discussion=discussion,
                            course=discussion.course, posts=posts, last_seen=last_seen)
 

@@ -24,6 +24,8 @@ bp = Blueprint("posts", __name__)
 
 def _render_post(post, status: int = 200, failed: dict | None = None):
     """The post page; `failed` re-shows a reply or prompt form that was refused."""
+    if failed and "parent_id" in failed["errors"]:
+        failed["parent_id"] = ""  # no such form on the page: explain it at the top
     return render_template(
         "posts/show.html", post=post, discussion=post.discussion, course=post.discussion.course,
         thread=load_thread(current_user, post), failed=failed or {},
