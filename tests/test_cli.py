@@ -1,0 +1,54 @@
+"""Commands: seed-demo gives a newcomer a living course; create-user makes accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import Discussion, Enrollment, Post, PromptState, Reply, ReplyKind, Role, User
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_seed_demo_builds_a_realistic_course(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "okafor@example.edu" in result.output and "ana@example.edu" in result.output
+    roles = [e.role for e in db.session.scalars(select(Enrollment))]
+    assert roles.count(Role.INSTRUCTOR) == 1 and roles.count(Role.TA) == 1
+    assert roles.count(Role.STUDENT) >= 6
+    assert _count(Discussion) == 2
+    posts = db.session.scalars(select(Post)).all()
+    assert posts and all(post.sources for post in posts)
+    assert max(reply.depth for reply in db.session.scalars(select(Reply))) >= 2
+    states = {r.prompt_state for r in db.session.scalars(
+        select(Reply).where(Reply.kind == ReplyKind.PROMPT))}
+    assert {PromptState.OPEN, PromptState.ANSWERED} <= states
+
+
+def test_seed_demo_leaves_a_used_database_alone(app, make):
+    make.user()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 1
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0 and "not loaded" in result.output
+    assert _count(User) == 1
+
+
+def test_create_user_makes_an_admin(app):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--email", "root@example.edu", "--name", "Root",
+        "--password", "a sturdy passphrase", "--admin"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert user.is_admin and user.check_password("a sturdy passphrase")
+
+
+def test_create_user_explains_bad_input(app):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--email", "bad", "--name", "X", "--password", "short"])
+    assert result.exit_code == 1
+    assert "valid email" in result.output and "at least 8" in result.output
+    assert _count(User) == 0
