@@ -131,7 +131,8 @@ class TestDiscussions:
     @pytest.mark.parametrize(("fields", "message"), [
         ({"title": ""}, "Title is required"),
         ({"title": "x" * 201}, "at most 200 characters"),
-        ({"opens_at": "2027-01-10T09:00", "due_at": "2027-01-09T09:00"}, "after the discussion opens"),
+        ({"opens_at": "2027-01-10T09:00", "due_at": "2027-01-09T09:00"},
+         "after the discussion opens"),
         ({"due_at": "2027-01-10T09:00", "locks_at": "2027-01-09T09:00"}, "not come before the due"),
         ({"points_possible": "-5"}, "Points must be a number from 0"),
         ({"due_at": "next tuesday"}, "Not a valid datetime value"),
