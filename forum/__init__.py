@@ -6,7 +6,14 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from forum import config as forum_config
-from forum.extensions import csrf, db, login_manager, migrate, render_migration_item
+from forum.extensions import (
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    render_migration_item,
+)
 
 
 class IdConverter(IntegerConverter):
@@ -35,14 +42,45 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
 
+    from forum.api import register_api
     from forum.web import register_web
 
     register_web(app)
+    register_api(app)
+    _register_error_handlers(app)
 
     from forum.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Each error is answered as JSON under /api and as an HTML page elsewhere."""
+    from flask import request
+    from sqlalchemy.exc import OperationalError
+
+    from forum.api import errors as api_errors
+    from forum.web import handlers as web_errors
+
+    def dispatch(api_handler, web_handler):
+        def handle(error):
+            if request.path.startswith("/api/"):
+                return api_handler(error)
+            return web_handler(error)
+
+        return handle
+
+    def closest(handlers: dict, error_class: type):
+        return next(handlers[base] for base in error_class.__mro__ if base in handlers)
+
+    for error_class in {*api_errors.HANDLERS, *web_errors.HANDLERS}:
+        app.register_error_handler(error_class, dispatch(
+            closest({**api_errors.HANDLERS, Exception: api_errors.unexpected}, error_class),
+            closest({**web_errors.HANDLERS, Exception: web_errors.unexpected}, error_class)))
+    app.register_error_handler(
+        OperationalError, dispatch(api_errors.database_down, web_errors.database_down))
+    app.register_error_handler(Exception, dispatch(api_errors.unexpected, web_errors.unexpected))
 
 
 def _init_extensions(app: Flask) -> None:
@@ -55,3 +93,4 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)

@@ -30,6 +30,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         "REMEMBER_COOKIE_SECURE": _flag(environ.get("FORUM_SECURE_COOKIES"), env == "production"),
         "MAX_CONTENT_LENGTH": int(environ.get("FORUM_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        "RATELIMIT_ENABLED": _flag(environ.get("FORUM_RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": environ.get("FORUM_RATELIMIT_STORAGE_URI", "memory://"),
+        "FORUM_LIMIT_WRITES": environ.get("FORUM_LIMIT_WRITES", "20/minute;300/hour"),
+        "FORUM_LIMIT_WRITES_PER_IP": environ.get("FORUM_LIMIT_WRITES_PER_IP", "120/minute"),
+        "FORUM_LIMIT_LOGIN": environ.get("FORUM_LIMIT_LOGIN", "10/minute;50/hour"),
+        "FORUM_LIMIT_LOGIN_PER_ACCOUNT": environ.get("FORUM_LIMIT_LOGIN_PER_ACCOUNT",
+                                                     "10/minute;50/hour"),
     }
 
 
@@ -41,6 +48,20 @@ BASE = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "TEMPLATES_AUTO_RELOAD": False,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "API_TITLE": "Course Forum API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "Everything the forum's pages do, for JSON clients. "
+                                "Authenticate with `Authorization: Bearer <token>`; create a "
+                                "token with POST /api/v1/tokens or on the Tokens page."},
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}, {}],
+    },
 }
 
 

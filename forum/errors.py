@@ -39,3 +39,7 @@ class Conflict(ForumError):
     """The object changed since the actor read it, or the action clashes with its state."""
 
     message = "This was changed by someone else in the meantime."
+
+
+class StaleVersion(Conflict):
+    """The actor edited from an older version than the one stored."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask import request
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -27,6 +30,16 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
+api = Api()
+
+
+def client_address() -> str:
+    """The caller's address, as the WSGI server (or a trusted proxy fix) reports it."""
+    return request.remote_addr or "unknown"
+
+
+# Limits are declared where they apply; RATELIMIT_* settings come from config.
+limiter = Limiter(key_func=client_address)
 
 
 @event.listens_for(Engine, "connect")

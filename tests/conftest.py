@@ -44,6 +44,7 @@ def _test_config(database_url: str, **extra) -> dict:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
         **extra,
     }

@@ -93,7 +93,8 @@ class Factory:
         return post
 
     def reply(self, post: Post, author: User, parent: Reply | None = None,
-              body: str = "I see it differently.") -> Reply:
+              body: str | None = None) -> Reply:
+        body = body or f"I see it differently, for reason {next(_numbers)}."
         return replies.reply_to(author, post, parent.id if parent else None, body)
 
     def prompt(self, post: Post, author: User, parent: Reply | None = None,

@@ -5,9 +5,11 @@ from forum.models.courses import Course, Enrollment, Role, Visibility
 from forum.models.discussions import Discussion, ReadMark
 from forum.models.posts import Post, PostSource, PostStatus, Revision
 from forum.models.replies import PromptState, Reply, ReplyKind
+from forum.models.tokens import ApiToken
 from forum.models.users import User
 
 __all__ = [
+    "ApiToken",
     "Course",
     "Discussion",
     "Enrollment",

@@ -113,6 +113,16 @@ def change_password(user: User, current: str | None, new: str | None) -> None:
     db.session.commit()
 
 
+def update_profile(user: User, display_name: str | None) -> User:
+    """Change the user's own display name. Raises Invalid."""
+    with collecting_errors() as errors:
+        name = clean_text(errors, "display_name", display_name, max_length=80,
+                          label="Display name")
+    user.display_name = name
+    db.session.commit()
+    return user
+
+
 def set_disabled(actor: User, user: User, disabled: bool) -> None:
     """Disable or enable an account; disabling ends its sessions at once.
     Raises PermissionDenied."""

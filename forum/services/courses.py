@@ -98,6 +98,12 @@ def update_course(actor, course: Course, **fields) -> Course:
     return course
 
 
+def authorize_manage_members(actor, course: Course) -> None:
+    """Raises PermissionDenied unless the actor manages the course's members."""
+    if not can_manage_members(actor, course):
+        raise PermissionDenied("Only instructors manage members.")
+
+
 def members_of(actor, course: Course) -> list[Enrollment]:
     """Enrollments with their users, staff first. Raises NotFound."""
     if not can_view_members(actor, course):
@@ -122,7 +128,7 @@ def _parse_role(errors: FieldErrors, value: str | None) -> Role | None:
 def add_member(actor, course: Course, email: str | None, role: str | None) -> Enrollment:
     """Enroll an existing account by email. Raises PermissionDenied, Invalid."""
     if not can_manage_members(actor, course):
-        raise PermissionDenied()
+        raise PermissionDenied("Only instructors add members.")
     with collecting_errors() as errors:
         parsed_role = _parse_role(errors, role)
         user = find_user_by_email(email or "") if (email or "").strip() else None
@@ -137,12 +143,11 @@ def add_member(actor, course: Course, email: str | None, role: str | None) -> En
 
 
 def get_enrollment(actor, course: Course, enrollment_id: int) -> Enrollment:
-    """A member of the course, for those who manage members. Raises NotFound."""
+    """A member of the course, for those who may see its members. Raises NotFound."""
     enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.course_id != course.id:
+    if enrollment is None or enrollment.course_id != course.id \
+            or not can_view_members(actor, course):
         raise NotFound("No such member.")
-    if not can_manage_members(actor, course):
-        raise PermissionDenied()
     return enrollment
 
 
@@ -157,7 +162,7 @@ def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
     """Give a member another role; a course keeps at least one instructor.
     Raises PermissionDenied, Invalid."""
     if not can_manage_members(actor, enrollment.course):
-        raise PermissionDenied()
+        raise PermissionDenied("Only instructors change roles.")
     with collecting_errors() as errors:
         new_role = _parse_role(errors, role)
         if (enrollment.role is Role.INSTRUCTOR and new_role is not Role.INSTRUCTOR
@@ -171,7 +176,7 @@ def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
 def remove_member(actor, enrollment: Enrollment) -> User:
     """Take a member out of the course; their posts stay. Raises PermissionDenied, Invalid."""
     if not can_manage_members(actor, enrollment.course):
-        raise PermissionDenied()
+        raise PermissionDenied("Only instructors remove members.")
     if enrollment.role is Role.INSTRUCTOR and not _other_instructors(enrollment):
         raise Invalid({"role": ["A course needs at least one instructor."]})
     user = enrollment.user

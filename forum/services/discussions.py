@@ -95,15 +95,21 @@ def create_discussion(actor, course: Course, **fields) -> Discussion:
     return discussion
 
 
-def update_discussion(actor, discussion: Discussion, version: int | None, **fields) -> Discussion:
-    """Edit title, prompt, dates and points. Raises PermissionDenied, Invalid, Conflict."""
+def update_discussion(
+    actor, discussion: Discussion, version: int | None, closed: bool | None = None, **fields
+) -> Discussion:
+    """Edit title, prompt, dates and points, and optionally close or reopen it.
+    Raises PermissionDenied, Invalid, Conflict."""
     authorize_edit_discussion(actor, discussion)
     expect_version(discussion, version)
-    with collecting_errors() as errors:
-        cleaned = _clean_fields(errors, fields)
-    for name, value in cleaned.items():
-        setattr(discussion, name, value)
-    discussion.prompt_html = render_markdown(cleaned["prompt"])
+    if fields:
+        with collecting_errors() as errors:
+            cleaned = _clean_fields(errors, fields)
+        for name, value in cleaned.items():
+            setattr(discussion, name, value)
+        discussion.prompt_html = render_markdown(cleaned["prompt"])
+    if closed is not None and closed != discussion.is_closed:
+        discussion.closed_at = utcnow() if closed else None
     discussion.updated_at = utcnow()
     commit_versioned()
     return discussion

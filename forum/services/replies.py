@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -27,6 +28,7 @@ from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collect
 from forum.services.versions import commit_versioned, expect_version
 
 QUOTE_MAX = 2_000
+REPEAT_WINDOW = timedelta(hours=1)
 
 
 def get_reply(actor, reply_id: int) -> Reply:
@@ -91,6 +93,17 @@ def _add_reply(actor, post: Post, parent: Reply | None, reply: Reply) -> Reply:
     return reply
 
 
+def _is_repeat(actor, post: Post, body: str) -> bool:
+    """The same words by the same person in the same thread, moments ago: a double
+    submission or spam, never a new contribution."""
+    since = utcnow() - REPEAT_WINDOW
+    return db.session.scalar(
+        select(Reply.id).where(Reply.post_id == post.id, Reply.author_id == actor.id,
+                               Reply.body == body, Reply.created_at >= since,
+                               Reply.deleted_at.is_(None)).limit(1)
+    ) is not None
+
+
 def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Reply:
     """Answer the post or one of its replies. The post's author answering beneath an
     open prompt marks it answered. Raises NotFound, PermissionDenied, Invalid."""
@@ -101,6 +114,8 @@ def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Repl
     parent = _parent_in(post, parent_id)
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
+        if body and _is_repeat(actor, post, body):
+            errors.add("body", "You already posted this reply here.")
     return _add_reply(actor, post, parent, Reply(
         post=post, parent_id=parent_id, author_id=actor.id, body=body,
         body_html=render_markdown(body), created_at=utcnow(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from forum.errors import Conflict
+from forum.errors import StaleVersion
 from forum.extensions import db
 
 CONFLICT_MESSAGE = "Someone else changed this since you opened it. Reload to see their changes."
@@ -13,7 +13,7 @@ CONFLICT_MESSAGE = "Someone else changed this since you opened it. Reload to see
 def expect_version(item, version: int | None) -> None:
     """Raises Conflict when the caller edited an older version than the stored one."""
     if version is not None and version != item.version:
-        raise Conflict(CONFLICT_MESSAGE)
+        raise StaleVersion(CONFLICT_MESSAGE)
 
 
 def commit_versioned() -> None:
@@ -22,4 +22,4 @@ def commit_versioned() -> None:
         db.session.commit()
     except StaleDataError as error:
         db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE) from error
+        raise StaleVersion(CONFLICT_MESSAGE) from error

@@ -8,7 +8,7 @@ from flask_login import AnonymousUserMixin
 from forum import permissions
 from forum.extensions import db, login_manager
 from forum.models import User
-from forum.web import auth, courses, discussions, handlers, main, posts
+from forum.web import auth, courses, discussions, main, posts
 from forum.web.templating import register_filters
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -53,7 +53,6 @@ def register_web(app: Flask) -> None:
     for module in (main, auth, courses, discussions, posts):
         app.register_blueprint(module.bp)
     register_filters(app)
-    handlers.register(app)
 
     @app.context_processor
     def inject_permissions() -> dict:

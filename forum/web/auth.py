@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.errors import Invalid
+from forum.extensions import limiter
+from forum.limits import account_key, failed_login, login_limit, login_per_account_limit
 from forum.services import accounts
 from forum.web.forms import LoginForm, PasswordForm, RegisterForm, show_errors, status_of
 
@@ -46,14 +57,19 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_per_account_limit, key_func=account_key, methods=["POST"],
+               deduct_when=failed_login)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            current_app.logger.info("login: user %s", user.id)
             _start_session(user, remember=form.remember.data)
             flash(f"Logged in as {user.display_name}.", "success")
             return redirect(safe_next(form.next.data))
+        current_app.logger.info("login failed for %r", (form.email.data or "")[:254])
         form.form_errors.append("Email or password is not correct.")
     return render_template("auth/login.html", form=form), status_of(form)
 

@@ -6,6 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forum.errors import Conflict, Invalid
+from forum.extensions import limiter
+from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.models import PromptState
 from forum.services import discussions as discussion_service
 from forum.services import posts as post_service
@@ -15,6 +17,9 @@ from forum.timeutil import from_local, to_local
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
 
 bp = Blueprint("discussions", __name__)
+# Writing (posts, replies, prompts, edits) is limited per person and per address.
+limiter.limit(writes_limit, key_func=member_key, methods=["POST"])(bp)
+limiter.limit(writes_per_ip_limit, methods=["POST"])(bp)
 
 
 

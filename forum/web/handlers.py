@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forum import errors
@@ -21,46 +20,58 @@ TITLES = {
     500: "Something broke",
     503: "Back soon",
 }
+MESSAGES = {
+    404: "There is no page at this address.",
+    413: "What you sent is too large.",
+    429: "Too many attempts in a short time. Wait a minute and try again.",
+}
 
 
-def error_page(status: int, message: str, headers: dict | None = None):
+def error_page(status: int, message: str, headers=None):
     body = render_template("errors/error.html", status=status,
                            title=TITLES.get(status, "Error"), message=message)
     return body, status, headers or {}
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(errors.NotFound)
-    def not_found(error: errors.NotFound):
-        if not current_user.is_authenticated:
-            # Private content may exist behind a login: ask for one rather than say "no".
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return error_page(404, error.message)
+def not_found(error: errors.NotFound):
+    if not current_user.is_authenticated:
+        # Private content may exist behind a login: ask for one rather than say "no".
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return error_page(404, error.message)
 
-    @app.errorhandler(errors.PermissionDenied)
-    def forbidden(error: errors.PermissionDenied):
-        return error_page(403, error.message)
 
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_error: CSRFError):
-        return error_page(400, "This form expired or did not come from this site, so nothing "
-                               "was changed. Go back, reload the page and try again.")
+def forbidden(error: errors.PermissionDenied):
+    current_app.logger.info("denied %s %s to user %s", request.method, request.path,
+                            getattr(current_user, "id", None))
+    return error_page(403, error.message)
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        messages = {404: "There is no page at this address.",
-                    413: "What you sent is too large."}
-        return error_page(error.code or 500, messages.get(error.code, error.description))
 
-    @app.errorhandler(OperationalError)
-    def database_down(_error: OperationalError):
-        db.session.rollback()
-        app.logger.exception("database unavailable")
-        return error_page(503, "The database is not answering. Please try again in a minute.",
-                          {"Retry-After": "30"})
+def csrf_failed(_error: CSRFError):
+    return error_page(400, "This form expired or did not come from this site, so nothing "
+                           "was changed. Go back, reload the page and try again.")
 
-    @app.errorhandler(Exception)
-    def unexpected(_error: Exception):
-        db.session.rollback()
-        app.logger.exception("unhandled error on %s", request.path)
-        return error_page(500, "Something went wrong on our side. It has been logged.")
+
+def http_error(error: HTTPException):
+    code = error.code or 500
+    return error_page(code, MESSAGES.get(code, error.description), error.get_headers())
+
+
+def database_down(_error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("database unavailable")
+    return error_page(503, "The database is not answering. Please try again in a minute.",
+                      {"Retry-After": "30"})
+
+
+def unexpected(_error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return error_page(500, "Something went wrong on our side. It has been logged.")
+
+
+HANDLERS = {
+    HTTPException: http_error,
+    CSRFError: csrf_failed,
+    errors.NotFound: not_found,
+    errors.PermissionDenied: forbidden,
+}

@@ -6,6 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.errors import Conflict, Invalid
+from forum.extensions import limiter
+from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.services import posts as post_service
 from forum.services import replies as reply_service
 from forum.services.threads import load_thread
@@ -20,6 +22,9 @@ from forum.web.forms import (
 )
 
 bp = Blueprint("posts", __name__)
+# Writing (posts, replies, prompts, edits) is limited per person and per address.
+limiter.limit(writes_limit, key_func=member_key, methods=["POST"])(bp)
+limiter.limit(writes_per_ip_limit, methods=["POST"])(bp)
 
 
 def _render_post(post, status: int = 200, failed: dict | None = None):

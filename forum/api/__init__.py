@@ -1,0 +1,42 @@
+"""The JSON API under /api/v1: bearer tokens, flask-smorest, one error shape."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, render_template
+from swagger_ui_bundle import swagger_ui_path
+
+from forum.api import accounts, auth, courses, discussions, posts, replies
+from forum.extensions import api, client_address, csrf, limiter
+from forum.limits import WRITE_METHODS, caller_key, writes_limit, writes_per_ip_limit
+
+RESOURCES = (accounts, courses, discussions, posts, replies)
+DOCS_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+               "script-src 'self'; object-src 'none'; base-uri 'none'; "
+               "frame-ancestors 'none'")
+
+docs = Blueprint("api_docs", __name__, url_prefix="/api/docs",
+                 static_folder=str(swagger_ui_path), static_url_path="/assets")
+
+
+@docs.get("")
+def show_docs() -> Response:
+    """Interactive documentation, served from this site (no outside scripts)."""
+    response = Response(render_template("api/docs.html"))
+    response.headers["Content-Security-Policy"] = DOCS_POLICY
+    return response
+
+
+# Blueprints are module-level, so they are set up once, here, before any app uses them.
+for _module in RESOURCES:
+    _module.bp.before_request(auth.authenticate)
+    limiter.limit(writes_limit, key_func=caller_key, methods=WRITE_METHODS)(_module.bp)
+    limiter.limit(writes_per_ip_limit, key_func=client_address,
+                  methods=WRITE_METHODS)(_module.bp)
+
+
+def register_api(app: Flask) -> None:
+    api.init_app(app)
+    for module in RESOURCES:
+        api.register_blueprint(module.bp)
+        csrf.exempt(module.bp)
+    app.register_blueprint(docs)

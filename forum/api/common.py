@@ -1,0 +1,78 @@
+"""What every API module shares: the blueprint class, strict schemas, error docs."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+from flask import request
+from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from forum.services.validation import BODY_MAX, TITLE_MAX
+
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Text must not contain NUL characters.")
+HAS_TEXT = validate.Regexp(r"^[^\x00]*\S[^\x00]*$",
+                           error="Write some text (and no NUL characters).")
+
+# Statuses any authenticated operation may answer besides its own successes.
+COMMON_ERRORS = (400, 401, 404, 405, 413, 415, 429)
+
+
+def title_field(**kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=TITLE_MAX), HAS_TEXT], **kwargs)
+
+
+def body_field(**kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=BODY_MAX), HAS_TEXT], **kwargs)
+
+
+def optional_text(max_length: int, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(max=max_length), NO_NUL], **kwargs)
+
+
+class StrictSchema(Schema):
+    """Input schemas refuse fields they do not list (author_id, role, is_admin …)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's blueprint, adding a Link header beside X-Pagination."""
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
+        links = []
+        for rel, key in (("first", "first_page"), ("prev", "previous_page"),
+                         ("next", "next_page"), ("last", "last_page")):
+            if key in meta:
+                query = {**request.args.to_dict(), "page": meta[key],
+                         "page_size": page_params.page_size}
+                links.append(f'<{request.base_url}?{urlencode(query)}>; rel="{rel}"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return result, headers
+
+    def errors(self, *codes: int):
+        """Document the error answers of an operation, beside the common ones."""
+
+        def decorator(func):
+            for code in sorted({*COMMON_ERRORS, *codes}):
+                # flask-smorest names a response component after each status.
+                func = self.alt_response(code, response=HTTPStatus(code).name)(func)
+            return func
+
+        return decorator
+
+
+PAGINATION = {"page_size": 20, "max_page_size": 100}
+
+
+def page_of(items: list, pagination_parameters) -> list:
+    """One page of an already filtered list, recording the total for the headers."""
+    pagination_parameters.item_count = len(items)
+    start = pagination_parameters.first_item
+    return items[start: start + pagination_parameters.page_size]

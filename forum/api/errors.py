@@ -1,0 +1,104 @@
+"""One JSON error shape for everything under /api, whatever went wrong."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from forum import errors
+from forum.api.auth import CHALLENGE, actor
+from forum.extensions import db
+
+
+def error_response(code: int, message: str, field_errors: dict | None = None,
+                   headers: dict | list | None = None):
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if field_errors:
+        body["errors"] = field_errors
+    response = jsonify(body)
+    response.status_code = code
+    for name, value in (headers.items() if isinstance(headers, dict) else headers or []):
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _flatten(messages) -> dict[str, list[str]]:
+    """webargs nests messages by location ({"json": {...}}); clients want fields."""
+    flat: dict[str, list[str]] = {}
+    for location_messages in (messages or {}).values():
+        if isinstance(location_messages, dict):
+            for field, found in location_messages.items():
+                flat[str(field)] = _as_list(found)
+        else:
+            flat.setdefault("_schema", []).extend(_as_list(location_messages))
+    return flat
+
+
+def _as_list(found) -> list[str]:
+    if isinstance(found, list) and all(isinstance(item, str) for item in found):
+        return found
+    if isinstance(found, dict):  # nested fields, e.g. sources.0.url
+        return [f"{key}: {' '.join(_as_list(value))}" for key, value in found.items()]
+    return [str(found)]
+
+
+def http_error(error: HTTPException):
+    code = error.code or 500
+    field_errors = None
+    data = getattr(error, "data", None)
+    if code == 422 and isinstance(data, dict):
+        field_errors = _flatten(data.get("messages"))
+    message = error.description or HTTPStatus(code).description
+    if code == 422 and field_errors:
+        message = "Some fields are not valid."
+    return error_response(code, message, field_errors, error.get_headers())
+
+
+def _anonymous_refusal():
+    return error_response(401, "This needs a token: 'Authorization: Bearer <token>'.",
+                          headers={"WWW-Authenticate": CHALLENGE})
+
+
+def not_found(error: errors.NotFound):
+    if not actor().is_authenticated:
+        return _anonymous_refusal()
+    return error_response(404, error.message)
+
+
+def forbidden(error: errors.PermissionDenied):
+    if not actor().is_authenticated:
+        return _anonymous_refusal()
+    return error_response(403, error.message)
+
+
+def invalid(error: errors.Invalid):
+    return error_response(422, error.message, error.errors)
+
+
+def conflict(error: errors.Conflict):
+    return error_response(412 if isinstance(error, errors.StaleVersion) else 409, error.message)
+
+
+def unexpected(_error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("unhandled API error")
+    return error_response(500, "Something went wrong on our side. It has been logged.")
+
+
+def database_down(_error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("database unavailable")
+    return error_response(503, "The database is not answering. Try again shortly.",
+                          headers={"Retry-After": "30"})
+
+
+HANDLERS = {
+    HTTPException: http_error,
+    errors.NotFound: not_found,
+    errors.PermissionDenied: forbidden,
+    errors.Invalid: invalid,
+    errors.Conflict: conflict,
+}

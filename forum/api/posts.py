@@ -1,0 +1,133 @@
+"""Posts and their threads: /discussions/{id}/posts, /posts/{id}, thread, revisions."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from forum.api.auth import actor, require_user
+from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.present import nest, post_view, user_ref
+from forum.api.schemas import (
+    PostInputSchema,
+    PostListArgsSchema,
+    PostSchema,
+    PostUpdateSchema,
+    RevisionSchema,
+    ThreadSchema,
+)
+from forum.services import posts as post_service
+from forum.services.discussions import get_discussion
+from forum.services.threads import load_thread
+
+bp = Blueprint("api_posts", __name__, url_prefix="/api/v1",
+               description="Posts, their threads and revisions")
+
+
+@bp.route("/discussions/<id:discussion_id>/posts")
+class Posts(MethodView):
+    @bp.arguments(PostListArgsSchema, location="query")
+    @bp.response(200, PostSchema(many=True))
+    @bp.paginate(**PAGINATION)
+    @bp.errors(422)
+    def get(self, args, discussion_id: int, pagination_parameters):
+        """Posts you may see: your drafts first, then published ones in order"""
+        discussion = get_discussion(actor(), discussion_id)
+        summaries = post_service.list_posts(actor(), discussion)
+        if "author_id" in args:
+            summaries = [s for s in summaries if s.post.author_id == args["author_id"]
+                         and not s.is_tombstone]
+        if args.get("since") is not None:
+            summaries = [s for s in summaries
+                         if s.post.published_at and s.post.published_at >= args["since"]]
+        return page_of([post_view(s.post, actor(), s.reply_count) for s in summaries],
+                       pagination_parameters)
+
+    @bp.arguments(PostInputSchema)
+    @bp.response(201, PostSchema)
+    @bp.errors(403, 422)
+    def post(self, data, discussion_id: int):
+        """Write a post with its sources, published or as a draft"""
+        user = require_user()
+        discussion = get_discussion(user, discussion_id)
+        post = post_service.create_post(user, discussion, **data)
+        return post_view(post, user, 0)
+
+
+def _etag(post) -> dict:
+    return {"id": post.id, "version": post.version, "deleted": post.is_deleted}
+
+
+@bp.route("/posts/<id:post_id>")
+class PostItem(MethodView):
+    @bp.etag
+    @bp.response(200, PostSchema)
+    @bp.errors()
+    def get(self, post_id: int):
+        """A post (a tombstone if it was deleted)"""
+        post = post_service.get_post(actor(), post_id)
+        bp.set_etag(_etag(post))
+        return post_view(post, actor())
+
+    @bp.etag
+    @bp.arguments(PostUpdateSchema)
+    @bp.response(200, PostSchema)
+    @bp.errors(403, 422)
+    def patch(self, data, post_id: int):
+        """Edit your post; a published post keeps its earlier text as a revision"""
+        user = require_user()
+        post = post_service.get_post(user, post_id)
+        post_service.authorize_edit_post(user, post)
+        bp.check_etag(_etag(post))
+        fields = {"title": post.title, "body": post.body,
+                  "sources": [{"citation": s.citation, "url": s.url} for s in post.sources],
+                  **data}
+        post_service.update_post(user, post, version=post.version, **fields)
+        bp.set_etag(_etag(post))
+        return post_view(post, user)
+
+    @bp.response(204)
+    @bp.errors(403)
+    def delete(self, post_id: int):
+        """Delete a post to a tombstone; its replies stay (author or staff)"""
+        user = require_user()
+        post_service.delete_post(user, post_service.get_post(user, post_id))
+
+
+@bp.route("/posts/<id:post_id>/restore")
+class PostRestore(MethodView):
+    @bp.response(200, PostSchema)
+    @bp.errors(403)
+    def post(self, post_id: int):
+        """Bring a deleted post back (instructors and TAs)"""
+        user = require_user()
+        post = post_service.restore_post(user, post_service.get_post(user, post_id))
+        return post_view(post, user)
+
+
+@bp.route("/posts/<id:post_id>/thread")
+class PostThread(MethodView):
+    @bp.response(200, ThreadSchema)
+    @bp.errors()
+    def get(self, post_id: int):
+        """The post with its whole reply tree, nested, in one response"""
+        post = post_service.get_post(actor(), post_id)
+        nodes = load_thread(actor(), post)
+        return {**post_view(post, actor(), len(nodes)), "replies": nest(nodes)}
+
+
+@bp.route("/posts/<id:post_id>/revisions")
+class PostRevisions(MethodView):
+    @bp.response(200, RevisionSchema(many=True))
+    @bp.paginate(**PAGINATION)
+    @bp.errors(403)
+    def get(self, post_id: int, pagination_parameters):
+        """Earlier texts of the post, newest first (its author and staff)"""
+        user = require_user()
+        post = post_service.get_post(user, post_id)
+        return page_of([revision_view(r) for r in post_service.revisions_of(user, post)],
+                       pagination_parameters)
+
+
+def revision_view(revision) -> dict:
+    return {"id": revision.id, "title": revision.title, "body": revision.body,
+            "editor": user_ref(revision.editor), "created_at": revision.created_at}

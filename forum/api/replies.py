@@ -1,0 +1,124 @@
+"""Replies and prompts: /posts/{id}/replies, /replies/{id} and their actions."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from forum.api.auth import actor, require_user
+from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.posts import revision_view
+from forum.api.present import node_view, single_reply_view
+from forum.api.schemas import (
+    ReplyInputSchema,
+    ReplySchema,
+    ReplyUpdateSchema,
+    RevisionSchema,
+)
+from forum.errors import Invalid
+from forum.models import ReplyKind
+from forum.services import replies as reply_service
+from forum.services.posts import get_post
+from forum.services.threads import load_thread
+
+bp = Blueprint("api_replies", __name__, url_prefix="/api/v1",
+               description="Replies and prompts in threads")
+
+
+@bp.route("/posts/<id:post_id>/replies")
+class Replies(MethodView):
+    @bp.response(200, ReplySchema(many=True))
+    @bp.paginate(**PAGINATION)
+    @bp.errors()
+    def get(self, post_id: int, pagination_parameters):
+        """The thread as a flat list in reading order, with parent_id and depth"""
+        post = get_post(actor(), post_id)
+        return page_of([node_view(n) for n in load_thread(actor(), post)],
+                       pagination_parameters)
+
+    @bp.arguments(ReplyInputSchema)
+    @bp.response(201, ReplySchema)
+    @bp.errors(403, 422)
+    def post(self, data, post_id: int):
+        """Reply to the post or to one of its replies; staff may ask a prompt"""
+        user = require_user()
+        post = get_post(user, post_id)
+        parent_id = data.get("parent_id")
+        if data["kind"] == ReplyKind.PROMPT.value:
+            reply = reply_service.ask_prompt(user, post, parent_id, data["body"],
+                                             data.get("quote"))
+        else:
+            if data.get("quote"):
+                raise Invalid({"quote": ["Only prompts quote a passage."]})
+            reply = reply_service.reply_to(user, post, parent_id, data["body"])
+        return single_reply_view(reply, user)
+
+
+def _etag(reply) -> dict:
+    return {"id": reply.id, "version": reply.version, "deleted": reply.is_deleted}
+
+
+@bp.route("/replies/<id:reply_id>")
+class ReplyItem(MethodView):
+    @bp.etag
+    @bp.response(200, ReplySchema)
+    @bp.errors()
+    def get(self, reply_id: int):
+        """A reply or prompt (deleted ones only for staff)"""
+        reply = reply_service.get_reply(actor(), reply_id)
+        bp.set_etag(_etag(reply))
+        return single_reply_view(reply, actor())
+
+    @bp.etag
+    @bp.arguments(ReplyUpdateSchema)
+    @bp.response(200, ReplySchema)
+    @bp.errors(403, 422)
+    def patch(self, data, reply_id: int):
+        """Edit your reply; its earlier text is kept as a revision"""
+        user = require_user()
+        reply = reply_service.get_reply(user, reply_id)
+        reply_service.authorize_edit_reply(user, reply)
+        bp.check_etag(_etag(reply))
+        reply_service.update_reply(user, reply, version=reply.version, body=data["body"])
+        bp.set_etag(_etag(reply))
+        return single_reply_view(reply, user)
+
+    @bp.response(204)
+    @bp.errors(403)
+    def delete(self, reply_id: int):
+        """Delete a reply to a tombstone; replies beneath stay (author or staff)"""
+        user = require_user()
+        reply_service.delete_reply(user, reply_service.get_reply(user, reply_id))
+
+
+def _action(service):
+    def view(self, reply_id: int):
+        user = require_user()
+        reply = service(user, reply_service.get_reply(user, reply_id))
+        return single_reply_view(reply, user)
+
+    return view
+
+
+@bp.route("/replies/<id:reply_id>/resolve")
+class ReplyResolve(MethodView):
+    post = bp.response(200, ReplySchema)(bp.errors(403)(_action(reply_service.resolve_prompt)))
+    post.__doc__ = "Mark a prompt resolved (instructors and TAs)"
+
+
+@bp.route("/replies/<id:reply_id>/restore")
+class ReplyRestore(MethodView):
+    post = bp.response(200, ReplySchema)(bp.errors(403)(_action(reply_service.restore_reply)))
+    post.__doc__ = "Bring a deleted reply back (instructors and TAs)"
+
+
+@bp.route("/replies/<id:reply_id>/revisions")
+class ReplyRevisions(MethodView):
+    @bp.response(200, RevisionSchema(many=True))
+    @bp.paginate(**PAGINATION)
+    @bp.errors(403)
+    def get(self, reply_id: int, pagination_parameters):
+        """Earlier texts of the reply, newest first (its author and staff)"""
+        user = require_user()
+        reply = reply_service.get_reply(user, reply_id)
+        return page_of([revision_view(r) for r in reply_service.revisions_of_reply(user, reply)],
+                       pagination_parameters)
