@@ -26,13 +26,19 @@ class PermissionDenied(ForumError):
 
 
 class Invalid(ForumError):
-    """Input was rejected; `errors` maps each field to its messages."""
+    """Input was rejected; `errors` maps each field to its messages.
+
+    `conflict` says the input is well formed but clashes with what is stored (a code
+    already used, the same reply twice): the API answers 409 rather than 422.
+    """
 
     message = "Please correct the errors below."
 
-    def __init__(self, errors: dict[str, list[str]], message: str | None = None):
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None,
+                 conflict: bool = False):
         super().__init__(message)
         self.errors = errors
+        self.conflict = conflict
 
 
 class Conflict(ForumError):

@@ -30,7 +30,25 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
-api = Api()
+
+class ForumApi(Api):
+    """flask-smorest's Api, documenting If-Match and If-None-Match as entity tags."""
+
+    def _register_etag_headers(self):
+        tag = {"type": "string", "example": '"3f2a9c"'}
+        self.spec.components.parameter("IF_NONE_MATCH", "header", {
+            "name": "If-None-Match", "schema": tag,
+            "description": "ETag of your copy: 304 when it is still current"}, lazy=True)
+        self.spec.components.parameter("IF_MATCH", "header", {
+            "name": "If-Match", "required": True, "schema": tag,
+            "description": "ETag from your last GET: 428 when missing, 412 when stale"},
+            lazy=True)
+        self.spec.components.header("ETAG", {
+            "description": "Entity tag of this version", "schema": {"type": "string"}},
+            lazy=True)
+
+
+api = ForumApi()
 
 
 def client_address() -> str:

@@ -179,3 +179,45 @@ def world(make):
         "classmate": w.classmate, "outsider": w.outsider, "anonymous": None,
     }
     return w
+
+
+class ApiClient:
+    """Calls the JSON API as a given user (None: without a token)."""
+
+    def __init__(self, client, tokens: dict):
+        self.client = client
+        self.tokens = tokens
+
+    def token_for(self, user) -> str:
+        from forum.services.tokens import create_token
+
+        if user.id not in self.tokens:
+            self.tokens[user.id] = create_token(user, "tests")[1]
+        return self.tokens[user.id]
+
+    def call(self, user, method: str, url: str, json=None, headers=None, token=None):
+        headers = dict(headers or {})
+        secret = token or (self.token_for(user) if user is not None else None)
+        if secret:
+            headers["Authorization"] = f"Bearer {secret}"
+        return self.client.open(url, method=method, json=json, headers=headers)
+
+    def get(self, user, url, **kwargs):
+        return self.call(user, "GET", url, **kwargs)
+
+    def post(self, user, url, json=None, **kwargs):
+        return self.call(user, "POST", url, json=json if json is not None else {}, **kwargs)
+
+    def patch(self, user, url, json, etag: str | None = None, **kwargs):
+        if etag is None:
+            etag = self.get(user, url).headers.get("ETag", '"none"')
+        headers = {"If-Match": etag, **kwargs.pop("headers", {})}
+        return self.call(user, "PATCH", url, json=json, headers=headers, **kwargs)
+
+    def delete(self, user, url, **kwargs):
+        return self.call(user, "DELETE", url, **kwargs)
+
+
+@pytest.fixture
+def api(client) -> ApiClient:
+    return ApiClient(client, {})

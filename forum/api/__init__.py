@@ -28,6 +28,7 @@ def show_docs() -> Response:
 
 # Blueprints are module-level, so they are set up once, here, before any app uses them.
 for _module in RESOURCES:
+    _module.bp.before_request(auth.require_json_body)
     _module.bp.before_request(auth.authenticate)
     limiter.limit(writes_limit, key_func=caller_key, methods=WRITE_METHODS)(_module.bp)
     limiter.limit(writes_per_ip_limit, key_func=client_address,

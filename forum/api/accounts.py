@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from forum.api.auth import require_user
+from forum.api.auth import TokenRefused, require_user
 from forum.api.common import PAGINATION, Blueprint, page_of
 from forum.api.present import reply_view, user_ref
 from forum.api.schemas import (
@@ -15,7 +15,6 @@ from forum.api.schemas import (
     TokenRequestSchema,
     TokenSchema,
 )
-from forum.errors import Invalid
 from forum.extensions import limiter
 from forum.limits import account_key, failed_login, login_limit, login_per_account_limit
 from forum.services import accounts, tokens
@@ -37,8 +36,7 @@ class Tokens(MethodView):
         """Create a token with your email and password (the secret is shown once)"""
         user = accounts.authenticate(data["email"], data["password"])
         if user is None:
-            raise Invalid({"password": ["Email or password is not correct."]},
-                          "Email or password is not correct.")
+            raise TokenRefused("Email or password is not correct.")
         token, secret = tokens.create_token(user, data["name"], data["expires_in_days"])
         return {**_token_view(token), "token": secret}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import g, request
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from forum.services.tokens import user_for_token
 from forum.web import Anonymous
@@ -22,6 +22,13 @@ class TokenRefused(Unauthorized):
     def get_headers(self, environ=None, scope=None):
         return [*super().get_headers(environ, scope),
                 ("WWW-Authenticate", self.www_authenticate_header)]
+
+
+def require_json_body() -> None:
+    """A body that is not JSON is refused outright, never half-read."""
+    if request.method in {"POST", "PATCH", "PUT"} and request.content_length \
+            and not request.is_json:
+        raise UnsupportedMediaType()
 
 
 def authenticate() -> None:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from marshmallow import RAISE, Schema, fields, validate
 
 from forum.services.validation import BODY_MAX, TITLE_MAX
@@ -32,6 +33,32 @@ def optional_text(max_length: int, **kwargs) -> fields.String:
     return fields.String(validate=[validate.Length(max=max_length), NO_NUL], **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A JSON true or false; 0, 1, "yes" and the like are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def flag(**kwargs) -> Flag:
+    return Flag(**kwargs)
+
+
+def whole_number(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, **kwargs)
+
+
+class Number(fields.Float):
+    """A JSON number; numbers written as strings, and booleans, are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictSchema(Schema):
     """Input schemas refuse fields they do not list (author_id, role, is_admin …)."""
 
@@ -41,6 +68,18 @@ class StrictSchema(Schema):
 
 class Blueprint(SmorestBlueprint):
     """flask-smorest's blueprint, adding a Link header beside X-Pagination."""
+
+    def _check_precondition(self):
+        """428 only when If-Match is absent; any other value that is not the current
+        ETag (even a malformed one) is a stale precondition: 412."""
+        if (request.method in self.METHODS_NEEDING_CHECK_ETAG
+                and "If-Match" not in request.headers):
+            raise PreconditionRequired
+
+    def check_etag(self, etag_data, etag_schema=None):
+        if request.if_match or "If-Match" not in request.headers:
+            return super().check_etag(etag_data, etag_schema)
+        raise PreconditionFailed
 
     def _set_pagination_metadata(self, page_params, result, headers):
         result, headers = super()._set_pagination_metadata(page_params, result, headers)
@@ -55,6 +94,17 @@ class Blueprint(SmorestBlueprint):
         if links:
             headers["Link"] = ", ".join(links)
         return result, headers
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {}).update({
+            self.PAGINATION_HEADER_NAME: {
+                "description": "JSON object: total, total_pages, first_page, last_page, "
+                               "page, previous_page, next_page",
+                "schema": {"type": "string"},
+            },
+            "Link": {"description": "RFC 8288 links: first, prev, next, last",
+                     "schema": {"type": "string"}},
+        })
 
     def errors(self, *codes: int):
         """Document the error answers of an operation, beside the common ones."""

@@ -45,13 +45,26 @@ def _as_list(found) -> list[str]:
     return [str(found)]
 
 
+# Plainer words than werkzeug's defaults, for the errors clients meet most.
+MESSAGES = {
+    400: "The request could not be read: send well-formed JSON.",
+    404: "Nothing is here: check the URL.",
+    405: "This method is not allowed here; the Allow header lists those that are.",
+    412: "It changed since you read it: GET it again for a fresh ETag, then retry.",
+    413: "The request is too large.",
+    415: "Send the body as JSON, with Content-Type: application/json.",
+    428: "Send If-Match with the ETag of your last GET to change this.",
+    429: "Too many requests: wait for the time in Retry-After, then try again.",
+}
+
+
 def http_error(error: HTTPException):
     code = error.code or 500
     field_errors = None
     data = getattr(error, "data", None)
     if code == 422 and isinstance(data, dict):
         field_errors = _flatten(data.get("messages"))
-    message = error.description or HTTPStatus(code).description
+    message = MESSAGES.get(code) or error.description or HTTPStatus(code).description
     if code == 422 and field_errors:
         message = "Some fields are not valid."
     return error_response(code, message, field_errors, error.get_headers())
@@ -75,11 +88,15 @@ def forbidden(error: errors.PermissionDenied):
 
 
 def invalid(error: errors.Invalid):
-    return error_response(422, error.message, error.errors)
+    if error.conflict:
+        return error_response(409, "This clashes with what is already stored.", error.errors)
+    return error_response(422, "Some fields are not valid.", error.errors)
 
 
 def conflict(error: errors.Conflict):
-    return error_response(412 if isinstance(error, errors.StaleVersion) else 409, error.message)
+    if isinstance(error, errors.StaleVersion):
+        return error_response(412, MESSAGES[412])
+    return error_response(409, error.message)
 
 
 def unexpected(_error: Exception):

@@ -9,10 +9,13 @@ from marshmallow import Schema, fields, validate
 from forum.api.common import (
     HAS_TEXT,
     NO_NUL,
+    Number,
     StrictSchema,
     body_field,
+    flag,
     optional_text,
     title_field,
+    whole_number,
 )
 from forum.models import PostStatus, PromptState, ReplyKind, Role, Visibility
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
@@ -53,7 +56,7 @@ class TokenRequestSchema(StrictSchema):
                              load_only=True)
     name = fields.String(load_default="API token",
                          validate=[validate.Length(min=1, max=80), HAS_TEXT])
-    expires_in_days = fields.Integer(allow_none=True, load_default=None,
+    expires_in_days = whole_number(allow_none=True, load_default=None,
                                      validate=validate.Range(min=1, max=366))
 
 
@@ -140,12 +143,12 @@ class DiscussionInputSchema(StrictSchema):
     opens_at = moment()
     due_at = moment()
     locks_at = moment()
-    points_possible = fields.Float(validate=validate.Range(min=0, max=10_000))
+    points_possible = Number(validate=validate.Range(min=0, max=10_000))
 
 
 class DiscussionUpdateSchema(DiscussionInputSchema):
     title = title_field()
-    closed = fields.Boolean(metadata={"description": "Close (read-only) or reopen"})
+    closed = flag(metadata={"description": "Close (read-only) or reopen"})
 
 
 # Posts
@@ -153,8 +156,12 @@ class DiscussionUpdateSchema(DiscussionInputSchema):
 class SourceSchema(StrictSchema):
     citation = fields.String(required=True,
                              validate=[validate.Length(min=1, max=CITATION_MAX), HAS_TEXT])
-    url = fields.Url(allow_none=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2000))
+    url = fields.String(allow_none=True, validate=[
+        validate.Length(max=2000),
+        # No spaces or control characters; the same in Python and in JSON Schema.
+        validate.Regexp(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
+                        error="A link starts with http:// or https:// and a host."),
+    ])
 
 
 class PostSchema(Schema):
@@ -181,18 +188,18 @@ class PostInputSchema(StrictSchema):
     body = body_field(required=True)
     sources = fields.List(fields.Nested(SourceSchema),
                           validate=validate.Length(max=SOURCES_MAX))
-    publish = fields.Boolean(load_default=True,
+    publish = flag(load_default=True,
                              metadata={"description": "False saves a draft only you see"})
 
 
 class PostUpdateSchema(PostInputSchema):
     title = title_field()
     body = body_field()
-    publish = fields.Boolean(metadata={"description": "True publishes a draft"})
+    publish = flag(metadata={"description": "True publishes a draft"})
 
 
 class PostListArgsSchema(StrictSchema):
-    author_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    author_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))  # from a query
     since = moment(metadata={"description": "Only posts published at or after this moment"})
 
 
@@ -235,7 +242,7 @@ class ThreadSchema(PostSchema):
 
 class ReplyInputSchema(StrictSchema):
     body = body_field(required=True)
-    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
+    parent_id = whole_number(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
     kind = fields.String(load_default="reply",
                          validate=validate.OneOf([kind.value for kind in ReplyKind]),
                          metadata={"description": "'prompt' is for instructors and TAs"})

@@ -65,7 +65,7 @@ def _new_user(email: str | None, display_name: str | None, password: str | None)
                           label="Display name")
         password = check_password_rules(errors, "password", password)
         if email and "email" not in errors and find_user_by_email(email):
-            errors.add("email", "An account with this email already exists.")
+            errors.add_conflict("email", "An account with this email already exists.")
     user = User(email=email, display_name=name)
     user.set_password(password)
     return user

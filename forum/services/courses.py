@@ -60,7 +60,7 @@ def _clean_course_fields(errors: FieldErrors, fields: dict, course: Course | Non
     if code and "code" not in errors:
         other = db.session.scalar(select(Course).where(Course.code == code))
         if other is not None and other is not course:
-            errors.add("code", "Another course already uses this code.")
+            errors.add_conflict("code", "Another course already uses this code.")
     return cleaned
 
 
@@ -133,9 +133,9 @@ def add_member(actor, course: Course, email: str | None, role: str | None) -> En
         parsed_role = _parse_role(errors, role)
         user = find_user_by_email(email or "") if (email or "").strip() else None
         if user is None:
-            errors.add("email", "No account uses this email; ask them to register first.")
+            errors.add_conflict("email", "No account uses this email; ask them to register first.")
         elif user.course_role(course.id) is not None:
-            errors.add("email", f"{user.display_name} is already a member of this course.")
+            errors.add_conflict("email", f"{user.display_name} is already a member of this course.")
     enrollment = Enrollment(user=user, course=course, role=parsed_role)
     db.session.add(enrollment)
     db.session.commit()
@@ -167,7 +167,7 @@ def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
         new_role = _parse_role(errors, role)
         if (enrollment.role is Role.INSTRUCTOR and new_role is not Role.INSTRUCTOR
                 and not _other_instructors(enrollment)):
-            errors.add("role", "A course needs at least one instructor.")
+            errors.add_conflict("role", "A course needs at least one instructor.")
     enrollment.role = new_role
     db.session.commit()
     return enrollment
@@ -178,7 +178,7 @@ def remove_member(actor, enrollment: Enrollment) -> User:
     if not can_manage_members(actor, enrollment.course):
         raise PermissionDenied("Only instructors remove members.")
     if enrollment.role is Role.INSTRUCTOR and not _other_instructors(enrollment):
-        raise Invalid({"role": ["A course needs at least one instructor."]})
+        raise Invalid({"role": ["A course needs at least one instructor."]}, conflict=True)
     user = enrollment.user
     db.session.delete(enrollment)
     db.session.commit()

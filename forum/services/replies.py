@@ -50,9 +50,10 @@ def _parent_in(post: Post, parent_id: int | None) -> Reply | None:
         return None
     parent = db.session.get(Reply, parent_id)
     if parent is None or parent.post_id != post.id:
-        raise Invalid({"parent_id": ["The message you answer is not in this thread."]})
+        raise Invalid({"parent_id": ["The message you answer is not in this thread."]},
+                      conflict=True)
     if parent.is_deleted:
-        raise Invalid({"parent_id": ["The message you answer was deleted."]})
+        raise Invalid({"parent_id": ["The message you answer was deleted."]}, conflict=True)
     return parent
 
 
@@ -70,7 +71,7 @@ def _clean_quote(errors: FieldErrors, post: Post, quote: str | None) -> str | No
     quote = clean_text(errors, "quote", quote, max_length=QUOTE_MAX, required=False,
                        label="Quoted passage")
     if quote and "quote" not in errors and _normalized(quote) not in _normalized(post.body):
-        errors.add("quote", "The quoted passage must be copied from the post.")
+        errors.add_conflict("quote", "The quoted passage must be copied from the post.")
     return quote or None
 
 
@@ -115,7 +116,7 @@ def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Repl
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
         if body and _is_repeat(actor, post, body):
-            errors.add("body", "You already posted this reply here.")
+            errors.add_conflict("body", "You already posted this reply here.")
     return _add_reply(actor, post, parent, Reply(
         post=post, parent_id=parent_id, author_id=actor.id, body=body,
         body_html=render_markdown(body), created_at=utcnow(),

@@ -15,12 +15,22 @@ BODY_MAX = 50_000
 class FieldErrors(dict[str, list[str]]):
     """Field name -> messages; raise it as Invalid once all fields are checked."""
 
+    def __init__(self):
+        super().__init__()
+        self.well_formed = True
+
     def add(self, field: str, message: str) -> None:
+        """The value itself is wrong (missing, too long, out of range)."""
+        self.setdefault(field, []).append(message)
+        self.well_formed = False
+
+    def add_conflict(self, field: str, message: str) -> None:
+        """The value is fine but clashes with what is stored."""
         self.setdefault(field, []).append(message)
 
     def raise_if_any(self) -> None:
         if self:
-            raise Invalid(dict(self))
+            raise Invalid(dict(self), conflict=self.well_formed)
 
 
 @contextmanager

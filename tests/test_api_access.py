@@ -1,0 +1,152 @@
+"""Every API operation from every seat: one table, and no route left out of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.extensions import db
+from forum.models import Enrollment
+from forum.services import posts as post_service
+from forum.services import replies as reply_service
+from forum.services.tokens import create_token, revoke_token
+from tests.factories import PASSWORD
+
+SEATS = ["admin", "instructor", "ta", "student", "classmate", "outsider", "anonymous",
+         "revoked"]
+
+
+def expect(admin, instructor, ta, student, classmate, outsider=404, anonymous=401) -> dict:
+    statuses = [admin, instructor, ta, student, classmate, outsider, anonymous, 401]
+    return dict(zip(SEATS, statuses, strict=True))
+
+
+ALL = expect(200, 200, 200, 200, 200, 200)
+MEMBERS = expect(200, 200, 200, 200, 200)
+STAFF = expect(200, 200, 200, 403, 403)
+INSTRUCTORS = expect(200, 200, 403, 403, 403)
+
+# (method, URL rule as Flask knows it, URL to call, JSON body, expected statuses)
+TABLE = [
+    ("POST", "/api/v1/tokens", "/api/v1/tokens",
+     {"email": "{student_email}", "password": PASSWORD}, {**ALL, **{
+         s: 201 for s in SEATS if s != "revoked"}}),
+    ("GET", "/api/v1/tokens", "/api/v1/tokens", None, ALL),
+    ("DELETE", "/api/v1/tokens/<id:token_id>", "/api/v1/tokens/{student_token}", None,
+     expect(404, 404, 404, 204, 404, 404)),
+    ("GET", "/api/v1/me", "/api/v1/me", None, ALL),
+    ("PATCH", "/api/v1/me", "/api/v1/me", {"display_name": "Renamed"}, ALL),
+    ("GET", "/api/v1/me/prompts", "/api/v1/me/prompts", None, ALL),
+    ("GET", "/api/v1/courses", "/api/v1/courses", None, ALL),
+    ("POST", "/api/v1/courses", "/api/v1/courses", {"code": "NEW-9", "title": "New"},
+     expect(201, 403, 403, 403, 403, 403)),
+    ("GET", "/api/v1/courses/<id:course_id>", "/api/v1/courses/{course}", None, MEMBERS),
+    ("PATCH", "/api/v1/courses/<id:course_id>", "/api/v1/courses/{course}",
+     {"title": "Renamed course"}, INSTRUCTORS),
+    ("GET", "/api/v1/courses/<id:course_id>/members", "/api/v1/courses/{course}/members",
+     None, MEMBERS),
+    ("POST", "/api/v1/courses/<id:course_id>/members", "/api/v1/courses/{course}/members",
+     {"email": "{outsider_email}", "role": "student"}, expect(201, 201, 403, 403, 403)),
+    ("GET", "/api/v1/courses/<id:course_id>/members/<id:member_id>",
+     "/api/v1/courses/{course}/members/{membership}", None, MEMBERS),
+    ("PATCH", "/api/v1/courses/<id:course_id>/members/<id:member_id>",
+     "/api/v1/courses/{course}/members/{membership}", {"role": "ta"}, INSTRUCTORS),
+    ("DELETE", "/api/v1/courses/<id:course_id>/members/<id:member_id>",
+     "/api/v1/courses/{course}/members/{membership}", None, expect(204, 204, 403, 403, 403)),
+    ("GET", "/api/v1/courses/<id:course_id>/discussions",
+     "/api/v1/courses/{course}/discussions", None, MEMBERS),
+    ("POST", "/api/v1/courses/<id:course_id>/discussions",
+     "/api/v1/courses/{course}/discussions", {"title": "Week 5"},
+     expect(201, 201, 403, 403, 403)),
+    ("GET", "/api/v1/discussions/<id:discussion_id>", "/api/v1/discussions/{discussion}",
+     None, MEMBERS),
+    ("PATCH", "/api/v1/discussions/<id:discussion_id>", "/api/v1/discussions/{discussion}",
+     {"closed": True}, INSTRUCTORS),
+    ("GET", "/api/v1/discussions/<id:discussion_id>/posts",
+     "/api/v1/discussions/{discussion}/posts", None, MEMBERS),
+    ("POST", "/api/v1/discussions/<id:discussion_id>/posts",
+     "/api/v1/discussions/{discussion}/posts", {"title": "T", "body": "B"},
+     expect(201, 201, 201, 201, 201)),
+    ("GET", "/api/v1/discussions/<id:discussion_id>/prompts",
+     "/api/v1/discussions/{discussion}/prompts", None, STAFF),
+    ("GET", "/api/v1/posts/<id:post_id>", "/api/v1/posts/{post}", None, MEMBERS),
+    ("PATCH", "/api/v1/posts/<id:post_id>", "/api/v1/posts/{post}", {"title": "Retitled"},
+     expect(403, 403, 403, 200, 403)),
+    ("DELETE", "/api/v1/posts/<id:post_id>", "/api/v1/posts/{post}", None,
+     expect(204, 204, 204, 204, 403)),
+    ("POST", "/api/v1/posts/<id:post_id>/restore", "/api/v1/posts/{deleted_post}/restore",
+     None, STAFF),
+    ("GET", "/api/v1/posts/<id:post_id>/thread", "/api/v1/posts/{post}/thread", None,
+     MEMBERS),
+    ("GET", "/api/v1/posts/<id:post_id>/revisions", "/api/v1/posts/{post}/revisions", None,
+     expect(200, 200, 200, 200, 403)),
+    ("GET", "/api/v1/posts/<id:post_id>/replies", "/api/v1/posts/{post}/replies", None,
+     MEMBERS),
+    ("POST", "/api/v1/posts/<id:post_id>/replies", "/api/v1/posts/{post}/replies",
+     {"body": "A reply"}, expect(201, 201, 201, 201, 201)),
+    ("GET", "/api/v1/replies/<id:reply_id>", "/api/v1/replies/{reply}", None, MEMBERS),
+    ("PATCH", "/api/v1/replies/<id:reply_id>", "/api/v1/replies/{reply}",
+     {"body": "Edited"}, expect(403, 403, 403, 403, 200)),
+    ("DELETE", "/api/v1/replies/<id:reply_id>", "/api/v1/replies/{reply}", None,
+     expect(204, 204, 204, 403, 204)),
+    ("POST", "/api/v1/replies/<id:reply_id>/resolve", "/api/v1/replies/{prompt}/resolve",
+     None, STAFF),
+    ("POST", "/api/v1/replies/<id:reply_id>/restore",
+     "/api/v1/replies/{deleted_reply}/restore", None, expect(200, 200, 200, 404, 404)),
+    ("GET", "/api/v1/replies/<id:reply_id>/revisions", "/api/v1/replies/{reply}/revisions",
+     None, expect(200, 200, 200, 403, 200)),
+    ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None,
+     {seat: 200 for seat in SEATS}),
+    ("GET", "/api/docs", "/api/docs", None, {seat: 200 for seat in SEATS}),
+]
+
+
+@pytest.fixture
+def seated(world, make):
+    """The world, plus what some operations need: a deleted post and reply, tokens."""
+    world.deleted_post = make.post(world.discussion, world.classmate, title="Withdrawn")
+    make.reply(world.deleted_post, world.student, body="Still worth reading.")
+    post_service.delete_post(world.classmate, world.deleted_post)
+    world.deleted_reply = make.reply(world.post, world.classmate, body="Said in haste.")
+    reply_service.delete_reply(world.classmate, world.deleted_reply)
+    world.student_token = create_token(world.student, "phone")[0]
+    revoked, world.revoked_secret = create_token(world.student, "old laptop")
+    revoke_token(world.student, revoked.id)
+    world.membership = db.session.scalar(
+        db.select(Enrollment).where(Enrollment.user_id == world.classmate.id))
+    return world
+
+
+def _fill(text: str, w) -> str:
+    return text.format(
+        course=w.course.id, discussion=w.discussion.id, post=w.post.id, reply=w.reply.id,
+        prompt=w.prompt.id, deleted_post=w.deleted_post.id, deleted_reply=w.deleted_reply.id,
+        membership=w.membership.id, student_token=w.student_token.id,
+        student_email=w.student.email, outsider_email=w.outsider.email)
+
+
+@pytest.mark.parametrize("seat", SEATS)
+@pytest.mark.parametrize("operation", TABLE, ids=[f"{m} {u}" for m, _, u, _, _ in TABLE])
+def test_api_operation_by_seat(seated, api, operation, seat):
+    method, _rule, url, body, expected = operation
+    url = _fill(url, seated)
+    body = {k: _fill(v, seated) if isinstance(v, str) else v for k, v in (body or {}).items()}
+    user = None if seat in ("anonymous", "revoked") else seated.actors[seat]
+    token = seated.revoked_secret if seat == "revoked" else None
+    headers = {"If-Match": "*"} if method == "PATCH" else {}
+    response = api.call(user, method, url, json=body if method != "GET" else None,
+                        headers=headers, token=token)
+    assert response.status_code == expected[seat], response.get_data(as_text=True)[:500]
+    if response.status_code >= 400:
+        assert response.is_json and set(response.json) >= {"code", "status", "message"}
+    if response.status_code == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_api_route_is_in_the_table(app):
+    covered = {(method, rule) for method, rule, _, _, _ in TABLE}
+    routes = {
+        (method, rule.rule) for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") and "<path:filename>" not in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set()
