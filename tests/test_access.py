@@ -35,6 +35,8 @@ PAGES = {
     "post revisions": ("/posts/{post}/revisions", expect(200, 200, 200, 200, 403)),
     "edit reply": ("/replies/{reply}/edit", expect(403, 403, 403, 403, 200)),
     "reply revisions": ("/replies/{reply}/revisions", expect(200, 200, 200, 403, 200)),
+    "api tokens": ("/account/tokens", expect(200, 200, 200, 200, 200, outsider=200)),
+    "change password": ("/account/password", expect(200, 200, 200, 200, 200, outsider=200)),
 }
 
 

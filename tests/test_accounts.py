@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import User
+from forum.models import ApiToken, User
 from tests.factories import PASSWORD
 
 
@@ -148,3 +148,22 @@ def test_profile_shows_the_display_name_but_never_the_email(make, login_as):
     page = login_as(make.user()).get(f"/users/{person.id}").get_data(as_text=True)
     assert "Ana Lindqvist" in page
     assert "ana.private@example.edu" not in page
+
+
+def test_tokens_page_shows_a_new_secret_once_and_revokes(make, login_as, api):
+    user = make.user()
+    client = login_as(user)
+    response = client.post("/account/tokens", data={"name": "grading script",
+                                                    "expires_in_days": "30"})
+    page = response.get_data(as_text=True)
+    secret = page.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+    assert secret.startswith("fat_")
+    assert api.get(None, "/api/v1/me", token=secret).status_code == 200
+    with client.session_transaction() as session:
+        assert secret not in str(dict(session))
+    listing = client.get("/account/tokens").get_data(as_text=True)
+    assert "grading script" in listing and secret not in listing
+    token_id = db.session.scalar(select(ApiToken.id))
+    assert login_as(make.user()).post(f"/account/tokens/{token_id}/revoke").status_code == 404
+    login_as(user).post(f"/account/tokens/{token_id}/revoke")
+    assert api.get(None, "/api/v1/me", token=secret).status_code == 401

@@ -20,7 +20,7 @@ from forum.limits import account_key, failed_login, login_limit, login_per_accou
 from forum.services import accounts, tokens
 from forum.services.threads import prompts_awaiting
 
-bp = Blueprint("api_accounts", __name__, url_prefix="/api/v1",
+bp = Blueprint("Accounts", __name__, url_prefix="/api/v1",
                description="Tokens and your own account")
 
 

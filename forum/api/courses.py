@@ -18,7 +18,7 @@ from forum.api.schemas import (
 from forum.permissions import can_see_member_emails
 from forum.services import courses as course_service
 
-bp = Blueprint("api_courses", __name__, url_prefix="/api/v1",
+bp = Blueprint("Courses", __name__, url_prefix="/api/v1",
                description="Courses and their members")
 
 

@@ -20,7 +20,7 @@ from forum.services import discussions as discussion_service
 from forum.services.courses import get_course
 from forum.services.threads import prompts_in_discussion
 
-bp = Blueprint("api_discussions", __name__, url_prefix="/api/v1",
+bp = Blueprint("Discussions", __name__, url_prefix="/api/v1",
                description="Discussions and their prompts")
 
 EDITABLE = ("title", "prompt", "opens_at", "due_at", "locks_at", "points_possible")

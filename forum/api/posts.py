@@ -19,7 +19,7 @@ from forum.services import posts as post_service
 from forum.services.discussions import get_discussion
 from forum.services.threads import load_thread
 
-bp = Blueprint("api_posts", __name__, url_prefix="/api/v1",
+bp = Blueprint("Posts", __name__, url_prefix="/api/v1",
                description="Posts, their threads and revisions")
 
 

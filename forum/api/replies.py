@@ -20,7 +20,7 @@ from forum.services import replies as reply_service
 from forum.services.posts import get_post
 from forum.services.threads import load_thread
 
-bp = Blueprint("api_replies", __name__, url_prefix="/api/v1",
+bp = Blueprint("Replies", __name__, url_prefix="/api/v1",
                description="Replies and prompts in threads")
 
 

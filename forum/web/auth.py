@@ -19,8 +19,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from forum.errors import Invalid
 from forum.extensions import limiter
 from forum.limits import account_key, failed_login, login_limit, login_per_account_limit
-from forum.services import accounts
-from forum.web.forms import LoginForm, PasswordForm, RegisterForm, show_errors, status_of
+from forum.services import accounts, tokens
+from forum.web.forms import (
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    TokenForm,
+    show_errors,
+    status_of,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -98,3 +105,31 @@ def change_password():
             flash("Password changed. Your other sessions were logged out.", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form), status_of(form)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    """Personal access tokens for the API; a new secret is shown on this response only."""
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        days = int(form.expires_in_days.data) if form.expires_in_days.data else None
+        try:
+            token, secret = tokens.create_token(current_user, form.name.data, days)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(f"Token “{token.name}” created. Copy it now: it is not shown again.",
+                  "success")
+            form = TokenForm(formdata=None)
+    return render_template("auth/tokens.html", form=form, secret=secret,
+                           tokens=tokens.tokens_of(current_user)), status_of(form)
+
+
+@bp.post("/account/tokens/<id:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    token = tokens.revoke_token(current_user, token_id)
+    flash(f"Token “{token.name}” revoked: it stops working at once.", "success")
+    return redirect(url_for("auth.api_tokens"))

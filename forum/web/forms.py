@@ -53,6 +53,13 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField("New password", description="At least 8 characters.")
 
 
+class TokenForm(FlaskForm):
+    name = StringField("Name", description="Where you will use it, e.g. “grading script”.")
+    expires_in_days = SelectField("Expires", default="90", choices=[
+        SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"),
+        SelectChoice("366", "in a year"), SelectChoice("", "never")])
+
+
 class CourseForm(FlaskForm):
     code = StringField("Code", description="Short and unique, e.g. HIST-210.")
     title = StringField("Title")
