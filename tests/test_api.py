@@ -360,3 +360,34 @@ class TestRateLimits:
                     for n in range(5)]
         assert statuses[:3] == [401] * 3 and statuses[3:] == [429, 429]
 
+
+
+def _redis_url() -> str | None:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return None
+    return "redis://127.0.0.1:6379/15"
+
+
+@pytest.mark.skipif(_redis_url() is None, reason="no Redis on 127.0.0.1:6379")
+class TestRateLimitsInRedis:
+    """Production counts in Redis, so that limits hold across gunicorn workers."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": _redis_url(),
+                "FORUM_LIMIT_WRITES": "3/minute"}
+
+    def test_limits_count_in_redis(self, world, api, app):
+        from forum.extensions import limiter
+
+        limiter.reset()
+        url = f"/api/v1/posts/{world.post.id}/replies"
+        statuses = [api.post(world.classmate, url, {"body": f"R{n}"}).status_code
+                    for n in range(4)]
+        assert statuses == [201, 201, 201, 429]
+        assert "redis" in type(limiter.storage).__name__.lower()
+        limiter.reset()
