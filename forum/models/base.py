@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, TypeDecorator
+from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
 
 
 def utcnow() -> datetime:
@@ -39,3 +40,20 @@ def enum_column(enum_class: type[enum.Enum], length: int = 16) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class Deletable:
+    """Content that users delete to a tombstone: the row stays, marked, restorable."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def mark_deleted(self, actor_id: int) -> None:
+        self.deleted_at, self.deleted_by_id = utcnow(), actor_id
+
+    def mark_restored(self) -> None:
+        self.deleted_at, self.deleted_by_id = None, None

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import UTCDateTime, enum_column, utcnow
+from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
@@ -22,7 +22,7 @@ class PostStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class Post(db.Model):
+class Post(Deletable, db.Model):
     __tablename__ = "posts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,8 +35,6 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     discussion: Mapped[Discussion] = relationship(back_populates="posts")
@@ -50,10 +48,6 @@ class Post(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status is PostStatus.PUBLISHED
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
     @property
     def is_late(self) -> bool:

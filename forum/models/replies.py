@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import UTCDateTime, enum_column, utcnow
+from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from forum.models.posts import Post
@@ -44,7 +44,7 @@ class PromptState(enum.StrEnum):
     RESOLVED = "resolved"
 
 
-class Reply(db.Model):
+class Reply(Deletable, db.Model):
     __tablename__ = "replies"
     __table_args__ = (Index("ix_replies_post_path", "post_id", "path"),)
 
@@ -64,8 +64,6 @@ class Reply(db.Model):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     post: Mapped[Post] = relationship()
@@ -76,10 +74,6 @@ class Reply(db.Model):
     @property
     def is_prompt(self) -> bool:
         return self.kind is ReplyKind.PROMPT
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
     @property
     def ancestor_ids(self) -> list[int]:

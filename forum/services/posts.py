@@ -134,7 +134,7 @@ def delete_post(actor, post: Post) -> Post:
     """Delete to a tombstone; replies beneath stay. Raises PermissionDenied."""
     if not can_delete_post(actor, post):
         raise PermissionDenied("You cannot delete this post.")
-    post.deleted_at, post.deleted_by_id = utcnow(), actor.id
+    post.mark_deleted(actor.id)
     commit_versioned()
     return post
 
@@ -143,7 +143,7 @@ def restore_post(actor, post: Post) -> Post:
     """Bring a deleted post back (staff). Raises PermissionDenied."""
     if not can_restore_post(actor, post):
         raise PermissionDenied("You cannot restore this post.")
-    post.deleted_at, post.deleted_by_id = None, None
+    post.mark_restored()
     commit_versioned()
     return post
 

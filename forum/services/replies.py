@@ -169,7 +169,7 @@ def delete_reply(actor, reply: Reply) -> Reply:
     """Delete to a tombstone; the replies beneath stay. Raises PermissionDenied."""
     if not can_delete_reply(actor, reply):
         raise PermissionDenied("You cannot delete this reply.")
-    reply.deleted_at, reply.deleted_by_id = utcnow(), actor.id
+    reply.mark_deleted(actor.id)
     commit_versioned()
     return reply
 
@@ -178,7 +178,7 @@ def restore_reply(actor, reply: Reply) -> Reply:
     """Bring a deleted reply back (staff). Raises PermissionDenied."""
     if not can_restore_reply(actor, reply):
         raise PermissionDenied("You cannot restore this reply.")
-    reply.deleted_at, reply.deleted_by_id = None, None
+    reply.mark_restored()
     commit_versioned()
     return reply
 
