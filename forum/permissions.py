@@ -40,6 +40,15 @@ def _is_author(user, item: Post | Reply) -> bool:
     return bool(user.is_authenticated and item.author_id == user.id)
 
 
+# People
+
+def can_view_profile(user, person) -> bool:
+    """A profile (the display name) is for those who meet the person in some course."""
+    if is_admin(user) or (user.is_authenticated and user.id == person.id):
+        return True
+    return any(e.course.is_public or is_member(user, e.course) for e in person.enrollments)
+
+
 # Courses and members
 
 def can_create_course(user) -> bool:

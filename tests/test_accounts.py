@@ -143,11 +143,17 @@ def test_session_cookie_is_httponly_and_samesite_lax(make, client):
     assert "SameSite=Lax" in cookie
 
 
-def test_profile_shows_the_display_name_but_never_the_email(make, login_as):
-    person = make.user("Ana Lindqvist", email="ana.private@example.edu")
-    page = login_as(make.user()).get(f"/users/{person.id}").get_data(as_text=True)
+def test_profile_shows_the_display_name_but_never_the_email(world, login_as):
+    page = login_as(world.classmate).get(f"/users/{world.student.id}").get_data(as_text=True)
     assert "Ana Lindqvist" in page
-    assert "ana.private@example.edu" not in page
+    assert world.student.email not in page
+
+
+def test_profiles_are_for_people_who_share_a_course(world, login_as, client):
+    url = f"/users/{world.student.id}"
+    assert login_as(world.outsider).get(url).status_code == 404
+    assert login_as(world.admin).get(url).status_code == 200
+    assert login_as(None).get(url).status_code == 302
 
 
 def test_tokens_page_shows_a_new_secret_once_and_revokes(make, login_as, api):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import g, request
 from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
+from forum.models import Anonymous
 from forum.services.tokens import user_for_token
-from forum.web import Anonymous
 
 CHALLENGE = 'Bearer realm="forum"'
 

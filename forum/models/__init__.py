@@ -6,9 +6,10 @@ from forum.models.discussions import Discussion, ReadMark
 from forum.models.posts import Post, PostSource, PostStatus, Revision
 from forum.models.replies import PromptState, Reply, ReplyKind
 from forum.models.tokens import ApiToken
-from forum.models.users import User
+from forum.models.users import Anonymous, User
 
 __all__ = [
+    "Anonymous",
     "ApiToken",
     "Course",
     "Discussion",

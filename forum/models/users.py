@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask_login import UserMixin
+from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -56,3 +56,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r}>"
+
+
+class Anonymous(AnonymousUserMixin):
+    """A visitor without an account or token: belongs to no course, may read public ones."""
+
+    id = None
+    is_admin = False
+    display_name = "Guest"
+
+    def course_role(self, course_id: int) -> Role | None:
+        return None

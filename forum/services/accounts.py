@@ -6,10 +6,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from forum.errors import Invalid, PermissionDenied
+from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import User
-from forum.permissions import is_admin
+from forum.permissions import can_view_profile, is_admin
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
 
 PASSWORD_MIN = 8
@@ -56,6 +56,14 @@ def check_password_rules(errors: FieldErrors, field: str, password: str | None) 
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def get_profile(actor, user_id: int) -> User:
+    """A person's profile, for those who share a course with them. Raises NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None or not can_view_profile(actor, user):
+        raise NotFound("No such person.")
+    return user
 
 
 def _new_user(email: str | None, display_name: str | None, password: str | None) -> User:

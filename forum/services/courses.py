@@ -42,6 +42,13 @@ def courses_for(actor) -> list[Course]:
     return list(db.session.scalars(query))
 
 
+def public_courses() -> list[Course]:
+    """Courses anyone may read, for the welcome page."""
+    return list(db.session.scalars(
+        select(Course).where(Course.visibility == Visibility.PUBLIC).order_by(Course.code)
+    ))
+
+
 def _clean_course_fields(errors: FieldErrors, fields: dict, course: Course | None) -> dict:
     cleaned = {
         "code": clean_text(errors, "code", fields.get("code"), max_length=32, label="Code"),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_login import AnonymousUserMixin
 
 from forum import permissions
 from forum.extensions import db, login_manager
-from forum.models import User
+from forum.models import Anonymous, User
 from forum.web import auth, courses, discussions, main, posts
 from forum.web.templating import register_filters
 
@@ -21,15 +20,6 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
     "form-action 'self'",
 ])
-
-
-class Anonymous(AnonymousUserMixin):
-    id = None
-    is_admin = False
-    display_name = "Guest"
-
-    def course_role(self, course_id: int):
-        return None
 
 
 @login_manager.user_loader

@@ -59,8 +59,9 @@ def http_error(error: HTTPException):
 def database_down(_error: Exception):
     db.session.rollback()
     current_app.logger.exception("database unavailable")
-    return error_page(503, "The database is not answering. Please try again in a minute.",
-                      {"Retry-After": "30"})
+    # Rendered without context processors: Flask-Login's would ask the database again.
+    page = current_app.jinja_env.get_template("errors/outage.html").render()
+    return page, 503, {"Retry-After": "30"}
 
 
 def unexpected(_error: Exception):
