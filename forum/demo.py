@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from forum.models import Role, User, utcnow
-from forum.services import accounts, courses, discussions, posts, replies
+from forum.services import accounts, courses, discussions, posts, replies, rubrics
 
 DEMO_PASSWORD = "forum-demo-2026"  # noqa: S105 - printed for newcomers on purpose
 
@@ -68,6 +68,22 @@ Britain or the United States.
 """
 
 
+VERSAILLES_RUBRIC = [
+    {"title": "Argument", "description": "A clear claim about the treaty, argued throughout",
+     "levels": [{"points": 4, "description": "Precise, original and sustained"},
+                {"points": 2, "description": "Present but general or uneven"},
+                {"points": 0, "description": "No discernible claim"}]},
+    {"title": "Sources", "description": "Primary and secondary evidence, cited",
+     "levels": [{"points": 3, "description": "A primary and a secondary source, used well"},
+                {"points": 1, "description": "Sources named but barely used"},
+                {"points": 0, "description": "No sources"}]},
+    {"title": "Conversation", "description": "Replies that move classmates' thinking on",
+     "levels": [{"points": 3, "description": "Two or more substantial replies"},
+                {"points": 1, "description": "One reply, or brief ones"},
+                {"points": 0, "description": "No replies"}]},
+]
+
+
 def seed_demo() -> None:
     """Create the demo people, course, discussions, posts, replies and prompts."""
     people = {
@@ -93,6 +109,9 @@ def _seed_discussions(course, people: dict[str, User]) -> None:
         prompt=VERSAILLES_PROMPT, opens_at=now - timedelta(days=10),
         due_at=now + timedelta(days=3), locks_at=now + timedelta(days=10), points_possible=10,
     )
+    rubrics.update_grading_settings(
+        instructor, versailles, version=None, min_posts=1, min_peer_replies=2,
+        require_prompt_answers=True, rubric=VERSAILLES_RUBRIC)
     discussions.create_discussion(
         instructor, course, title="Hyperinflation in 1923: cause or symptom?",
         prompt=INFLATION_PROMPT, opens_at=now - timedelta(days=1),

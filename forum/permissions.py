@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from forum.models import Course, Discussion, Post, Reply, Role, utcnow
+from forum.models import (
+    Annotation,
+    AnnotationVisibility,
+    Course,
+    Discussion,
+    Grade,
+    Post,
+    Reply,
+    Role,
+    utcnow,
+)
 from forum.models.replies import PromptState
 
 
@@ -188,3 +198,52 @@ def can_resolve_prompt(user, reply: Reply) -> bool:
         and reply.prompt_state is not PromptState.RESOLVED
         and is_staff(user, reply.post.discussion.course)
     )
+
+
+# Grading and feedback
+
+def can_grade(user, discussion: Discussion) -> bool:
+    """Score students and see draft grades: TAs and instructors."""
+    return is_staff(user, discussion.course)
+
+
+def can_release_grades(user, discussion: Discussion) -> bool:
+    return is_instructor(user, discussion.course)
+
+
+def can_edit_grading_settings(user, discussion: Discussion) -> bool:
+    return is_instructor(user, discussion.course)
+
+
+def can_view_grade(user, grade: Grade) -> bool:
+    """Staff see every grade; a student sees their own once it is released."""
+    if can_grade(user, grade.discussion):
+        return True
+    return bool(user.is_authenticated and grade.student_id == user.id and grade.is_released)
+
+
+def can_view_gradebook(user, course: Course) -> bool:
+    return is_staff(user, course)
+
+
+def can_export_gradebook(user, course: Course) -> bool:
+    return is_instructor(user, course)
+
+
+def can_annotate(user, post: Post) -> bool:
+    return post.is_published and not post.is_deleted and is_staff(user, post.discussion.course)
+
+
+def can_view_annotation(user, annotation: Annotation, post: Post) -> bool:
+    """Private feedback is for the post's author and staff; shared feedback for readers."""
+    if annotation.is_deleted or not can_view_post(user, post):
+        return False
+    if is_staff(user, post.discussion.course):
+        return True
+    if annotation.visibility is AnnotationVisibility.CLASS:
+        return not post.is_deleted
+    return _is_author(user, post)
+
+
+def can_delete_annotation(user, annotation: Annotation, post: Post) -> bool:
+    return not annotation.is_deleted and is_staff(user, post.discussion.course)

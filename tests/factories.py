@@ -67,6 +67,7 @@ class Factory:
             prompt=prompt, prompt_html=render_markdown(prompt),
             opens_at=fields.pop("opens_at", now - timedelta(days=1)),
             due_at=fields.pop("due_at", now + timedelta(days=7)), created_by_id=creator,
+            points_possible=fields.pop("points_possible", 10),
             **fields,
         )
         db.session.add(discussion)

@@ -6,7 +6,19 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Course, Discussion, Enrollment, Post, PromptState, Reply, ReplyKind
+from forum.models import (
+    Annotation,
+    Course,
+    Discussion,
+    Enrollment,
+    Grade,
+    GradeChange,
+    Post,
+    PromptState,
+    Reply,
+    ReplyKind,
+)
+from forum.services import grading
 
 SEATS = ["admin", "instructor", "ta", "student", "classmate", "outsider", "anonymous"]
 
@@ -36,13 +48,19 @@ PAGES = {
     "edit reply": ("/replies/{reply}/edit", expect(403, 403, 403, 403, 200)),
     "reply revisions": ("/replies/{reply}/revisions", expect(200, 200, 200, 403, 200)),
     "api tokens": ("/account/tokens", expect(200, 200, 200, 200, 200, outsider=200)),
+    "grading roster": ("/discussions/{discussion}/grading", STAFF),
+    "grading a student": ("/discussions/{discussion}/grading/{student}", STAFF),
+    "grading settings": ("/discussions/{discussion}/grading/settings", INSTRUCTORS),
+    "gradebook": ("/courses/{course}/gradebook", STAFF),
+    "gradebook export": ("/courses/{course}/gradebook.csv", INSTRUCTORS),
+    "my grades": ("/grades", expect(200, 200, 200, 200, 200, outsider=200)),
     "change password": ("/account/password", expect(200, 200, 200, 200, 200, outsider=200)),
 }
 
 
 def _url(template: str, world) -> str:
     return template.format(course=world.course.id, discussion=world.discussion.id,
-                           post=world.post.id, reply=world.reply.id)
+                           post=world.post.id, reply=world.reply.id, student=world.student.id)
 
 
 @pytest.mark.parametrize("seat", SEATS)
@@ -119,6 +137,27 @@ ACTIONS = {
         expect(302, 302, 403, 403, 403),
         lambda w: db.session.get(Course, w.course.id).code == "NEW-1",
     ),
+    "save a grade": (
+        "/discussions/{discussion}/grading/{student}", {"score": "6", "feedback": "Clear."},
+        expect(302, 302, 302, 403, 403),
+        lambda w: _count(Grade, Grade.student_id == w.student.id) == 1,
+    ),
+    "release grades": (
+        "/discussions/{discussion}/grading/release", {},
+        expect(302, 302, 403, 403, 403),
+        lambda w: _count(GradeChange, GradeChange.note == "released") == 1,
+    ),
+    "comment on a passage": (
+        "/posts/{post}/annotations", {"quote": "harsh in tone", "body": "Whose?"},
+        expect(302, 302, 302, 403, 403),
+        lambda w: _count(Annotation) == 1,
+    ),
+    "change grading settings": (
+        "/discussions/{discussion}/grading/settings",
+        {"points_possible": "10", "rubric": "Argument\n5 | Strong", "min_posts": "1"},
+        expect(302, 302, 403, 403, 403),
+        lambda w: db.session.get(Discussion, w.discussion.id).rubric != [],
+    ),
     "create a course": (
         "/courses/new",
         {"code": "NEW-2", "title": "New", "timezone": "UTC", "visibility": "private"},
@@ -133,7 +172,11 @@ ACTIONS = {
 def test_form_action_access(world, login_as, action, seat):
     template, form, expected, happened = ACTIONS[action]
     url = template.format(course=world.course.id, discussion=world.discussion.id,
-                          post=world.post.id, reply=world.reply.id, prompt=world.prompt.id)
+                          post=world.post.id, reply=world.reply.id, prompt=world.prompt.id,
+                          student=world.student.id)
+    if action == "release grades":
+        grading.save_grade(world.ta, world.discussion, world.classmate.id, version=None,
+                           score=5)
     form = {k: v.format(outsider_email=world.outsider.email) for k, v in form.items()}
     response = login_as(world.actors[seat]).post(url, data=form)
     assert response.status_code == expected[seat], response.data[:2000]

@@ -6,6 +6,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Enrollment
+from forum.services import annotations, grading
 from forum.services import posts as post_service
 from forum.services import replies as reply_service
 from forum.services.tokens import create_token, revoke_token
@@ -94,6 +95,31 @@ TABLE = [
      "/api/v1/replies/{deleted_reply}/restore", None, expect(200, 200, 200, 404, 404)),
     ("GET", "/api/v1/replies/<id:reply_id>/revisions", "/api/v1/replies/{reply}/revisions",
      None, expect(200, 200, 200, 403, 200)),
+    ("GET", "/api/v1/discussions/<id:discussion_id>/rubric",
+     "/api/v1/discussions/{discussion}/rubric", None, MEMBERS),
+    ("PUT", "/api/v1/discussions/<id:discussion_id>/rubric",
+     "/api/v1/discussions/{discussion}/rubric", {"min_posts": 2}, INSTRUCTORS),
+    ("GET", "/api/v1/discussions/<id:discussion_id>/grades",
+     "/api/v1/discussions/{discussion}/grades", None, STAFF),
+    ("GET", "/api/v1/discussions/<id:discussion_id>/grades/<id:user_id>",
+     "/api/v1/discussions/{discussion}/grades/{student_id}", None,
+     expect(200, 200, 200, 200, 403)),
+    ("PUT", "/api/v1/discussions/<id:discussion_id>/grades/<id:user_id>",
+     "/api/v1/discussions/{discussion}/grades/{student_id}", {"score": 5}, STAFF),
+    ("POST", "/api/v1/discussions/<id:discussion_id>/grades/release",
+     "/api/v1/discussions/{discussion}/grades/release", {}, INSTRUCTORS),
+    ("GET", "/api/v1/discussions/<id:discussion_id>/participation",
+     "/api/v1/discussions/{discussion}/participation", None, STAFF),
+    ("GET", "/api/v1/me/grades", "/api/v1/me/grades", None, ALL),
+    ("GET", "/api/v1/courses/<id:course_id>/gradebook", "/api/v1/courses/{course}/gradebook",
+     None, STAFF),
+    ("GET", "/api/v1/posts/<id:post_id>/annotations", "/api/v1/posts/{post}/annotations",
+     None, MEMBERS),
+    ("POST", "/api/v1/posts/<id:post_id>/annotations", "/api/v1/posts/{post}/annotations",
+     {"quote": "Its terms were moderate.", "body": "Which terms?"},
+     expect(201, 201, 201, 403, 403)),
+    ("DELETE", "/api/v1/annotations/<id:annotation_id>", "/api/v1/annotations/{annotation}",
+     None, expect(204, 204, 204, 403, 404)),
     ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None,
      {seat: 200 for seat in SEATS}),
     ("GET", "/api/docs", "/api/docs", None, {seat: 200 for seat in SEATS}),
@@ -111,6 +137,11 @@ def seated(world, make):
     world.student_token = create_token(world.student, "phone")[0]
     revoked, world.revoked_secret = create_token(world.student, "old laptop")
     revoke_token(world.student, revoked.id)
+    grading.save_grade(world.instructor, world.discussion, world.student.id, version=None,
+                       score=7, feedback="Good use of Keynes.")
+    grading.release_grades(world.instructor, world.discussion)
+    world.annotation = annotations.annotate(world.ta, world.post, quote="harsh in tone",
+                                            body="Whose tone?")
     world.membership = db.session.scalar(
         db.select(Enrollment).where(Enrollment.user_id == world.classmate.id))
     return world
@@ -121,6 +152,7 @@ def _fill(text: str, w) -> str:
         course=w.course.id, discussion=w.discussion.id, post=w.post.id, reply=w.reply.id,
         prompt=w.prompt.id, deleted_post=w.deleted_post.id, deleted_reply=w.deleted_reply.id,
         membership=w.membership.id, student_token=w.student_token.id,
+        student_id=w.student.id, annotation=w.annotation.id,
         student_email=w.student.email, outsider_email=w.outsider.email)
 
 
@@ -132,7 +164,7 @@ def test_api_operation_by_seat(seated, api, operation, seat):
     body = {k: _fill(v, seated) if isinstance(v, str) else v for k, v in (body or {}).items()}
     user = None if seat in ("anonymous", "revoked") else seated.actors[seat]
     token = seated.revoked_secret if seat == "revoked" else None
-    headers = {"If-Match": "*"} if method == "PATCH" else {}
+    headers = {"If-Match": "*"} if method in ("PATCH", "PUT") else {}
     response = api.call(user, method, url, json=body if method != "GET" else None,
                         headers=headers, token=token)
     assert response.status_code == expected[seat], response.get_data(as_text=True)[:500]

@@ -5,11 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, render_template
 from swagger_ui_bundle import swagger_ui_path
 
-from forum.api import accounts, auth, courses, discussions, posts, replies
+from forum.api import (
+    accounts,
+    auth,
+    courses,
+    discussions,
+    feedback,
+    grading,
+    posts,
+    replies,
+)
 from forum.extensions import api, client_address, csrf, limiter
 from forum.limits import WRITE_METHODS, caller_key, writes_limit, writes_per_ip_limit
 
-RESOURCES = (accounts, courses, discussions, posts, replies)
+RESOURCES = (accounts, courses, discussions, posts, replies, grading, feedback)
 DOCS_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                "script-src 'self'; object-src 'none'; base-uri 'none'; "
                "frame-ancestors 'none'")

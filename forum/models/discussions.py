@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -30,6 +39,12 @@ class Discussion(db.Model):
     points_possible: Mapped[float] = mapped_column(Float, default=0)
     # Set when an instructor closes the discussion by hand: read-only for everyone.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Grading settings: a rubric (criteria with levels) and participation requirements.
+    rubric: Mapped[list] = mapped_column(JSON, default=list)
+    min_posts: Mapped[int] = mapped_column(Integer, default=1)
+    min_peer_replies: Mapped[int] = mapped_column(Integer, default=0)
+    require_prompt_answers: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_extra_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -68,6 +68,7 @@ class Reply(Deletable, db.Model):
 
     post: Mapped[Post] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    parent: Mapped[Reply | None] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version}
 

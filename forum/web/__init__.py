@@ -7,7 +7,7 @@ from flask import Flask
 from forum import permissions
 from forum.extensions import db, login_manager
 from forum.models import Anonymous, User
-from forum.web import auth, courses, discussions, main, posts
+from forum.web import auth, courses, discussions, grading, main, posts
 from forum.web.templating import register_filters
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -40,7 +40,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.anonymous_user = Anonymous
     login_manager.session_protection = "basic"
-    for module in (main, auth, courses, discussions, posts):
+    for module in (main, auth, courses, discussions, posts, grading):
         app.register_blueprint(module.bp)
     register_filters(app)
 

@@ -12,6 +12,7 @@ from forum.models import PromptState
 from forum.services import discussions as discussion_service
 from forum.services import posts as post_service
 from forum.services.courses import get_course
+from forum.services.grading import my_grade
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
@@ -88,7 +89,8 @@ def show(discussion_id: int):
     last_seen = discussion_service.mark_seen(current_user, discussion)
     posts = post_service.list_posts(current_user, discussion)
     return render_template("discussions/show.html", discussion=discussion,
-                           course=discussion.course, posts=posts, last_seen=last_seen)
+                           course=discussion.course, posts=posts, last_seen=last_seen,
+                           my_grade=my_grade(current_user, discussion))
 
 
 @bp.post("/discussions/<id:discussion_id>/close")

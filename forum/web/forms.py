@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     FieldList,
+    FloatField,
     Form,
     FormField,
     HiddenField,
@@ -90,6 +91,41 @@ class DiscussionForm(FlaskForm):
                                   description="After this, students can no longer write.")
     points_possible = IntegerField("Points possible", default=0, validators=[Optional()])
     version = HiddenField()
+
+
+class GradingSettingsForm(FlaskForm):
+    points_possible = FloatField("Points possible", validators=[Optional()])
+    rubric = TextAreaField("Rubric", description="One criterion a line (“Title: what it "
+                           "asks”), its levels below it as “points | description”. "
+                           "Leave empty to grade with a score alone.")
+    min_posts = IntegerField("Posts required", default=1, validators=[Optional()])
+    min_peer_replies = IntegerField("Replies to classmates required", default=0,
+                                    validators=[Optional()])
+    require_prompt_answers = BooleanField("Every prompt to a student must be answered")
+    allow_extra_credit = BooleanField("Allow scores above the points possible (with a reason)")
+    version = HiddenField()
+
+
+class CopyRubricForm(FlaskForm):
+    source = SelectField("Copy the rubric of", coerce=int, choices=[])
+
+
+class GradeForm(FlaskForm):
+    """Score, reason and feedback; the rubric's radio buttons are read by the view."""
+
+    score = FloatField("Score", validators=[Optional()],
+                       description="Filled from the rubric; change it only with a reason.")
+    override_reason = StringField("Reason for a different score")
+    feedback = TextAreaField("Feedback to the student", description="Markdown.")
+    version = HiddenField()
+
+
+class AnnotationForm(FlaskForm):
+    quote = TextAreaField("Passage", description="Copy it from the post.")
+    body = TextAreaField("Comment")
+    visibility = SelectField("Who sees it", choices=[
+        SelectChoice("private", "The author and course staff"),
+        SelectChoice("class", "Everyone in the course")])
 
 
 class SourceForm(Form):

@@ -8,10 +8,13 @@ from flask_login import current_user, login_required
 from forum.errors import Conflict, Invalid
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
+from forum.services import annotations as annotation_service
 from forum.services import posts as post_service
 from forum.services import replies as reply_service
+from forum.services.annotations import annotations_for
 from forum.services.threads import load_thread
 from forum.web.forms import (
+    AnnotationForm,
     PostForm,
     PromptForm,
     ReplyForm,
@@ -27,13 +30,16 @@ limiter.limit(writes_limit, key_func=member_key, methods=["POST"])(bp)
 limiter.limit(writes_per_ip_limit, methods=["POST"])(bp)
 
 
-def _render_post(post, status: int = 200, failed: dict | None = None):
+def _render_post(post, status: int = 200, failed: dict | None = None,
+                 annotation_form: AnnotationForm | None = None):
     """The post page; `failed` re-shows a reply or prompt form that was refused."""
     if failed and "parent_id" in failed["errors"]:
         failed["parent_id"] = ""  # no such form on the page: explain it at the top
+    annotation_form = annotation_form or AnnotationForm(formdata=None)
     return render_template(
         "posts/show.html", post=post, discussion=post.discussion, course=post.discussion.course,
         thread=load_thread(current_user, post), failed=failed or {},
+        annotations=annotations_for(current_user, post), annotation_form=annotation_form,
     ), status
 
 
@@ -76,6 +82,30 @@ def prompt(post_id: int):
                                         "errors": error.errors})
     flash(f"Prompt sent to {post.author.display_name}.", "success")
     return redirect(_thread_anchor(post, created))
+
+
+@bp.post("/posts/<id:post_id>/annotations")
+@login_required
+def annotate(post_id: int):
+    post = post_service.get_post(current_user, post_id)
+    form = AnnotationForm()
+    try:
+        annotation_service.annotate(current_user, post, quote=form.quote.data,
+                                    body=form.body.data, visibility=form.visibility.data)
+    except Invalid as error:
+        show_errors(form, error)
+        return _render_post(post, 422, annotation_form=form)
+    flash("Comment on the passage saved.", "success")
+    return redirect(url_for("posts.show", post_id=post.id, _anchor="annotations"))
+
+
+@bp.post("/annotations/<id:annotation_id>/delete")
+@login_required
+def delete_annotation(annotation_id: int):
+    annotation = annotation_service.get_annotation(current_user, annotation_id)
+    annotation_service.delete_annotation(current_user, annotation)
+    flash("Passage comment withdrawn.", "success")
+    return redirect(url_for("posts.show", post_id=annotation.post_id, _anchor="annotations"))
 
 
 @bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])

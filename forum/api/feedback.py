@@ -1,0 +1,56 @@
+"""Passage feedback over the API: /posts/{id}/annotations, /annotations/{id}."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from forum.api.auth import actor, require_user
+from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.grading_schemas import AnnotationInputSchema, AnnotationSchema
+from forum.api.present import user_ref
+from forum.services import annotations as annotation_service
+from forum.services.posts import get_post
+
+bp = Blueprint("Annotations", __name__, url_prefix="/api/v1",
+               description="Staff comments on passages of posts")
+
+
+def annotation_view(annotation, found: bool) -> dict:
+    return {"id": annotation.id, "post_id": annotation.post_id,
+            "author": user_ref(annotation.author), "quote": annotation.quote,
+            "body": annotation.body, "body_html": annotation.body_html,
+            "visibility": annotation.visibility, "orphaned": not found,
+            "created_at": annotation.created_at}
+
+
+@bp.route("/posts/<id:post_id>/annotations")
+class Annotations(MethodView):
+    @bp.response(200, AnnotationSchema(many=True))
+    @bp.paginate(**PAGINATION)
+    @bp.errors()
+    def get(self, post_id: int, pagination_parameters):
+        """Passage comments you may see: private ones for the author and staff"""
+        post = get_post(actor(), post_id)
+        return page_of([annotation_view(a.annotation, a.found)
+                        for a in annotation_service.annotations_for(actor(), post)],
+                       pagination_parameters)
+
+    @bp.arguments(AnnotationInputSchema)
+    @bp.response(201, AnnotationSchema)
+    @bp.errors(403, 409, 422)
+    def post(self, data, post_id: int):
+        """Comment on a passage copied from the post (instructors and TAs)"""
+        user = require_user()
+        post = get_post(user, post_id)
+        return annotation_view(annotation_service.annotate(user, post, **data), True)
+
+
+@bp.route("/annotations/<id:annotation_id>")
+class AnnotationItem(MethodView):
+    @bp.response(204)
+    @bp.errors(403)
+    def delete(self, annotation_id: int):
+        """Withdraw a passage comment (instructors and TAs); it stays on record"""
+        user = require_user()
+        annotation_service.delete_annotation(
+            user, annotation_service.get_annotation(user, annotation_id))

@@ -1,0 +1,159 @@
+"""Schemas of the grading API: rubric, grades, participation, gradebook, annotations."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from forum.api.common import (
+    HAS_TEXT,
+    NO_NUL,
+    Number,
+    StrictSchema,
+    body_field,
+    flag,
+    optional_text,
+    whole_number,
+)
+from forum.api.schemas import Timestamp, UserRefSchema
+from forum.models import AnnotationVisibility, GradeState
+from forum.services.annotations import QUOTE_MAX
+from forum.services.grading import REASON_MAX
+from forum.services.rubrics import CRITERIA_MAX, LEVELS_MAX, REQUIREMENT_MAX
+
+
+class LevelSchema(StrictSchema):
+    id = fields.String(dump_only=True)
+    points = Number(required=True, validate=validate.Range(min=0, max=10_000))
+    description = optional_text(500)
+
+
+class CriterionSchema(StrictSchema):
+    id = fields.String(dump_only=True)
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), HAS_TEXT])
+    description = optional_text(1000)
+    levels = fields.List(fields.Nested(LevelSchema), required=True,
+                         validate=validate.Length(min=1, max=LEVELS_MAX))
+
+
+class GradingSettingsSchema(StrictSchema):
+    points_possible = Number(validate=validate.Range(min=0, max=10_000))
+    rubric = fields.List(fields.Nested(CriterionSchema),
+                         validate=validate.Length(max=CRITERIA_MAX))
+    min_posts = whole_number(validate=validate.Range(min=0, max=REQUIREMENT_MAX))
+    min_peer_replies = whole_number(validate=validate.Range(min=0, max=REQUIREMENT_MAX))
+    require_prompt_answers = flag()
+    allow_extra_credit = flag()
+
+
+class GradeSchema(Schema):
+    discussion_id = fields.Integer(required=True)
+    student = fields.Nested(UserRefSchema, required=True)
+    state = fields.String(required=True, metadata={"enum": ["ungraded", "draft", "released"]})
+    score = fields.Float(allow_none=True)
+    rubric_scores = fields.Dict(keys=fields.String(), values=fields.String())
+    override_reason = fields.String(allow_none=True)
+    feedback = fields.String()
+    feedback_html = fields.String()
+    updated_at = Timestamp(allow_none=True)
+    released_at = Timestamp(allow_none=True)
+    updated_after_release = fields.Boolean()
+    grader = fields.Nested(UserRefSchema, allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class GradeInputSchema(StrictSchema):
+    rubric_scores = fields.Dict(keys=fields.String(validate=[validate.Length(max=20), NO_NUL]),
+                                values=fields.String(validate=[validate.Length(max=20), NO_NUL]),
+                                metadata={"description": "criterion id → level id"})
+    score = Number(allow_none=True, validate=validate.Range(min=0, max=10_000),
+                   metadata={"description": "Omit to use the rubric's sum"})
+    override_reason = fields.String(allow_none=True,
+                                    validate=[validate.Length(max=REASON_MAX), NO_NUL])
+    feedback = optional_text(50_000)
+
+
+class ReleaseSchema(StrictSchema):
+    student_ids = fields.List(whole_number(validate=validate.Range(min=1, max=2**31 - 1)),
+                              validate=validate.Length(max=1000),
+                              metadata={"description": "Omit to release every draft"})
+
+
+class ReleasedSchema(Schema):
+    released = fields.List(fields.Integer(), required=True,
+                           metadata={"description": "Students whose grade was released"})
+
+
+class ParticipationSchema(Schema):
+    student = fields.Nested(UserRefSchema, required=True)
+    posts = fields.Integer(required=True)
+    peer_replies = fields.Integer(required=True)
+    prompts_answered = fields.Integer(required=True)
+    prompts_open = fields.Integer(required=True)
+    words = fields.Integer(required=True)
+    first_post_at = Timestamp(allow_none=True)
+    last_activity_at = Timestamp(allow_none=True)
+    late_items = fields.Integer(required=True)
+    requirements_met = fields.Boolean(required=True)
+    grade_state = fields.String(required=True)
+    score = fields.Float(allow_none=True)
+
+
+class GradebookCellSchema(Schema):
+    discussion_id = fields.Integer(required=True)
+    state = fields.String(required=True)
+    score = fields.Float(allow_none=True)
+
+
+class GradebookRowSchema(Schema):
+    student = fields.Nested(UserRefSchema, required=True)
+    email = fields.String(required=True)
+    grades = fields.List(fields.Nested(GradebookCellSchema), required=True)
+    total = fields.Float(required=True)
+
+
+class GradebookDiscussionSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    points_possible = fields.Float(required=True)
+
+
+class GradebookSchema(Schema):
+    discussions = fields.List(fields.Nested(GradebookDiscussionSchema), required=True)
+    students = fields.List(fields.Nested(GradebookRowSchema), required=True)
+    points_possible = fields.Float(required=True)
+
+
+class MyGradeSchema(Schema):
+    discussion_id = fields.Integer(required=True)
+    discussion_title = fields.String(required=True)
+    course_id = fields.Integer(required=True)
+    points_possible = fields.Float(required=True)
+    score = fields.Float(allow_none=True)
+    rubric_scores = fields.Dict(keys=fields.String(), values=fields.String())
+    feedback_html = fields.String(required=True)
+    released_at = Timestamp(allow_none=True)
+    updated_after_release = fields.Boolean(required=True)
+
+
+class AnnotationSchema(Schema):
+    id = fields.Integer(required=True)
+    post_id = fields.Integer(required=True)
+    author = fields.Nested(UserRefSchema, required=True)
+    quote = fields.String(required=True)
+    body = fields.String(required=True)
+    body_html = fields.String(required=True)
+    visibility = fields.Enum(AnnotationVisibility, by_value=True, required=True)
+    orphaned = fields.Boolean(required=True,
+                              metadata={"description": "The passage is gone from the post"})
+    created_at = Timestamp(required=True)
+
+
+class AnnotationInputSchema(StrictSchema):
+    quote = fields.String(required=True,
+                          validate=[validate.Length(min=1, max=QUOTE_MAX), HAS_TEXT])
+    body = body_field(required=True)
+    visibility = fields.String(load_default="private",
+                               validate=validate.OneOf([v.value for v in AnnotationVisibility]))
+
+
+GRADE_STATES = [state.value for state in GradeState]

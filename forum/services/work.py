@@ -1,0 +1,63 @@
+"""One student's whole contribution to a discussion, with the context of each reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from forum.extensions import db
+from forum.models import (
+    Discussion,
+    Post,
+    PostStatus,
+    Reply,
+    ReplyKind,
+)
+from forum.models.replies import path_ids
+from forum.services.grading import student_of
+from forum.services.participation import authorize_grading
+
+
+@dataclass
+class PromptWithAnswers:
+    prompt: Reply
+    answers: list[Reply] = field(default_factory=list)
+
+
+@dataclass
+class StudentWork:
+    posts: list[Post]
+    replies: list[Reply]  # each with .parent (or its post) loaded, for context
+    prompts: list[PromptWithAnswers]
+
+
+def student_work(actor, discussion: Discussion, student_id: int) -> StudentWork:
+    """Posts, replies (with what they answer) and prompts with answers, in 3 queries.
+    Raises NotFound, PermissionDenied."""
+    authorize_grading(actor, discussion)
+    student_of(discussion, student_id)
+    posts = list(db.session.scalars(
+        select(Post).where(Post.discussion_id == discussion.id, Post.author_id == student_id,
+                           Post.status == PostStatus.PUBLISHED, Post.deleted_at.is_(None))
+        .options(selectinload(Post.sources)).order_by(Post.published_at)))
+    replies = list(db.session.scalars(
+        select(Reply).join(Post, Reply.post_id == Post.id)
+        .where(Post.discussion_id == discussion.id, Reply.author_id == student_id,
+               Reply.kind == ReplyKind.REPLY, Reply.deleted_at.is_(None))
+        .options(joinedload(Reply.post).joinedload(Post.author),
+                 joinedload(Reply.parent).joinedload(Reply.author))
+        .order_by(Reply.created_at)))
+    prompts = [PromptWithAnswers(prompt) for prompt in db.session.scalars(
+        select(Reply).join(Post, Reply.post_id == Post.id)
+        .where(Post.discussion_id == discussion.id, Post.author_id == student_id,
+               Reply.kind == ReplyKind.PROMPT, Reply.deleted_at.is_(None))
+        .options(joinedload(Reply.author), joinedload(Reply.post))
+        .order_by(Reply.created_at))]
+    by_id = {item.prompt.id: item for item in prompts}
+    for reply in replies:
+        for ancestor in path_ids(reply.path)[:-1]:
+            if ancestor in by_id:
+                by_id[ancestor].answers.append(reply)
+    return StudentWork(posts, replies, prompts)
