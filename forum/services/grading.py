@@ -79,6 +79,8 @@ def _rubric_points(errors: FieldErrors, discussion: Discussion,
 def _clean_score(errors: FieldErrors, discussion: Discussion, score, rubric_sum,
                  reason: str | None) -> float | None:
     if score is None:
+        if rubric_sum is None:
+            errors.add("score", "Choose rubric levels or give a score.")
         return rubric_sum
     if isinstance(score, bool) or not isinstance(score, int | float):
         errors.add("score", "The score is a number.")
