@@ -121,3 +121,45 @@ def test_post_reply_prompt_and_answer(world, live_server, page):
     page.goto(post_url)
     assert page.locator("li.reply.prompt", has_text="Whose opinion").get_by_text(
         "Answered").is_visible()
+
+
+def test_an_instructor_grades_three_students_by_keyboard_and_releases(world, make,
+                                                                       live_server, page):
+    from forum.models import Role
+    from forum.services import rubrics
+
+    rubrics.update_grading_settings(
+        world.instructor, world.discussion, version=None,
+        rubric=[{"title": "Argument", "levels": [{"points": 4, "description": "Strong"},
+                                                 {"points": 2, "description": "Weak"}]},
+                {"title": "Sources", "levels": [{"points": 3, "description": "Good"},
+                                                {"points": 1, "description": "Thin"}]}])
+    third = make.member(world.course, Role.STUDENT, "Chloé Martin")
+    base = live_server
+    _log_in(page, base, world.instructor)
+    page.goto(f"{base}/discussions/{world.discussion.id}/grading")
+    page.get_by_role("link", name="Start grading").click()
+    graded = []
+    for keys in (["1", "1"], ["2", "1"], ["1", "2"]):  # 7, 5 and 5 points
+        graded.append(page.get_by_role("heading", level=1).inner_text())
+        for key in keys:
+            page.keyboard.press(key)
+        with page.expect_navigation():
+            page.keyboard.press("s")
+    assert sorted(graded) == sorted(["Ana Lindqvist", "Ben Carter", "Chloé Martin"])
+    page.goto(f"{base}/discussions/{world.discussion.id}/grading")
+    assert page.get_by_text("0 ungraded · 3 draft · 0 released").is_visible()
+    page.get_by_role("button", name="Release all 3 draft grade(s)").click()
+    page.get_by_text("3 grade(s) released to students.").wait_for()
+
+    expected = {world.student: "7", world.classmate: "5", third: "5"}
+    for student, score in expected.items():
+        _log_out(page)
+        _log_in(page, base, student)
+        page.goto(f"{base}/discussions/{world.discussion.id}")
+        assert page.locator("#my-grade").get_by_text(f"Your grade: {score} / 10").is_visible()
+        page.goto(f"{base}/grades")
+        assert page.locator("main li").count() == 1
+        for other in expected:
+            if other is not student:
+                assert other.display_name not in page.locator("main").inner_text()
