@@ -353,7 +353,7 @@ class TestGradingApi:
         url = f"/api/v1/discussions/{graded.discussion.id}/grades/{graded.student.id}"
         response = api.call(graded.ta, "PUT", url, json={"rubric_scores": {"c9": "c9-l1"}},
                             headers={"If-Match": "*"})
-        assert response.status_code == 422 and "rubric_scores" in response.json["errors"]
+        assert response.status_code == 409 and "rubric_scores" in response.json["errors"]
 
     def test_a_student_reads_only_their_own_released_grade(self, graded, api):
         grading.save_grade(graded.ta, graded.discussion, graded.classmate.id, version=None,

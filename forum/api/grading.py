@@ -137,7 +137,7 @@ class GradeItem(MethodView):
 
 @bp.route("/discussions/<id:discussion_id>/grades/release")
 class Release(MethodView):
-    @bp.arguments(ReleaseSchema)
+    @bp.arguments(ReleaseSchema, required=False)
     @bp.response(200, ReleasedSchema)
     @bp.errors(403, 422)
     def post(self, data, discussion_id: int):

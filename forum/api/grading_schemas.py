@@ -62,7 +62,7 @@ class GradeSchema(Schema):
 
 
 class GradeInputSchema(StrictSchema):
-    rubric_scores = fields.Dict(keys=fields.String(validate=[validate.Length(max=20), NO_NUL]),
+    rubric_scores = fields.Dict(keys=fields.String(),
                                 values=fields.String(validate=[validate.Length(max=20), NO_NUL]),
                                 metadata={"description": "criterion id → level id"})
     score = Number(allow_none=True, validate=validate.Range(min=0, max=10_000),

@@ -68,7 +68,8 @@ def _rubric_points(errors: FieldErrors, discussion: Discussion,
     for criterion_id, level_id in rubric_scores.items():
         levels = criteria.get(criterion_id)
         if levels is None or level_id not in levels:
-            errors.add("rubric_scores", f"{criterion_id}: not a level of this rubric.")
+            errors.add_conflict("rubric_scores",
+                                f"{criterion_id[:20]}: not a level of this rubric.")
             continue
         total += levels[level_id]
     if not criteria or not rubric_scores:
