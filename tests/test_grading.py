@@ -369,3 +369,14 @@ class TestGradingApi:
         assert own.status_code == 200 and own.json["score"] == 3
         mine = api.get(graded.classmate, "/api/v1/me/grades").json
         assert [g["score"] for g in mine] == [3]
+
+
+def test_passage_comments_from_the_grading_view(world, login_as, api):
+    client = login_as(world.ta)
+    url = f"/discussions/{world.discussion.id}/grading/{world.student.id}"
+    response = client.post(f"/posts/{world.post.id}/annotations", data={
+        "quote": "harsh in tone", "body": "Whose tone, exactly?", "next": url})
+    assert response.headers["Location"] == url
+    assert "Whose tone, exactly?" in client.get(url).get_data(as_text=True)
+    grades = api.get(world.ta, f"/api/v1/discussions/{world.discussion.id}/grades")
+    assert grades.headers["Cache-Control"] == "no-store"

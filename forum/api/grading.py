@@ -30,6 +30,13 @@ from forum.services.participation import participation
 bp = Blueprint("Grading", __name__, url_prefix="/api/v1",
                description="Rubrics, grades, participation and the gradebook")
 
+@bp.after_request
+def no_store(response):
+    """Grades and drafts are never kept by caches along the way."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 SETTINGS = ("points_possible", "rubric", "min_posts", "min_peer_replies",
             "require_prompt_answers", "allow_extra_credit")
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forum.extensions import db
 from forum.models import (
+    Annotation,
     Discussion,
     Post,
     PostStatus,
@@ -31,6 +32,7 @@ class StudentWork:
     posts: list[Post]
     replies: list[Reply]  # each with .parent (or its post) loaded, for context
     prompts: list[PromptWithAnswers]
+    annotations: dict[int, list[Annotation]] = field(default_factory=dict)  # by post id
 
 
 def student_work(actor, discussion: Discussion, student_id: int) -> StudentWork:
@@ -60,4 +62,10 @@ def student_work(actor, discussion: Discussion, student_id: int) -> StudentWork:
         for ancestor in path_ids(reply.path)[:-1]:
             if ancestor in by_id:
                 by_id[ancestor].answers.append(reply)
-    return StudentWork(posts, replies, prompts)
+    notes: dict[int, list[Annotation]] = {}
+    for note in db.session.scalars(
+            select(Annotation).where(Annotation.post_id.in_([p.id for p in posts]),
+                                     Annotation.deleted_at.is_(None))
+            .options(joinedload(Annotation.author)).order_by(Annotation.id)):
+        notes.setdefault(note.post_id, []).append(note)
+    return StudentWork(posts, replies, prompts, notes)

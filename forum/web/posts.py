@@ -13,6 +13,7 @@ from forum.services import posts as post_service
 from forum.services import replies as reply_service
 from forum.services.annotations import annotations_for
 from forum.services.threads import load_thread
+from forum.web.auth import safe_next
 from forum.web.forms import (
     AnnotationForm,
     PostForm,
@@ -96,6 +97,8 @@ def annotate(post_id: int):
         show_errors(form, error)
         return _render_post(post, 422, annotation_form=form)
     flash("Comment on the passage saved.", "success")
+    if request.form.get("next"):  # from the grading view
+        return redirect(safe_next(request.form["next"]))
     return redirect(url_for("posts.show", post_id=post.id, _anchor="annotations"))
 
 
