@@ -380,3 +380,12 @@ def test_passage_comments_from_the_grading_view(world, login_as, api):
     assert "Whose tone, exactly?" in client.get(url).get_data(as_text=True)
     grades = api.get(world.ta, f"/api/v1/discussions/{world.discussion.id}/grades")
     assert grades.headers["Cache-Control"] == "no-store"
+
+
+def test_a_passage_copied_across_a_line_break_or_emphasis_is_found(make, world):
+    post = make.post(world.discussion, world.student,
+                     body="Keynes made the *economic* case\nagainst the treaty in 1919.")
+    note = annotations.annotate(world.ta, post, quote="the economic case\r\nagainst the treaty",
+                                body="Which chapter?")
+    assert note.quote == "the economic case against the treaty"
+    assert annotations.annotations_for(world.student, post)[0].found

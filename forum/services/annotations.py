@@ -30,8 +30,15 @@ class Anchored:
     found: bool  # False: the passage is gone from the post (orphaned)
 
 
-def _occurrences(text: str, quote: str) -> list[int]:
-    return [m.start() for m in re.finditer(re.escape(quote), text)] if quote else []
+def _pattern(quote: str) -> re.Pattern:
+    """The quote as people copy it from the page: line breaks and spaces may differ,
+    and Markdown's emphasis marks between words do not show."""
+    words = quote.split()
+    return re.compile(r"[\s*_]+".join(re.escape(word) for word in words))
+
+
+def _matches(text: str, quote: str) -> list[re.Match]:
+    return list(_pattern(quote).finditer(text)) if quote.strip() else []
 
 
 def _shared_tail(a: str, b: str) -> int:
@@ -52,8 +59,8 @@ def locate(text: str, quote: str, prefix: str, suffix: str) -> int | None:
     """Where the quote stands in the text now, preferring the occurrence whose
     surroundings match best; None when the passage is gone."""
     best, best_score = None, -1
-    for start in _occurrences(text, quote):
-        end = start + len(quote)
+    for match in _matches(text, quote):
+        start, end = match.span()
         score = _shared_tail(text[max(0, start - CONTEXT):start], prefix) + _shared_head(
             text[end:end + CONTEXT], suffix)
         if score > best_score:
@@ -69,17 +76,18 @@ def annotate(actor, post: Post, *, quote: str | None, body: str | None,
     if not can_annotate(actor, post):
         raise PermissionDenied("Only instructors and TAs comment on passages.")
     with collecting_errors() as errors:
-        quote = clean_text(errors, "quote", quote, max_length=QUOTE_MAX, label="Passage")
+        quote = " ".join(clean_text(errors, "quote", quote, max_length=QUOTE_MAX,
+                                    label="Passage").split())
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Comment")
         try:
             shared = AnnotationVisibility(visibility or AnnotationVisibility.PRIVATE.value)
         except ValueError:
             errors.add("visibility", "Visibility is private or class.")
             shared = AnnotationVisibility.PRIVATE
-        start = post.body.find(quote) if quote else -1
-        if quote and "quote" not in errors and start < 0:
+        found = _matches(post.body, quote)
+        if quote and "quote" not in errors and not found:
             errors.add_conflict("quote", "The passage must be copied from the post.")
-    end = start + len(quote)
+    start, end = found[0].span()
     annotation = Annotation(
         post_id=post.id, author_id=actor.id, quote=quote, body=body,
         body_html=render_markdown(body), visibility=shared,
