@@ -15,6 +15,7 @@ from forum.services import accounts
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(bench_data_command)
 
 
 @click.command("create-user")
@@ -56,3 +57,23 @@ def seed_demo_command(if_empty: bool) -> None:
                         ("ana@example.edu", "student"),
                         ("ben@example.edu", "student")):
         click.echo(f"  {email:<22} {role}")
+
+
+@click.command("bench-data")
+@click.option("--students", default=400, show_default=True)
+@click.option("--discussions", default=30, show_default=True)
+@click.option("--posts-per-discussion", default=300, show_default=True)
+@click.option("--replies", default=200_000, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+def bench_data_command(students: int, discussions: int, posts_per_discussion: int,
+                       replies: int, seed: int) -> None:
+    """Add a large public course for benchmarks (bulk inserts, nested threads)."""
+    from forum.benchdata import PASSWORD, generate
+
+    total = students + discussions * posts_per_discussion + replies
+    with click.progressbar(length=total, label="Writing") as bar:
+        made = generate(students, discussions, posts_per_discussion, replies, seed,
+                        progress=bar.update)
+    click.echo(f"Course {made.course_id}; posts with 50 and 500 replies: "
+               f"{made.hot_posts[50]} and {made.hot_posts[500]}; "
+               f"student {made.student_email} / {PASSWORD}")
