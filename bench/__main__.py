@@ -85,8 +85,9 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, headers: dict,
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    latency = out.split("Latency Distribution", 1)[1]
+    p50 = re.search(r"50%\s+(\S+)", latency).group(1)
+    p99 = re.search(r"99%\s+(\S+)", latency).group(1)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                         out)

@@ -70,13 +70,15 @@ def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
         Scenario("API posts list, page 2 of 50", f"/api/v1/discussions/{d}/posts?page=2"
                  f"&page_size=50", bearer),
     ]
-    client = app.test_client()
+    # Requests run outside any app context of ours, so each gets its own (and its own g).
+    client = app.test_client(use_cookies=False)  # each scenario brings its own cookie
     with app.app_context():
-        for scenario in scenarios:
-            scenario.size, scenario.statements = _measure(client, db, scenario.path,
-                                                          scenario.headers)
-        page = client.get(f"/posts/{hot50}", headers=as_student).get_data()
-        (workdir / "page.html").write_bytes(page)
+        engine = db.engine
+    for scenario in scenarios:
+        scenario.size, scenario.statements = _measure(client, engine, scenario.path,
+                                                      scenario.headers)
+    page = client.get(f"/posts/{hot50}", headers=as_student).get_data()
+    (workdir / "page.html").write_bytes(page)
     writes = Scenario("API create reply, 16 writers, one thread",
                       f"/api/v1/posts/{hot50}/replies", {**bearer}, HERE / "reply.lua",
                       size=0, statements=None)
@@ -97,17 +99,17 @@ def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
     return Plan(scenarios, len(page), check_writes)
 
 
-def _measure(client, db, path: str, headers: dict) -> tuple[int, int]:
+def _measure(client, engine, path: str, headers: dict) -> tuple[int, int]:
     statements = []
 
     def record(*_args):
         statements.append(1)
 
     client.get(path, headers=headers)
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", record)
     try:
         response = client.get(path, headers=headers)
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, (path, response.status_code)
     return len(response.get_data()), len(statements)

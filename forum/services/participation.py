@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
@@ -73,7 +73,8 @@ def participation(actor, discussion: Discussion) -> list[Participation]:
     _count_posts(discussion, rows)
     _count_replies(discussion, rows)
     _count_prompts(discussion, rows)
-    for grade in db.session.scalars(select(Grade).where(Grade.discussion_id == discussion.id)):
+    for grade in db.session.scalars(select(Grade).where(Grade.discussion_id == discussion.id)
+                                    .options(joinedload(Grade.grader))):
         if grade.student_id in rows:
             rows[grade.student_id].grade = grade
     for row in rows.values():

@@ -192,7 +192,7 @@ def list_posts(actor, discussion: Discussion) -> list[PostSummary]:
         select(Post, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, visible)
-        .options(joinedload(Post.author))
+        .options(joinedload(Post.author), selectinload(Post.sources))
         .order_by(Post.status == PostStatus.PUBLISHED, Post.published_at, Post.id)
     ).all()
     return [
