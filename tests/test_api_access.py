@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from forum.extensions import db
-from forum.models import Enrollment
-from forum.services import annotations, grading
-from forum.services import posts as post_service
-from forum.services import replies as reply_service
-from forum.services.tokens import create_token, revoke_token
 from tests.factories import PASSWORD
 
 SEATS = ["admin", "instructor", "ta", "student", "classmate", "outsider", "anonymous",
@@ -124,27 +118,6 @@ TABLE = [
      {seat: 200 for seat in SEATS}),
     ("GET", "/api/docs", "/api/docs", None, {seat: 200 for seat in SEATS}),
 ]
-
-
-@pytest.fixture
-def seated(world, make):
-    """The world, plus what some operations need: a deleted post and reply, tokens."""
-    world.deleted_post = make.post(world.discussion, world.classmate, title="Withdrawn")
-    make.reply(world.deleted_post, world.student, body="Still worth reading.")
-    post_service.delete_post(world.classmate, world.deleted_post)
-    world.deleted_reply = make.reply(world.post, world.classmate, body="Said in haste.")
-    reply_service.delete_reply(world.classmate, world.deleted_reply)
-    world.student_token = create_token(world.student, "phone")[0]
-    revoked, world.revoked_secret = create_token(world.student, "old laptop")
-    revoke_token(world.student, revoked.id)
-    grading.save_grade(world.instructor, world.discussion, world.student.id, version=None,
-                       score=7, feedback="Good use of Keynes.")
-    grading.release_grades(world.instructor, world.discussion)
-    world.annotation = annotations.annotate(world.ta, world.post, quote="harsh in tone",
-                                            body="Whose tone?")
-    world.membership = db.session.scalar(
-        db.select(Enrollment).where(Enrollment.user_id == world.classmate.id))
-    return world
 
 
 def _fill(text: str, w) -> str:

@@ -9,7 +9,7 @@ from forum.models import Role
 from forum.services import annotations, grading
 from tests.test_access import PAGES
 from tests.test_access import _url as page_url
-from tests.test_api_access import TABLE, _fill, seated  # noqa: F401 - the fixture
+from tests.test_api_access import TABLE, _fill
 
 API_READS = [(url, rule) for method, rule, url, _, _ in TABLE
              if method == "GET" and "openapi" not in rule and "/docs" not in rule]

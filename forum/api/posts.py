@@ -32,7 +32,7 @@ class Posts(MethodView):
     def get(self, args, discussion_id: int, pagination_parameters):
         """Posts you may see: your drafts first, then published ones in order"""
         discussion = get_discussion(actor(), discussion_id)
-        summaries = post_service.list_posts(actor(), discussion)
+        summaries = post_service.list_posts(actor(), discussion, with_sources=True)
         if "author_id" in args:
             summaries = [s for s in summaries if s.post.author_id == args["author_id"]
                          and not s.is_tombstone]

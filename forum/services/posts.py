@@ -171,7 +171,8 @@ class PostSummary:
         return self.post.is_deleted
 
 
-def list_posts(actor, discussion: Discussion) -> list[PostSummary]:
+def list_posts(actor, discussion: Discussion, with_sources: bool = False
+               ) -> list[PostSummary]:
     """The discussion's posts the actor may see, with response counts.
 
     Published posts in order of publication, the actor's own drafts first. A deleted
@@ -192,7 +193,7 @@ def list_posts(actor, discussion: Discussion) -> list[PostSummary]:
         select(Post, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, visible)
-        .options(joinedload(Post.author), selectinload(Post.sources))
+        .options(joinedload(Post.author), *([selectinload(Post.sources)] if with_sources else []))
         .order_by(Post.status == PostStatus.PUBLISHED, Post.published_at, Post.id)
     ).all()
     return [
