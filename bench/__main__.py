@@ -93,6 +93,9 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, headers: dict,
                         out)
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (
         sum(int(n) for n in sockets.groups()) if sockets else 0)
+    statuses = re.search(r"STATUSES (.*)", out)
+    if statuses:
+        print(f"  write answers: {statuses.group(1)}", file=sys.stderr)
     return rps, p50, p99, errors
 
 
