@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
 from forum.extensions import db
@@ -99,9 +99,21 @@ def generate(students: int, discussions: int, posts_per_discussion: int, replies
     spread = max(0, replies - sum(HOT_THREADS))
     _replies(rng, hot, post_ids, learners, staff, spread, now, step)
     _grades(rng, discussion_ids[0], learners, staff[0], now)
+    _advance_sequences(Course, User, Discussion, Post, Reply)
     db.session.commit()
     return Made(course_id, discussion_ids[0], {size: pid for size, pid in hot.items()},
                 people[2]["email"], people[0]["email"])
+
+
+def _advance_sequences(*models) -> None:
+    """Ids were given explicitly; PostgreSQL's sequences must move past them."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__tablename__
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+            f"(SELECT max(id) FROM {table}))"))
 
 
 def _discussions(course_id: int, creator: int, count: int, now) -> list[int]:

@@ -52,3 +52,20 @@ def test_create_user_explains_bad_input(app):
     assert result.exit_code == 1
     assert "valid email" in result.output and "at least 8" in result.output
     assert _count(User) == 0
+
+
+def test_bench_data_writes_a_large_course_that_keeps_working(app, api):
+    from forum.models import Course
+    from forum.services.tokens import create_token
+
+    result = app.test_cli_runner().invoke(args=[
+        "bench-data", "--students", "12", "--discussions", "2", "--posts-per-discussion", "5",
+        "--replies", "700"])
+    assert result.exit_code == 0, result.output
+    assert _count(Course) == 1 and _count(Reply) == 700
+    assert max(reply.depth for reply in db.session.scalars(select(Reply))) < 12
+    # Ids were written explicitly: new rows must still get fresh ones (PostgreSQL sequences).
+    student = db.session.scalar(select(User).where(User.email.like("bench%-2@example.edu")))
+    response = api.post(student, "/api/v1/posts/1/replies", {"body": "After the bulk load"},
+                        token=create_token(student, "t")[1])
+    assert response.status_code == 201
