@@ -50,7 +50,7 @@ class Reply(Deletable, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[ReplyKind] = mapped_column(enum_column(ReplyKind), default=ReplyKind.REPLY)
     body: Mapped[str] = mapped_column(Text)

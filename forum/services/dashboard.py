@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from forum.extensions import db
 from forum.models import (
@@ -90,15 +90,15 @@ def _open_prompts_for_staff(actor) -> list[PromptRow]:
 
 def _replies_to_me(actor) -> list[Reply]:
     """Newest replies by others to the actor's posts or replies, in courses they are in."""
-    parent = aliased(Reply)
+    mine = select(Reply.id).where(Reply.author_id == actor.id)
+    my_posts = select(Post.id).where(Post.author_id == actor.id)
     return list(db.session.scalars(
         select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion)
-        .outerjoin(parent, Reply.parent_id == parent.id)
         .where(
             Discussion.course_id.in_(_member_course_ids(actor)),
             Reply.author_id != actor.id, Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
-            or_(parent.author_id == actor.id,
-                (Reply.parent_id.is_(None)) & (Post.author_id == actor.id)),
+            or_(Reply.parent_id.in_(mine),
+                Reply.parent_id.is_(None) & Reply.post_id.in_(my_posts)),
         ).options(joinedload(Reply.author), joinedload(Reply.post))
         .order_by(Reply.created_at.desc()).limit(RECENT_LIMIT)
     ))

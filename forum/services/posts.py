@@ -185,8 +185,10 @@ def list_posts(actor, discussion: Discussion, with_sources: bool = False
     if actor.is_authenticated:
         visible = or_(visible, Post.author_id == actor.id)
     reply_filter = [] if staff_view else [Reply.deleted_at.is_(None)]
-    counts = (
-        select(Reply.post_id, func.count().label("n")).where(*reply_filter)
+    counts = (  # only this discussion's replies: never a scan of every thread
+        select(Reply.post_id, func.count().label("n"))
+        .join(Post, Reply.post_id == Post.id)
+        .where(Post.discussion_id == discussion.id, *reply_filter)
         .group_by(Reply.post_id).subquery()
     )
     rows = db.session.execute(
