@@ -165,3 +165,12 @@ class TestDiscussions:
         assert "Someone else changed this" in response.get_data(as_text=True)
         db.session.refresh(world.discussion)
         assert world.discussion.title == "Renamed once"
+
+
+def test_points_are_numbers_not_booleans(world):
+    from forum.errors import Invalid
+    from forum.services.discussions import create_discussion
+
+    with pytest.raises(Invalid) as refused:
+        create_discussion(world.instructor, world.course, title="Week 9", points_possible=True)
+    assert "points_possible" in refused.value.errors

@@ -22,12 +22,11 @@ from forum.services.validation import (
     BODY_MAX,
     TITLE_MAX,
     FieldErrors,
+    clean_points,
     clean_text,
     collecting_errors,
 )
 from forum.services.versions import commit_versioned, expect_version
-
-POINTS_MAX = 10_000
 
 
 def get_discussion(actor, discussion_id: int) -> Discussion:
@@ -50,11 +49,8 @@ def _clean_fields(errors: FieldErrors, fields: dict) -> dict:
         "locks_at": fields.get("locks_at"),
     }
     points = fields.get("points_possible")
-    if points is None:
-        points = 0
-    if not isinstance(points, int | float) or not 0 <= points <= POINTS_MAX:
-        errors.add("points_possible", f"Points must be a number from 0 to {POINTS_MAX:,}.")
-    cleaned["points_possible"] = points
+    cleaned["points_possible"] = clean_points(errors, "points_possible",
+                                              0 if points is None else points)
     _check_date_order(errors, cleaned)
     return cleaned
 
@@ -112,14 +108,6 @@ def update_discussion(
         discussion.closed_at = utcnow() if closed else None
     discussion.updated_at = utcnow()
     commit_versioned()
-    return discussion
-
-
-def set_closed(actor, discussion: Discussion, closed: bool) -> Discussion:
-    """Close a discussion (read-only for everyone) or reopen it. Raises PermissionDenied."""
-    authorize_edit_discussion(actor, discussion)
-    discussion.closed_at = utcnow() if closed else None
-    db.session.commit()
     return discussion
 
 

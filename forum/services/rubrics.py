@@ -6,8 +6,14 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion
 from forum.permissions import can_edit_grading_settings, can_view_discussion
-from forum.services.discussions import POINTS_MAX
-from forum.services.validation import FieldErrors, clean_text, collecting_errors
+from forum.services.validation import (
+    POINTS_MAX,
+    FieldErrors,
+    clean_points,
+    clean_text,
+    collecting_errors,
+    points_are_valid,
+)
 from forum.services.versions import commit_versioned, expect_version
 
 CRITERIA_MAX = 20
@@ -37,8 +43,7 @@ def clean_rubric(errors: FieldErrors, criteria: list[dict] | None) -> list[dict]
         cleaned_levels = []
         for l_index, level in enumerate(levels[:LEVELS_MAX], start=1):
             points = level.get("points")
-            if isinstance(points, bool) or not isinstance(points, int | float) \
-                    or not 0 <= points <= POINTS_MAX:
+            if not points_are_valid(points):
                 errors.add(field, f"Criterion {c_index}, level {l_index}: points from 0 to "
                                   f"{POINTS_MAX:,}.")
                 points = 0
@@ -85,10 +90,7 @@ def _clean_settings(errors, points_possible, rubric, min_posts, min_peer_replies
                     require_prompt_answers, allow_extra_credit) -> dict:
     changes: dict = {}
     if points_possible is not None:
-        if isinstance(points_possible, bool) or not isinstance(points_possible, int | float) \
-                or not 0 <= points_possible <= POINTS_MAX:
-            errors.add("points_possible", f"Points must be a number from 0 to {POINTS_MAX:,}.")
-        changes["points_possible"] = points_possible
+        changes["points_possible"] = clean_points(errors, "points_possible", points_possible)
     if rubric is not None:
         changes["rubric"] = clean_rubric(errors, rubric)
     for name, value in (("min_posts", min_posts), ("min_peer_replies", min_peer_replies)):

@@ -10,6 +10,7 @@ from forum.errors import Invalid
 
 TITLE_MAX = 200
 BODY_MAX = 50_000
+POINTS_MAX = 10_000
 
 
 class FieldErrors(dict[str, list[str]]):
@@ -71,3 +72,15 @@ def clean_url(errors: FieldErrors, field: str, value: str | None) -> str | None:
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         errors.add(field, "URL must start with http:// or https://.")
     return url
+
+
+def points_are_valid(value) -> bool:
+    """A number of points from 0 to POINTS_MAX (a boolean is not a number here)."""
+    return (not isinstance(value, bool) and isinstance(value, int | float)
+            and 0 <= value <= POINTS_MAX)
+
+
+def clean_points(errors: FieldErrors, field: str, value) -> int | float:
+    if not points_are_valid(value):
+        errors.add(field, f"Points must be a number from 0 to {POINTS_MAX:,}.")
+    return value

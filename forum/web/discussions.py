@@ -107,7 +107,7 @@ def reopen(discussion_id: int):
 
 def _set_closed(discussion_id: int, closed: bool):
     discussion = discussion_service.get_discussion(current_user, discussion_id)
-    discussion_service.set_closed(current_user, discussion, closed)
+    discussion_service.update_discussion(current_user, discussion, None, closed=closed)
     flash("Discussion closed: it is read-only now." if closed else "Discussion reopened.",
           "success")
     return redirect(url_for("discussions.show", discussion_id=discussion.id))
