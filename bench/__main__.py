@@ -13,12 +13,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SECRET = "bench-secret-key-not-for-production-0123456789"
+WORKERS = 2  # gunicorn sync workers, as the table's heading says
+SCALE_SCENARIO = "post page, 50 replies, student"  # what --scale-replies measures again
+SCALE_TARGET = 1.2  # the performance issue: big database p50 / small database p50
 
 
 @dataclass
@@ -47,16 +52,27 @@ def ensure_wrk() -> str:
 
 
 def start_gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+    """Start gunicorn and return once all its workers have loaded the app (the port opens
+    seconds earlier, and the first scenario would time its boot)."""
+    ready = Path(tempfile.mkdtemp(prefix="forum-bench-ready-"))
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--no-control-socket",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
-        cwd=ROOT, env=env, start_new_session=True)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
+        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--no-control-socket",
+         "--config", str(HERE / "gunicorn_ready.py"), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
+        cwd=ROOT, env={**env, "BENCH_READY_DIR": str(ready)}, start_new_session=True)
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                break
+            if len(list(ready.iterdir())) >= WORKERS:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    return process
+                except OSError:
+                    pass
             time.sleep(0.1)
+    finally:
+        shutil.rmtree(ready, ignore_errors=True)
     stop(process)
     raise RuntimeError(f"gunicorn for {app} did not start")
 
@@ -108,7 +124,13 @@ def main() -> None:
     parser.add_argument("--discussions", type=int, default=5)
     parser.add_argument("--posts-per-discussion", type=int, default=300)
     parser.add_argument("--replies", type=int, default=20_000)
+    parser.add_argument("--scale-replies", type=int, metavar="N",
+                        help="afterwards, grow the database to N replies in all (a new "
+                             "course; the measured threads keep their replies), rerun "
+                             "'post page, 50 replies, student' and compare its p50")
     args = parser.parse_args()
+    if args.scale_replies is not None and args.scale_replies <= args.replies:
+        parser.error("--scale-replies must be larger than --replies")
     wrk = ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="forum-bench-"))
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
@@ -141,12 +163,73 @@ def main() -> None:
             stop(process)
     check = plan.check_writes()
     print_table(results, url, rss, check)
+    if args.scale_replies:
+        sys.stdout.flush()  # the table is ready; growing takes minutes
+        table = next(r for r in results if r.name == SCALE_SCENARIO)
+        scenario = next(s for s in plan.scenarios if s.name == SCALE_SCENARIO)
+        scale_check(wrk, args, env, plan, scenario, table)
+
+
+def scale_check(wrk: str, args, env: dict, plan, scenario, table: Result) -> None:
+    """The scenario on the small database, then on the database grown to --scale-replies,
+    measured back to back the same way (fresh gunicorn, settled database)."""
+    replies = plan.restore()
+    small = _run_alone(wrk, args, env, scenario)
+    grown = plan.grow(args.scale_replies)
+    big = _run_alone(wrk, args, env, scenario)
+    if not (duration_ms(small.p50) and duration_ms(big.p50)):
+        verdict = "no ratio: a run completed no request (give it more --seconds)"
+    else:
+        ratio = duration_ms(big.p50) / duration_ms(small.p50)
+        verdict = (f"ratio {ratio:.2f} ({'within' if ratio <= SCALE_TARGET else 'above'} "
+                   f"the {SCALE_TARGET} target)")
+        if small.errors or big.errors:
+            verdict = f"ratio {ratio:.2f}, NOT VALID: {small.errors} and {big.errors} errors"
+    print(f"scale: {SCALE_SCENARIO}, p50: {small.p50} at {replies:,} replies, {big.p50} at "
+          f"{grown.replies_after:,}; {verdict} (p50 in the table: {table.p50})")
+    pages = {small.size, big.size, scenario.size}
+    served = (f"the page's {scenario.size:,} bytes both times" if len(pages) == 1 else
+              f"PAGES DIFFER: {small.size:,} and {big.size:,} bytes, {scenario.size:,} "
+              f"in the table")
+    print(f"scale: grown in {grown.seconds:.0f} s (+{grown.settle_seconds:.0f} s to settle); "
+          f"{served}; {grown.statements} SQL statements ({scenario.statements} in the table)")
+
+
+def _run_alone(wrk: str, args, env: dict, scenario) -> Result:
+    """One scenario on its own gunicorn; errors count a first GET that did not answer 200."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{scenario.path}"
+    process = start_gunicorn("wsgi:app", port, env)
+    try:
+        status, size = fetch(url, scenario.headers)
+        rps, p50, p99, errors = run_wrk(wrk, url, args.seconds, args.connections,
+                                        scenario.headers)
+    finally:
+        stop(process)
+    return Result(scenario.name, rps, p50, p99, errors + (status != 200), size, None)
+
+
+def fetch(url: str, headers: dict) -> tuple[int, int]:
+    """One GET: its status and the length of its body."""
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own http URL
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, len(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, len(error.read())
+
+
+def duration_ms(text: str) -> float:
+    """wrk's latency figures ('950.00us', '79.34ms', '1.05s', '1.20m') in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def print_table(results: list[Result], url: str, rss: list[float], check: str) -> None:
     baseline = results[0].rps
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"\nDatabase: {database}; machine: {os.cpu_count()} cores; gunicorn 2 sync workers")
+    print(f"\nDatabase: {database}; machine: {os.cpu_count()} cores; gunicorn {WORKERS} sync "
+          "workers")
     print(f"{'scenario':<46} {'req/s':>8} {'ratio':>6} {'p50':>9} {'p99':>9} "
           f"{'errors':>6} {'bytes':>8} {'SQL':>4}")
     for r in results:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import event, func, select
+import click
+from sqlalchemy import delete, event, func, select, text
 
 HERE = Path(__file__).resolve().parent
+AGENT = {"User-Agent": "forum-bench"}  # sent by every scenario: sessions are bound to it
 
 
 @dataclass
@@ -21,17 +27,31 @@ class Scenario:
 
 
 @dataclass
+class Grown:
+    """The database after the scale check grew it, and the 50-reply page measured again."""
+
+    replies_before: int
+    replies_after: int
+    seconds: float
+    settle_seconds: float
+    size: int
+    statements: int
+
+
+@dataclass
 class Plan:
     scenarios: list[Scenario]
     baseline_size: int
-    check_writes: object
+    check_writes: Callable[[], str]
+    restore: Callable[[], int]
+    grow: Callable[[int], Grown]
 
 
 def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
     import flask_migrate
 
     from forum import create_app
-    from forum.benchdata import PASSWORD, generate
+    from forum.benchdata import HOT_THREADS, PASSWORD, generate
     from forum.extensions import db
     from forum.models import Reply, User
     from forum.services.tokens import create_token
@@ -46,11 +66,16 @@ def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
         bearer = {"Authorization": f"Bearer {create_token(student, 'bench')[1]}"}
         hot50, hot500 = made.hot_posts[50], made.hot_posts[500]
         before = db.session.scalar(select(func.count()).where(Reply.post_id == hot50))
+        last_reply = db.session.scalar(select(func.max(Reply.id)))
 
     def cookie_for(email: str) -> dict:
+        """A session cookie as a browser holds it once settled after logging in: the
+        welcome message shown, a CSRF token issued, signed for the agent wrk names. (The
+        cookie of the login answer itself would make every request a first visit.)"""
         client = app.test_client()
-        client.post("/login", data={"email": email, "password": PASSWORD})
-        return {"Cookie": f"session={client.get_cookie('session').value}"}
+        client.post("/login", data={"email": email, "password": PASSWORD}, headers=AGENT)
+        client.get("/", headers=AGENT)
+        return {"Cookie": f"session={client.get_cookie('session').value}", **AGENT}
 
     as_student, as_instructor = cookie_for(made.student_email), cookie_for(
         made.instructor_email)
@@ -96,7 +121,66 @@ def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
         return (f"{len(rows) - before} replies written; paths unique: {unique}; "
                 f"broken paths: {broken}")
 
-    return Plan(scenarios, len(page), check_writes)
+    def restore() -> int:
+        """Take back what the write scenario added to the 50-reply thread and settle the
+        database; returns the number of replies it holds."""
+        with app.app_context():
+            db.session.execute(delete(Reply).where(Reply.post_id == hot50,
+                                                   Reply.id > last_reply))
+            db.session.commit()
+            for size, post_id in made.hot_posts.items():
+                count = db.session.scalar(select(func.count()).where(Reply.post_id == post_id))
+                if count != size:
+                    raise RuntimeError(f"post {post_id} has {count} replies, not {size}")
+            replies = db.session.scalar(select(func.count()).select_from(Reply))
+            _settle()
+            db.engine.dispose()
+        return replies
+
+    def grow(total: int) -> Grown:
+        """Add a new course with the generator until the database holds `total` replies;
+        the two measured threads keep their 50 and 500 replies."""
+        with app.app_context():
+            current = db.session.scalar(select(func.count()).select_from(Reply))
+            # The generator always writes its own two hot threads: never ask for fewer.
+            needed = max(total - current, sum(HOT_THREADS))
+            per_discussion = args.posts_per_discussion
+            discussions = max(1, math.ceil(needed / (100 * per_discussion)))  # ~100 a post
+            started = time.perf_counter()
+            with click.progressbar(length=args.students + discussions * per_discussion
+                                   + needed, label=f"Growing to {current + needed:,} replies",
+                                   file=sys.stderr) as bar:
+                generate(args.students, discussions, per_discussion, needed, seed=2,
+                         progress=bar.update)
+            seconds = time.perf_counter() - started
+            after = db.session.scalar(select(func.count()).select_from(Reply))
+            for size, post_id in made.hot_posts.items():
+                count = db.session.scalar(select(func.count()).where(Reply.post_id == post_id))
+                if count != size:
+                    raise RuntimeError(f"post {post_id} has {count} replies, not {size}")
+            started = time.perf_counter()
+            _settle()
+            settle_seconds = time.perf_counter() - started
+        # Outside our app context, as in prepare: each request gets its own session.
+        size, statements = _measure(client, engine, f"/posts/{hot50}", as_student)
+        with app.app_context():
+            db.engine.dispose()
+        return Grown(current, after, seconds, settle_seconds, size, statements)
+
+    return Plan(scenarios, len(page), check_writes, restore, grow)
+
+
+def _settle() -> None:
+    """After a bulk load, do now what the database would do on its own during the next
+    measurement: PostgreSQL's autovacuum and planner statistics, SQLite's WAL checkpoint."""
+    from forum.extensions import db
+
+    engine = db.engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("VACUUM ANALYZE"))
+        else:
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def _measure(client, engine, path: str, headers: dict) -> tuple[int, int]:

@@ -1,5 +1,5 @@
-"""Benchmark data: a large public course written with bulk inserts, fast enough for a
-million replies. Used by `flask --app forum bench-data` and by bench/."""
+"""Benchmark data: a large public course written with bulk inserts (COPY on PostgreSQL),
+fast enough for a million replies. Used by `flask --app forum bench-data` and by bench/."""
 
 from __future__ import annotations
 
@@ -66,8 +66,41 @@ def _next_id(model) -> int:
 
 
 def _bulk(model, rows: list[dict]) -> None:
+    """Insert plain rows through the table, not the ORM: the ORM's bulk insert leaves out
+    the columns whose value is None and splits the batch wherever that set changes from
+    one row to the next, which for replies means nearly a statement per row."""
+    if not rows:
+        return
+    table = model.__table__
+    if _can_copy(table, rows[0]):
+        _copy(table, rows)
+        return
     for start in range(0, len(rows), BATCH):
-        db.session.execute(insert(model), rows[start:start + BATCH])
+        db.session.execute(insert(table), rows[start:start + BATCH])
+
+
+def _can_copy(table, row: dict) -> bool:
+    """COPY on PostgreSQL, unless a column left out has a Python-side default (COPY
+    would not apply it)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return False
+    return all(column.default is None for column in table.c if column.name not in row)
+
+
+def _copy(table, rows: list[dict]) -> None:
+    """PostgreSQL's COPY in the session's transaction, values bound as SQLAlchemy would."""
+    dialect = db.session.get_bind().dialect
+    names = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]
+    converters = list(zip(names, processors, strict=True))
+    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
+    driver = db.session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] if process is None or row[name] is None
+                            else process(row[name]) for name, process in converters])
 
 
 def generate(students: int, discussions: int, posts_per_discussion: int, replies: int,

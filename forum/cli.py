@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -71,7 +73,9 @@ def bench_data_command(students: int, discussions: int, posts_per_discussion: in
     from forum.benchdata import PASSWORD, generate
 
     total = students + discussions * posts_per_discussion + replies
-    with click.progressbar(length=total, label="Writing") as bar:
+    # The bar goes to stderr, so stdout keeps only the summary line.
+    with click.progressbar(length=total, label="Writing", show_pos=True,
+                           file=sys.stderr) as bar:
         made = generate(students, discussions, posts_per_discussion, replies, seed,
                         progress=bar.update)
     click.echo(f"Course {made.course_id}; posts with 50 and 500 replies: "

@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Discussion, Enrollment, Post, PromptState, Reply, ReplyKind, Role, User
+from forum.models.base import utcnow
+from forum.models.replies import path_segment
 
 
 def _count(model, *where) -> int:
@@ -62,8 +64,18 @@ def test_bench_data_writes_a_large_course_that_keeps_working(app, api):
         "bench-data", "--students", "12", "--discussions", "2", "--posts-per-discussion", "5",
         "--replies", "700"])
     assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Course ")  # the progress bar goes to stderr
     assert _count(Course) == 1 and _count(Reply) == 700
-    assert max(reply.depth for reply in db.session.scalars(select(Reply))) < 12
+    replies = {reply.id: reply for reply in db.session.scalars(select(Reply))}
+    assert max(reply.depth for reply in replies.values()) < 12
+    # One ordered query returns the tree: each path is its parent's plus its own segment.
+    for reply in replies.values():
+        parent = replies.get(reply.parent_id)
+        assert reply.path == (parent.path if parent else "") + path_segment(reply.id)
+        assert reply.depth == (parent.depth + 1 if parent else 0)
+        assert parent is None or parent.post_id == reply.post_id
+        assert (reply.prompt_state is PromptState.OPEN) == (reply.kind is ReplyKind.PROMPT)
+    assert all(reply.created_at < utcnow() for reply in replies.values())
     # Ids were written explicitly: new rows must still get fresh ones (PostgreSQL sequences).
     student = db.session.scalar(select(User).where(User.email.like("bench%-2@example.edu")))
     response = api.post(student, "/api/v1/posts/1/replies", {"body": "After the bulk load"},
