@@ -7,6 +7,8 @@ from werkzeug.routing import IntegerConverter
 
 from forum import config as forum_config
 from forum.extensions import (
+    autocommit_reads,
+    cache,
     csrf,
     db,
     limiter,
@@ -36,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(forum_config.from_environment())
     app.config.update(config or {})
     forum_config.check_production(app.config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          forum_config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         root.joinpath("instance").mkdir(exist_ok=True)
     app.url_map.converters["id"] = IdConverter
@@ -87,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
     from forum import models  # noqa: F401 - registers every table on the metadata
 
     db.init_app(app)
+    autocommit_reads(app)  # first of the hooks: before any statement of the request
     migrate.init_app(
         app, db, directory=str(forum_config.PROJECT_ROOT / "migrations"),
         render_as_batch=True, compare_type=True, render_item=render_migration_item,
@@ -94,3 +99,4 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)

@@ -15,11 +15,28 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def cache_settings(url: str | None) -> dict:
+    """Where rendered fragments are kept: in each worker's memory by default, in Redis
+    with a redis:// URL (shared by every worker), nowhere with `none`."""
+    if not url:
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 300}
+    if url.strip().lower() == "none":
+        return {"CACHE_TYPE": "NullCache"}
+    return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "forum:"}
+
+
+def engine_options(database_url: str) -> dict:
+    """A server's connection can drop between requests: check it before each use. A
+    SQLite file's cannot, and the check would cost every request a statement."""
+    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+
+
 def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict:
     """Build the configuration mapping from defaults and FORUM_* variables."""
     instance = PROJECT_ROOT / "instance"
     env = environ.get("FORUM_ENV", "development")
     return {
+        **cache_settings(environ.get("FORUM_CACHE_URL")),
         "ENV_NAME": env,
         "SECRET_KEY": environ.get("FORUM_SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get(
@@ -46,8 +63,8 @@ BASE = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "TEMPLATES_AUTO_RELOAD": False,
+    "CACHE_DEFAULT_TIMEOUT": 3600,
     "RATELIMIT_HEADERS_ENABLED": True,
     "API_TITLE": "Course Forum API",
     "API_VERSION": "v1",

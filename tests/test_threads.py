@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -260,3 +261,37 @@ class TestQueryCounts:
         for n in range(10):
             make.post(make.discussion(world.course, title=f"Week {n}"), world.classmate)
         assert self._statements(client, count_queries, url) == small <= 8
+
+
+def test_concurrent_writers_on_one_thread_all_land_in_order(world, make, app, api):
+    """Eight people answering the same thread at once: every reply acknowledged is
+    there, each with a path of its own under its parent, and none is refused for a
+    locked database."""
+    writers = [make.member(world.course, Role.STUDENT, f"Writer {n}") for n in range(8)]
+    tokens = [api.token_for(user) for user in writers]
+    url, parent_id = f"/api/v1/posts/{world.post.id}/replies", world.reply.id
+    db.session.commit()
+
+    def write(token: str) -> list[tuple[int, int | None]]:
+        client = app.test_client()
+        answers = []
+        for n in range(6):
+            response = client.post(url, json={"body": f"Thought {n} from {token[-6:]}",
+                                              "parent_id": parent_id if n % 2 else None},
+                                   headers={"Authorization": f"Bearer {token}"})
+            answers.append((response.status_code, (response.json or {}).get("id")))
+        return answers
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = [answer for batch in pool.map(write, tokens) for answer in batch]
+    assert [status for status, _ in answers] == [201] * 48
+    created = {reply_id for _, reply_id in answers}
+    rows = db.session.execute(select(Reply.id, Reply.parent_id, Reply.path)
+                              .where(Reply.id.in_(created))).all()
+    assert len(rows) == 48
+    paths = {row.id: row.path for row in rows}
+    assert len(set(paths.values())) == 48
+    parent_path = db.session.get(Reply, parent_id).path
+    for row in rows:
+        expected_prefix = parent_path if row.parent_id == parent_id else ""
+        assert row.path == expected_prefix + f"{row.id:010d}"

@@ -46,7 +46,7 @@ class Tokens(MethodView):
     def get(self, pagination_parameters):
         """List your tokens, newest first"""
         found = tokens.tokens_of(require_user())
-        return page_of([_token_view(t) for t in found], pagination_parameters)
+        return page_of(found, _token_view, pagination_parameters)
 
 
 @bp.route("/tokens/<id:token_id>")
@@ -90,7 +90,7 @@ class MyPrompts(MethodView):
     def get(self, pagination_parameters):
         """Prompts awaiting your response, oldest first"""
         rows = prompts_awaiting(require_user())
-        return page_of([prompt_view(row) for row in rows], pagination_parameters)
+        return page_of(rows, prompt_view, pagination_parameters)
 
 
 def prompt_view(row) -> dict:

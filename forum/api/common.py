@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from flask import request
@@ -120,9 +122,20 @@ class Blueprint(SmorestBlueprint):
 
 PAGINATION = {"page_size": 20, "max_page_size": 100}
 
+T = TypeVar("T")
 
-def page_of(items: list, pagination_parameters) -> list:
-    """One page of an already filtered list, recording the total for the headers."""
-    pagination_parameters.item_count = len(items)
-    start = pagination_parameters.first_item
-    return items[start: start + pagination_parameters.page_size]
+
+def fetched_page(fetch: Callable[[int, int], tuple[Sequence[T], int]],
+                 present: Callable[[T], dict], pagination_parameters) -> list[dict]:
+    """Present the page that `fetch(offset, limit)` loads along with the total of all
+    pages, recording the total for the headers."""
+    items, pagination_parameters.item_count = fetch(pagination_parameters.first_item,
+                                                    pagination_parameters.page_size)
+    return [present(item) for item in items]
+
+
+def page_of(items: Sequence[T], present: Callable[[T], dict],
+            pagination_parameters) -> list[dict]:
+    """Present one page of an already filtered list: only that page's items."""
+    return fetched_page(lambda offset, limit: (items[offset: offset + limit], len(items)),
+                        present, pagination_parameters)

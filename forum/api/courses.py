@@ -31,7 +31,7 @@ class Courses(MethodView):
         """Your courses (every course, for site admins)"""
         user = require_user()
         found = course_service.courses_for(user)
-        return page_of([course_view(c, user) for c in found], pagination_parameters)
+        return page_of(found, lambda c: course_view(c, user), pagination_parameters)
 
     @bp.arguments(CourseInputSchema)
     @bp.response(201, CourseSchema)
@@ -91,7 +91,7 @@ class Members(MethodView):
         course = course_service.get_course(user, course_id)
         emails = can_see_member_emails(user, course)
         members = course_service.members_of(user, course)
-        return page_of([member_view(e, emails) for e in members], pagination_parameters)
+        return page_of(members, lambda e: member_view(e, emails), pagination_parameters)
 
     @bp.arguments(MemberAddSchema)
     @bp.response(201, MemberSchema)

@@ -35,8 +35,9 @@ class Discussions(MethodView):
         """The course's discussions with post and reply counts, by due date"""
         course = get_course(actor(), course_id)
         summaries = discussion_service.summarize_discussions(actor(), course)
-        return page_of([discussion_view(s.discussion, (s.post_count, s.reply_count))
-                        for s in summaries], pagination_parameters)
+        return page_of(summaries,
+                       lambda s: discussion_view(s.discussion, (s.post_count, s.reply_count)),
+                       pagination_parameters)
 
     @bp.arguments(DiscussionInputSchema)
     @bp.response(201, DiscussionSchema)
@@ -93,4 +94,4 @@ class DiscussionPrompts(MethodView):
         discussion = discussion_service.get_discussion(actor(), discussion_id)
         state = PromptState(args["state"]) if "state" in args else None
         rows = prompts_in_discussion(actor(), discussion, state)
-        return page_of([prompt_view(row) for row in rows], pagination_parameters)
+        return page_of(rows, prompt_view, pagination_parameters)

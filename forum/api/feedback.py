@@ -31,9 +31,8 @@ class Annotations(MethodView):
     def get(self, post_id: int, pagination_parameters):
         """Passage comments you may see: private ones for the author and staff"""
         post = get_post(actor(), post_id)
-        return page_of([annotation_view(a.annotation, a.found)
-                        for a in annotation_service.annotations_for(actor(), post)],
-                       pagination_parameters)
+        return page_of(annotation_service.annotations_for(actor(), post),
+                       lambda a: annotation_view(a.annotation, a.found), pagination_parameters)
 
     @bp.arguments(AnnotationInputSchema)
     @bp.response(201, AnnotationSchema)

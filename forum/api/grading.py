@@ -98,7 +98,7 @@ class Grades(MethodView):
         user = require_user()
         discussion = get_discussion(user, discussion_id)
         rows = participation(user, discussion)
-        return page_of([grade_view(discussion, r.student, r.grade) for r in rows],
+        return page_of(rows, lambda r: grade_view(discussion, r.student, r.grade),
                        pagination_parameters)
 
 
@@ -164,10 +164,8 @@ class ParticipationList(MethodView):
         """The grading view's figures for every student (instructors and TAs)"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
-        rows = [{**vars(r), "student": user_ref(r.student), "grade_state": r.grade_state,
-                 "score": r.grade.score if r.grade else None}
-                for r in participation(user, discussion)]
-        return page_of(rows, pagination_parameters)
+        return page_of(participation(user, discussion), participation_view,
+                       pagination_parameters)
 
 
 @bp.route("/me/grades")
@@ -177,15 +175,24 @@ class MyGrades(MethodView):
     @bp.errors()
     def get(self, pagination_parameters):
         """Your released grades, newest first"""
-        rows = [{
-            "discussion_id": g.discussion_id, "discussion_title": g.discussion.title,
-            "course_id": g.discussion.course_id,
-            "points_possible": g.discussion.points_possible, "score": g.score,
-            "rubric_scores": g.rubric_scores, "feedback_html": g.feedback_html,
-            "released_at": g.released_at,
-            "updated_after_release": g.changed_after_release_at is not None,
-        } for g in grading_service.my_grades(require_user())]
-        return page_of(rows, pagination_parameters)
+        return page_of(grading_service.my_grades(require_user()), my_grade_view,
+                       pagination_parameters)
+
+
+def participation_view(row) -> dict:
+    return {**vars(row), "student": user_ref(row.student), "grade_state": row.grade_state,
+            "score": row.grade.score if row.grade else None}
+
+
+def my_grade_view(grade: Grade) -> dict:
+    return {
+        "discussion_id": grade.discussion_id, "discussion_title": grade.discussion.title,
+        "course_id": grade.discussion.course_id,
+        "points_possible": grade.discussion.points_possible, "score": grade.score,
+        "rubric_scores": grade.rubric_scores, "feedback_html": grade.feedback_html,
+        "released_at": grade.released_at,
+        "updated_after_release": grade.changed_after_release_at is not None,
+    }
 
 
 @bp.route("/courses/<id:course_id>/gradebook")

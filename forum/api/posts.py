@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.common import PAGINATION, Blueprint, fetched_page, page_of
 from forum.api.present import nest, post_view, user_ref
 from forum.api.schemas import (
     PostInputSchema,
@@ -31,16 +31,13 @@ class Posts(MethodView):
     @bp.errors(422)
     def get(self, args, discussion_id: int, pagination_parameters):
         """Posts you may see: your drafts first, then published ones in order"""
-        discussion = get_discussion(actor(), discussion_id)
-        summaries = post_service.list_posts(actor(), discussion, with_sources=True)
-        if "author_id" in args:
-            summaries = [s for s in summaries if s.post.author_id == args["author_id"]
-                         and not s.is_tombstone]
-        if args.get("since") is not None:
-            summaries = [s for s in summaries
-                         if s.post.published_at and s.post.published_at >= args["since"]]
-        return page_of([post_view(s.post, actor(), s.reply_count) for s in summaries],
-                       pagination_parameters)
+        viewer = actor()
+        discussion = get_discussion(viewer, discussion_id)
+        return fetched_page(
+            lambda offset, limit: post_service.page_of_posts(
+                viewer, discussion, offset=offset, limit=limit,
+                author_id=args.get("author_id"), since=args.get("since")),
+            lambda s: post_view(s.post, viewer, s.reply_count), pagination_parameters)
 
     @bp.arguments(PostInputSchema)
     @bp.response(201, PostSchema)
@@ -124,7 +121,7 @@ class PostRevisions(MethodView):
         """Earlier texts of the post, newest first (its author and staff)"""
         user = require_user()
         post = post_service.get_post(user, post_id)
-        return page_of([revision_view(r) for r in post_service.revisions_of(user, post)],
+        return page_of(post_service.revisions_of(user, post), revision_view,
                        pagination_parameters)
 
 

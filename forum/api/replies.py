@@ -32,8 +32,7 @@ class Replies(MethodView):
     def get(self, post_id: int, pagination_parameters):
         """The thread as a flat list in reading order, with parent_id and depth"""
         post = get_post(actor(), post_id)
-        return page_of([node_view(n) for n in load_thread(actor(), post)],
-                       pagination_parameters)
+        return page_of(load_thread(actor(), post), node_view, pagination_parameters)
 
     @bp.arguments(ReplyInputSchema)
     @bp.response(201, ReplySchema)
@@ -120,5 +119,5 @@ class ReplyRevisions(MethodView):
         """Earlier texts of the reply, newest first (its author and staff)"""
         user = require_user()
         reply = reply_service.get_reply(user, reply_id)
-        return page_of([revision_view(r) for r in reply_service.revisions_of_reply(user, reply)],
+        return page_of(reply_service.revisions_of_reply(user, reply), revision_view,
                        pagination_parameters)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Update, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -48,6 +48,9 @@ class Course(db.Model):
         enum_column(Visibility), default=Visibility.PRIVATE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Grows whenever a name or a role shown on the course's pages changes, so that
+    # rendered copies of those pages (see forum/web/thread_view.py) are not reused.
+    people_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     enrollments: Mapped[list[Enrollment]] = relationship(
         back_populates="course", cascade="all, delete-orphan"
@@ -62,6 +65,15 @@ class Course(db.Model):
 
     def __repr__(self) -> str:
         return f"<Course {self.code}>"
+
+
+def people_changed(course_id: int | None = None) -> Update:
+    """The statement that marks a course's names and roles as changed (every course's
+    when no id is given: a new display name shows wherever its owner ever wrote)."""
+    statement = update(Course).values(people_version=Course.people_version + 1)
+    if course_id is not None:
+        statement = statement.where(Course.id == course_id)
+    return statement.execution_options(synchronize_session=False)
 
 
 class Enrollment(db.Model):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from forum.extensions import db
 from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
@@ -36,6 +36,9 @@ class Post(Deletable, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Loaded for the post's page only (see forum.services.posts.get_post), else None.
+    thread_stamp: Mapped[int | None] = query_expression()
+    has_annotations: Mapped[bool | None] = query_expression()
 
     discussion: Mapped[Discussion] = relationship(back_populates="posts")
     author: Mapped[User] = relationship(foreign_keys=[author_id])

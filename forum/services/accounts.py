@@ -9,6 +9,7 @@ from werkzeug.security import generate_password_hash
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import User
+from forum.models.courses import people_changed
 from forum.permissions import can_view_profile, is_admin
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
 
@@ -127,6 +128,7 @@ def update_profile(user: User, display_name: str | None) -> User:
         name = clean_text(errors, "display_name", display_name, max_length=80,
                           label="Display name")
     user.display_name = name
+    db.session.execute(people_changed())
     db.session.commit()
     return user
 

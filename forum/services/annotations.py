@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload
 
 from forum.errors import NotFound, PermissionDenied
@@ -98,11 +98,21 @@ def annotate(actor, post: Post, *, quote: str | None, body: str | None,
     return annotation
 
 
+# Whether a post has any annotation standing, loaded with the post for its page.
+ANY_ANNOTATION = (exists().where(Annotation.post_id == Post.id, Annotation.deleted_at.is_(None))
+                  .correlate(Post))
+_OF_POST = (  # built once: read on every post page
+    select(Annotation)
+    .where(Annotation.post_id == bindparam("post_id"), Annotation.deleted_at.is_(None))
+    .options(joinedload(Annotation.author)).order_by(Annotation.id)
+)
+
+
 def annotations_for(actor, post: Post) -> list[Anchored]:
     """The annotations of a post the actor may see, each found again or orphaned."""
-    found = db.session.scalars(
-        select(Annotation).where(Annotation.post_id == post.id, Annotation.deleted_at.is_(None))
-        .options(joinedload(Annotation.author)).order_by(Annotation.id))
+    if post.has_annotations is False:  # known from the post's own query
+        return []
+    found = db.session.scalars(_OF_POST, {"post_id": post.id})
     return [
         Anchored(a, locate(post.body, a.quote, a.prefix, a.suffix) is not None)
         for a in found if can_view_annotation(actor, a, post)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Course, Enrollment, Role, User, Visibility
+from forum.models.courses import people_changed
 from forum.permissions import (
     can_create_course,
     can_edit_course,
@@ -145,6 +146,7 @@ def add_member(actor, course: Course, email: str | None, role: str | None) -> En
             errors.add_conflict("email", f"{user.display_name} is already a member of this course.")
     enrollment = Enrollment(user=user, course=course, role=parsed_role)
     db.session.add(enrollment)
+    db.session.execute(people_changed(course.id))
     db.session.commit()
     return enrollment
 
@@ -176,6 +178,7 @@ def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
                 and not _other_instructors(enrollment)):
             errors.add_conflict("role", "A course needs at least one instructor.")
     enrollment.role = new_role
+    db.session.execute(people_changed(enrollment.course_id))
     db.session.commit()
     return enrollment
 
@@ -188,5 +191,6 @@ def remove_member(actor, enrollment: Enrollment) -> User:
         raise Invalid({"role": ["A course needs at least one instructor."]}, conflict=True)
     user = enrollment.user
     db.session.delete(enrollment)
+    db.session.execute(people_changed(enrollment.course_id))
     db.session.commit()
     return user

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
@@ -21,7 +22,9 @@ from forum.permissions import (
     can_view_post,
     can_view_revisions,
 )
+from forum.services.annotations import ANY_ANNOTATION
 from forum.services.markup import render_markdown
+from forum.services.threads import THREAD_STAMP
 from forum.services.validation import (
     BODY_MAX,
     TITLE_MAX,
@@ -36,12 +39,21 @@ SOURCES_MAX = 30
 CITATION_MAX = 500
 
 
-def get_post(actor, post_id: int) -> Post:
-    """The post, if the actor may see it (drafts only by their author). Raises NotFound."""
-    post = db.session.get(Post, post_id, options=[
+_POST_WITH_PLACE = (  # built once: read on every request about a post
+    select(Post).where(Post.id == bindparam("post_id")).options(
         joinedload(Post.discussion).joinedload(Discussion.course),
-        joinedload(Post.author), selectinload(Post.sources),
-    ])
+        joinedload(Post.author), joinedload(Post.sources))
+)
+_POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THREAD_STAMP),
+                                          with_expression(Post.has_annotations, ANY_ANNOTATION))
+
+
+def get_post(actor, post_id: int, *, for_page: bool = False) -> Post:
+    """The post, if the actor may see it (drafts only by their author). For its page,
+    also what spares the page other statements: its thread stamp (the page keeps
+    rendered threads) and whether it has annotations. Raises NotFound."""
+    query = _POST_FOR_PAGE if for_page else _POST_WITH_PLACE
+    post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
     if post is None or not can_view_post(actor, post):
         raise NotFound("No such post.")
     return post
@@ -166,9 +178,47 @@ class PostSummary:
     post: Post
     reply_count: int
 
-    @property
-    def is_tombstone(self) -> bool:
-        return self.post.is_deleted
+
+# Published posts in order of publication, the actor's own drafts first.
+_LISTING_ORDER = (Post.status == PostStatus.PUBLISHED, Post.published_at, Post.id)
+
+
+def _listing_rules(actor, discussion: Discussion
+                   ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """What the actor's list of the discussion shows: (which posts, which of their
+    replies count as responses). Raises NotFound.
+
+    Drafts only for their author. A deleted post shows as a tombstone while it still has
+    a reply counted; staff see every deleted post, and every reply counts for them.
+    """
+    if not can_view_discussion(actor, discussion):
+        raise NotFound("No such discussion.")
+    staff_view = can_view_deleted(actor, discussion.course)
+    counted = [] if staff_view else [Reply.deleted_at.is_(None)]
+    visible = Post.status == PostStatus.PUBLISHED
+    if actor.is_authenticated:
+        visible = or_(visible, Post.author_id == actor.id)
+    shown = [Post.discussion_id == discussion.id, visible]
+    if not staff_view:
+        answered = exists().where(Reply.post_id == Post.id, *counted)
+        shown.append(or_(Post.deleted_at.is_(None), answered))
+    return shown, counted
+
+
+def _listing_filters(author_id: int | None, since: datetime | None
+                     ) -> list[ColumnElement[bool]]:
+    """Narrow a listing to one author's posts (never their tombstones) and to posts
+    published at or after a moment (never drafts)."""
+    filters = []
+    if author_id is not None:
+        filters += [Post.author_id == author_id, Post.deleted_at.is_(None)]
+    if since is not None:
+        filters.append(Post.published_at >= since)  # a draft's NULL never matches
+    return filters
+
+
+def _listing_options(with_sources: bool) -> list:
+    return [joinedload(Post.author), *([selectinload(Post.sources)] if with_sources else [])]
 
 
 def list_posts(actor, discussion: Discussion, with_sources: bool = False
@@ -177,29 +227,46 @@ def list_posts(actor, discussion: Discussion, with_sources: bool = False
 
     Published posts in order of publication, the actor's own drafts first. A deleted
     post shows as a tombstone while it still has replies; staff see every deleted post.
+    Raises NotFound.
     """
-    if not can_view_discussion(actor, discussion):
-        raise NotFound("No such discussion.")
-    staff_view = can_view_deleted(actor, discussion.course)
-    visible = Post.status == PostStatus.PUBLISHED
-    if actor.is_authenticated:
-        visible = or_(visible, Post.author_id == actor.id)
-    reply_filter = [] if staff_view else [Reply.deleted_at.is_(None)]
+    shown, counted = _listing_rules(actor, discussion)
     counts = (  # only this discussion's replies: never a scan of every thread
         select(Reply.post_id, func.count().label("n"))
         .join(Post, Reply.post_id == Post.id)
-        .where(Post.discussion_id == discussion.id, *reply_filter)
+        .where(Post.discussion_id == discussion.id, *counted)
         .group_by(Reply.post_id).subquery()
     )
     rows = db.session.execute(
         select(Post, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.post_id == Post.id)
-        .where(Post.discussion_id == discussion.id, visible)
-        .options(joinedload(Post.author), *([selectinload(Post.sources)] if with_sources else []))
-        .order_by(Post.status == PostStatus.PUBLISHED, Post.published_at, Post.id)
+        .where(*shown).options(*_listing_options(with_sources)).order_by(*_LISTING_ORDER)
     ).all()
-    return [
-        PostSummary(post, count) for post, count in rows
-        if staff_view or not post.is_deleted or count > 0
-    ]
+    return [PostSummary(post, count) for post, count in rows]
 
+
+def page_of_posts(
+    actor, discussion: Discussion, *, offset: int, limit: int,
+    author_id: int | None = None, since: datetime | None = None,
+) -> tuple[list[PostSummary], int]:
+    """One page of what list_posts gives (with sources), optionally narrowed to one
+    author's posts or to those published since a moment, and the total of all pages.
+    Costs the same statements whatever the discussion's size. Raises NotFound."""
+    shown, counted = _listing_rules(actor, discussion)
+    shown += _listing_filters(author_id, since)
+    total = db.session.scalar(select(func.count()).select_from(Post).where(*shown))
+    posts = db.session.scalars(
+        select(Post).where(*shown).options(*_listing_options(True))
+        .order_by(*_LISTING_ORDER).offset(offset).limit(limit)
+    ).all()
+    counts = _reply_counts([post.id for post in posts], counted)
+    return [PostSummary(post, counts.get(post.id, 0)) for post in posts], total
+
+
+def _reply_counts(post_ids: list[int], counted: list[ColumnElement[bool]]) -> dict[int, int]:
+    """Counted replies of just these posts, by post id."""
+    if not post_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Reply.post_id, func.count())
+        .where(Reply.post_id.in_(post_ids), *counted).group_by(Reply.post_id)
+    ).all())

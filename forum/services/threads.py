@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from forum.errors import NotFound, PermissionDenied
@@ -64,6 +64,21 @@ def load_thread(actor, post: Post) -> list[ThreadNode]:
         ThreadNode(r, tombstone=r.is_deleted and not staff_view, author_role=roles.get(r.author_id))
         for r in replies if r.id in shown
     ]
+
+
+# A number that grows with every write to a post's thread: a new reply adds its version
+# (1), and any change to a reply raises its version. Replies are never removed.
+THREAD_STAMP = (select(func.coalesce(func.sum(Reply.version), 0))
+                .where(Reply.post_id == Post.id).correlate(Post).scalar_subquery())
+_STAMP_OF = (select(func.coalesce(func.sum(Reply.version), 0))
+             .where(Reply.post_id == bindparam("post_id")))
+
+
+def thread_stamp(post: Post) -> int:
+    """The post's thread stamp: read with the post where it was asked for, else now."""
+    if post.thread_stamp is not None:
+        return post.thread_stamp
+    return db.session.scalar(_STAMP_OF, {"post_id": post.id})
 
 
 def _shown_ids(replies: list[Reply], staff_view: bool) -> set[int]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from forum import permissions
 from forum.extensions import db, login_manager
@@ -22,13 +24,21 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# Built once: read on every request of a signed-in user.
+_USER_WITH_COURSES = (select(User).where(User.id == bindparam("user_id"))
+                      .options(joinedload(User.enrollments))
+                      .execution_options(populate_existing=True))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Sessions name the user and their session epoch; a bumped epoch ends old sessions."""
     user_id, _, epoch = session_id.partition(".")
     if not (user_id.isdigit() and epoch.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # With their courses, in one statement, even if the page loaded them first as an author.
+    user = db.session.scalars(_USER_WITH_COURSES, {"user_id": int(user_id)}).unique() \
+        .one_or_none()
     if user is None or user.is_disabled or user.session_epoch != int(epoch):
         return None
     return user
@@ -44,9 +54,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     register_filters(app)
 
-    @app.context_processor
-    def inject_permissions() -> dict:
-        return {"perm": permissions}
+    app.jinja_env.globals["perm"] = permissions
 
     @app.after_request
     def security_headers(response):

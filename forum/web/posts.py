@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from forum.errors import Conflict, Invalid
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
+from forum.permissions import can_annotate
 from forum.services import annotations as annotation_service
 from forum.services import posts as post_service
 from forum.services import replies as reply_service
 from forum.services.annotations import annotations_for
-from forum.services.threads import load_thread
 from forum.web.auth import safe_next
 from forum.web.forms import (
     AnnotationForm,
@@ -24,6 +24,7 @@ from forum.web.forms import (
     show_errors,
     status_of,
 )
+from forum.web.thread_view import thread_html
 
 bp = Blueprint("posts", __name__)
 # Writing (posts, replies, prompts, edits) is limited per person and per address.
@@ -36,17 +37,18 @@ def _render_post(post, status: int = 200, failed: dict | None = None,
     """The post page; `failed` re-shows a reply or prompt form that was refused."""
     if failed and "parent_id" in failed["errors"]:
         failed["parent_id"] = ""  # no such form on the page: explain it at the top
-    annotation_form = annotation_form or AnnotationForm(formdata=None)
+    if annotation_form is None and can_annotate(current_user, post):
+        annotation_form = AnnotationForm(formdata=None)
     return render_template(
         "posts/show.html", post=post, discussion=post.discussion, course=post.discussion.course,
-        thread=load_thread(current_user, post), failed=failed or {},
+        thread_html=thread_html(post, failed),
         annotations=annotations_for(current_user, post), annotation_form=annotation_form,
     ), status
 
 
 @bp.get("/posts/<id:post_id>")
 def show(post_id: int):
-    return _render_post(post_service.get_post(current_user, post_id))
+    return _render_post(post_service.get_post(current_user, post_id, for_page=True))
 
 
 def _thread_anchor(post, reply=None) -> str:

@@ -1,0 +1,223 @@
+"""The thread on a post page, rendered once for each kind of viewer and kept in the cache.
+
+A thread looks the same to every viewer of one kind (anonymous, outsider, student, TA,
+instructor, admin) but for two things: the viewer's CSRF token in the forms, and the
+controls on the viewer's own replies. The kind's copy is rendered by a `Peer`, someone
+of the viewer's standing, with a placeholder for the token and, at each reply, the
+controls twice: as its author of that kind sees them, and as everyone else does. A
+request puts in its token and picks, reply by reply, without a query or a template.
+The copy's key holds everything it shows (see `_cache_key`), so a write never has to
+find and delete copies: it changes the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from functools import cache as once
+
+from flask import current_app, get_template_attribute, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from redis.exceptions import RedisError
+
+from forum import permissions as perm
+from forum.extensions import cache
+from forum.models import Post, Reply, Role
+from forum.services.threads import ThreadNode, load_thread, thread_stamp
+
+log = logging.getLogger(__name__)
+TEMPLATE = "posts/_thread.html"
+
+# A kind's copy is a tuple of parts: text as it is; None where the viewer's CSRF token
+# goes; (author id, parts for everyone else, parts for the author) at each reply's
+# controls.
+Part = str | tuple | None
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A signed-in person with the viewer's standing in the course: with no id, one who
+    wrote nothing here, so that what the copy offers is offered to all of the kind; with
+    an author's id, that author as the copy's kind."""
+
+    role: Role | None
+    is_admin: bool
+    is_authenticated: bool = True
+    id: int | None = None
+
+    def course_role(self, _course_id: int) -> Role | None:
+        return self.role
+
+
+@dataclass
+class ThreadPage:
+    """What the thread macros read: decided once for the page, not once per reply."""
+
+    post: Post
+    thread: list[ThreadNode]
+    actor: object
+    viewer_id: int | None
+    csrf_token: str
+    failed: dict = field(default_factory=dict)
+    marker: str | None = None  # set while rendering a kind's copy
+
+    def __post_init__(self) -> None:
+        course = self.post.discussion.course
+        self.course = course
+        self.signed_in = self.actor.is_authenticated
+        self.staff_view = perm.can_view_deleted(self.actor, course)
+        self.can_reply = perm.can_reply(self.actor, self.post)
+        self.can_prompt = perm.can_ask_prompt(self.actor, self.post)
+        self.reply_url = url_for("posts.reply", post_id=self.post.id)
+        self.prompt_url = url_for("posts.prompt", post_id=self.post.id)
+        self.author_name = self.post.author.display_name
+        self.authors = {
+            item.reply.id: "a deleted reply" if item.tombstone else item.reply.author.display_name
+            for item in self.thread
+        }
+
+    def csrf(self) -> str:
+        return self._mark("t") if self.marker else self.csrf_token
+
+    def peer_as(self, author_id: int) -> Peer:
+        return replace(self.actor, id=author_id)
+
+    # Our own placeholders, written only while rendering a kind's copy: ids and hex.
+    def slot_open(self, reply: Reply) -> Markup:
+        return Markup(self._mark(f"o{reply.author_id}"))  # noqa: S704
+
+    def slot_mid(self) -> Markup:
+        return Markup(self._mark("m"))  # noqa: S704
+
+    def slot_close(self) -> Markup:
+        return Markup(self._mark("c"))  # noqa: S704
+
+    def _mark(self, what: str) -> str:
+        return f"\x00{self.marker}:{what}\x00"
+
+
+def thread_html(post: Post, failed: dict | None = None) -> Markup:
+    """The thread section of the post page as the current viewer may see it."""
+    viewer = current_user._get_current_object()  # once, not through the proxy at each use
+    token = generate_csrf() if viewer.is_authenticated else ""
+    if failed:  # a refused form, shown again with its text: this viewer's alone
+        return _render(ThreadPage(post, load_thread(viewer, post), viewer, viewer.id, token,
+                                  failed))
+    # Pieces of one escaped rendering, and the CSRF token, which is URL-safe.
+    return Markup("".join(_fill(_kind_copy(viewer, post), token, viewer.id)))  # noqa: S704
+
+
+def _render(page: ThreadPage) -> Markup:
+    return get_template_attribute(TEMPLATE, "thread")(page)
+
+
+def _kind_copy(viewer, post: Post) -> tuple[Part, ...]:
+    key = _cache_key(viewer, post)
+    copy = _cache_get(key)
+    if copy is None:
+        copy = _render_kind_copy(viewer, post)
+        _cache_set(key, copy)
+    return copy
+
+
+def _viewer_kind(actor, course) -> tuple:
+    if not actor.is_authenticated:
+        return ("anonymous",)
+    return ("signed-in", perm.is_admin(actor), perm.role_in(actor, course))
+
+
+def _peer_of(actor, course):
+    if not actor.is_authenticated:
+        return actor
+    return Peer(role=perm.role_in(actor, course), is_admin=perm.is_admin(actor))
+
+
+def _cache_key(viewer, post: Post) -> str:
+    """Everything the kind's copy shows that could change: the thread (its stamp),
+    names and roles, the course's time zone, the post's state, and what the viewer's
+    kind may do now (replying depends on the clock)."""
+    course = post.discussion.course
+    facts = (
+        _template_digest(), post.id, thread_stamp(post), course.people_version,
+        course.timezone, post.author.display_name, post.status.value, post.is_deleted,
+        _viewer_kind(viewer, course), perm.can_reply(viewer, post),
+        perm.can_ask_prompt(viewer, post),
+    )
+    return "thread:" + hashlib.sha256(repr(facts).encode()).hexdigest()
+
+
+@once
+def _template_digest() -> str:
+    """A new release's thread template never reuses copies made by the old one."""
+    loader = current_app.jinja_env.loader
+    sources = (loader.get_source(current_app.jinja_env, name)[0]
+               for name in (TEMPLATE, "_macros.html"))
+    return hashlib.sha256("".join(sources).encode()).hexdigest()[:16]
+
+
+def _render_kind_copy(viewer, post: Post) -> tuple[Part, ...]:
+    peer = _peer_of(viewer, post.discussion.course)
+    marker = secrets.token_hex(8)
+    page = ThreadPage(post, load_thread(viewer, post), peer, None, "", marker=marker)
+    return _split(str(_render(page)), marker)
+
+
+def _split(html: str, marker: str) -> tuple[Part, ...]:
+    """Turn the placeholders of a rendered copy into parts."""
+    pieces = re.split(f"\x00{marker}:([^\x00]*)\x00", html)
+    top: list[Part] = []
+    target, author_id, others = top, 0, ()
+    _add_text(target, pieces[0])
+    for tag, text in zip(pieces[1::2], pieces[2::2], strict=True):
+        if tag == "t":
+            target.append(None)
+        elif tag.startswith("o"):  # a reply's controls: first as everyone else sees them
+            target, author_id = [], int(tag[1:])
+        elif tag == "m":  # then as the reply's author does
+            others, target = tuple(target), []
+        else:  # "c"
+            top.append((author_id, others, tuple(target)))
+            target = top
+        _add_text(target, text)
+    return tuple(top)
+
+
+def _add_text(parts: list[Part], text: str) -> None:
+    if not text:
+        return
+    if parts and isinstance(parts[-1], str):
+        parts[-1] += text
+    else:
+        parts.append(text)
+
+
+def _fill(parts: tuple[Part, ...], token: str, viewer_id: int | None):
+    """The kind's copy with this viewer's token and own controls."""
+    for part in parts:
+        if part.__class__ is str:
+            yield part
+        elif part is None:
+            yield token
+        else:
+            author_id, others, authors = part
+            yield from _fill(authors if author_id == viewer_id else others, token, viewer_id)
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except (RedisError, OSError):  # a cache outage costs speed, never the page
+        log.warning("thread cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, parts: tuple[Part, ...]) -> None:
+    try:
+        cache.set(key, parts)
+    except (RedisError, OSError):
+        log.warning("thread cache unavailable", exc_info=True)
