@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload, with_expression
+from sqlalchemy.orm import joinedload, load_only, selectinload, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Discussion, Post, PostSource, PostStatus, Reply, Revision, utcnow
+from forum.models import Discussion, Post, PostSource, PostStatus, Reply, Revision, User, utcnow
 from forum.permissions import (
     can_create_post,
     can_delete_post,
@@ -217,12 +218,15 @@ def _listing_filters(author_id: int | None, since: datetime | None
     return filters
 
 
-def _listing_options(with_sources: bool) -> list:
-    return [joinedload(Post.author), *([selectinload(Post.sources)] if with_sources else [])]
+# A list of hundreds of posts shows their titles, not their texts.
+_SUMMARY_ONLY = (
+    load_only(Post.id, Post.discussion_id, Post.author_id, Post.title, Post.status,
+              Post.published_at, Post.deleted_at),
+    joinedload(Post.author).load_only(User.display_name),
+)
 
 
-def list_posts(actor, discussion: Discussion, with_sources: bool = False
-               ) -> list[PostSummary]:
+def list_posts(actor, discussion: Discussion) -> list[PostSummary]:
     """The discussion's posts the actor may see, with response counts.
 
     Published posts in order of publication, the actor's own drafts first. A deleted
@@ -239,8 +243,10 @@ def list_posts(actor, discussion: Discussion, with_sources: bool = False
     rows = db.session.execute(
         select(Post, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.post_id == Post.id)
-        .where(*shown).options(*_listing_options(with_sources)).order_by(*_LISTING_ORDER)
+        .where(*shown).options(*_SUMMARY_ONLY).order_by(*_LISTING_ORDER)
     ).all()
+    for post, _count in rows:  # all of one discussion: no lazy load per post for it
+        set_committed_value(post, "discussion", discussion)
     return [PostSummary(post, count) for post, count in rows]
 
 
@@ -255,7 +261,7 @@ def page_of_posts(
     shown += _listing_filters(author_id, since)
     total = db.session.scalar(select(func.count()).select_from(Post).where(*shown))
     posts = db.session.scalars(
-        select(Post).where(*shown).options(*_listing_options(True))
+        select(Post).where(*shown).options(joinedload(Post.author), selectinload(Post.sources))
         .order_by(*_LISTING_ORDER).offset(offset).limit(limit)
     ).all()
     counts = _reply_counts([post.id for post in posts], counted)
