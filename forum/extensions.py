@@ -62,6 +62,9 @@ def client_address() -> str:
 limiter = Limiter(key_func=client_address)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # requests that change nothing
+
+
 def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
@@ -89,12 +92,9 @@ def _sqlite_begin(connection) -> None:
     first write, which waits as well.
     """
     if connection.dialect.name == "sqlite" and has_request_context() \
-            and request.method not in ("GET", "HEAD", "OPTIONS") and "_began" not in g:
+            and request.method not in SAFE_METHODS and "_began" not in g:
         g._began = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def autocommit_reads(app) -> None:
