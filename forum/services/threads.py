@@ -68,10 +68,9 @@ def load_thread(actor, post: Post) -> list[ThreadNode]:
 
 # A number that grows with every write to a post's thread: a new reply adds its version
 # (1), and any change to a reply raises its version. Replies are never removed.
-THREAD_STAMP = (select(func.coalesce(func.sum(Reply.version), 0))
-                .where(Reply.post_id == Post.id).correlate(Post).scalar_subquery())
-_STAMP_OF = (select(func.coalesce(func.sum(Reply.version), 0))
-             .where(Reply.post_id == bindparam("post_id")))
+_STAMP = select(func.coalesce(func.sum(Reply.version), 0))
+THREAD_STAMP = _STAMP.where(Reply.post_id == Post.id).correlate(Post).scalar_subquery()
+_STAMP_OF = _STAMP.where(Reply.post_id == bindparam("post_id"))
 
 
 def thread_stamp(post: Post) -> int:

@@ -41,9 +41,10 @@ Part = str | tuple | None
 
 @dataclass(frozen=True)
 class Peer:
-    """A signed-in person with the viewer's standing in the course: with no id, one who
-    wrote nothing here, so that what the copy offers is offered to all of the kind; with
-    an author's id, that author as the copy's kind."""
+    """Someone with the viewer's standing in the course (signed in or not, role, site
+    admin or not): the viewer's kind. With no id, one who wrote nothing here, so that
+    what the copy offers is offered to all of the kind; with an author's id, that author
+    as one of the kind."""
 
     role: Role | None
     is_admin: bool
@@ -125,16 +126,9 @@ def _kind_copy(viewer, post: Post) -> tuple[Part, ...]:
     return copy
 
 
-def _viewer_kind(actor, course) -> tuple:
-    if not actor.is_authenticated:
-        return ("anonymous",)
-    return ("signed-in", perm.is_admin(actor), perm.role_in(actor, course))
-
-
-def _peer_of(actor, course):
-    if not actor.is_authenticated:
-        return actor
-    return Peer(role=perm.role_in(actor, course), is_admin=perm.is_admin(actor))
+def _peer_of(actor, course) -> Peer:
+    return Peer(role=perm.role_in(actor, course), is_admin=perm.is_admin(actor),
+                is_authenticated=actor.is_authenticated)
 
 
 def _cache_key(viewer, post: Post) -> str:
@@ -145,7 +139,7 @@ def _cache_key(viewer, post: Post) -> str:
     facts = (
         _template_digest(), post.id, thread_stamp(post), course.people_version,
         course.timezone, post.author.display_name, post.status.value, post.is_deleted,
-        _viewer_kind(viewer, course), perm.can_reply(viewer, post),
+        _peer_of(viewer, course), perm.can_reply(viewer, post),
         perm.can_ask_prompt(viewer, post),
     )
     return "thread:" + hashlib.sha256(repr(facts).encode()).hexdigest()
