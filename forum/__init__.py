@@ -7,7 +7,6 @@ from werkzeug.routing import IntegerConverter
 
 from forum import config as forum_config
 from forum.extensions import (
-    autocommit_reads,
     cache,
     csrf,
     db,
@@ -16,6 +15,7 @@ from forum.extensions import (
     migrate,
     render_migration_item,
 )
+from forum.transactions import request_units
 
 
 class IdConverter(IntegerConverter):
@@ -91,7 +91,7 @@ def _init_extensions(app: Flask) -> None:
     from forum import models  # noqa: F401 - registers every table on the metadata
 
     db.init_app(app)
-    autocommit_reads(app)  # first of the hooks: before any statement of the request
+    request_units(app)  # first of the hooks: before any statement of the request
     migrate.init_app(
         app, db, directory=str(forum_config.PROJECT_ROOT / "migrations"),
         render_as_batch=True, compare_type=True, render_item=render_migration_item,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import request
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -62,9 +62,6 @@ def client_address() -> str:
 limiter = Limiter(key_func=client_address)
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # requests that change nothing
-
-
 def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
@@ -78,39 +75,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection) -> None:
-    """SQLite: a request that writes takes the write lock when its transaction begins.
-
-    A transaction that reads first and writes later cannot wait for a writer that got
-    there in between: SQLite fails it at once with "database is locked", whatever the
-    busy timeout. Taken up front, the lock is waited for like any other, and what the
-    request checks before it writes cannot change in between. Elsewhere (reads, and what
-    a request reads after its commit) the driver begins a transaction just before the
-    first write, which waits as well.
-    """
-    if connection.dialect.name == "sqlite" and has_request_context() \
-            and request.method not in SAFE_METHODS and "_began" not in g:
-        g._began = True
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def autocommit_reads(app) -> None:
-    """PostgreSQL: a request that changes nothing sends its statements without a BEGIN
-    before and a ROLLBACK after them, two round trips of three on a post page.
-
-    Each statement already sees its own snapshot under READ COMMITTED, so reads lose
-    nothing. The one write a page view makes (a read mark) is a single statement.
-    """
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        return
-
-    @app.before_request
-    def _autocommit() -> None:
-        if request.method in SAFE_METHODS and request.endpoint != "static":
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def render_migration_item(type_, obj, autogen_context):

@@ -46,8 +46,7 @@ def _cached_and_direct(app, user, post) -> tuple[str, str]:
             login_user(user)
         token = generate_csrf() if user is not None else ""
         served = str(thread_html(post))
-        alone = ThreadPage(post, load_thread(current_user, post), current_user,
-                           current_user.id, token)
+        alone = ThreadPage(post, load_thread(current_user, post), current_user, token)
         return served, str(_render(alone))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from forum.access import can_see_member_emails
 from forum.api.auth import actor, require_user
 from forum.api.common import PAGINATION, Blueprint, page_of
 from forum.api.present import course_view, user_ref
@@ -15,7 +16,6 @@ from forum.api.schemas import (
     MemberSchema,
     MemberUpdateSchema,
 )
-from forum.permissions import can_see_member_emails
 from forum.services import courses as course_service
 
 bp = Blueprint("Courses", __name__, url_prefix="/api/v1",

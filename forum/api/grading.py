@@ -18,7 +18,6 @@ from forum.api.grading_schemas import (
     ReleaseSchema,
 )
 from forum.api.present import user_ref
-from forum.errors import NotFound
 from forum.models import Grade
 from forum.services import grading as grading_service
 from forum.services import rubrics
@@ -115,14 +114,7 @@ class GradeItem(MethodView):
         """One student's grade: staff see drafts; a student sees their own once released"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
-        if user.id == user_id and not grading_service.is_grader(user, discussion):
-            grade = grading_service.my_grade(user, discussion)
-            if grade is None:
-                raise NotFound("No released grade yet.")
-            student = user
-        else:
-            grade = grading_service.grade_for(user, discussion, user_id)
-            student = grading_service.student_of(discussion, user_id)
+        student, grade = grading_service.grade_of(user, discussion, user_id)
         bp.set_etag(_grade_etag(grade))
         return grade_view(discussion, student, grade)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from forum.access import role_in
 from forum.models import Course, Discussion, Post, Reply, Role
-from forum.permissions import can_view_deleted, role_in
+from forum.services.posts import shown_as_tombstone
 from forum.services.threads import ThreadNode
 
 
@@ -33,7 +34,7 @@ def post_view(post: Post, viewer, reply_count: int | None = None) -> dict:
     view = {"id": post.id, "discussion_id": post.discussion_id, "deleted": post.is_deleted}
     if reply_count is not None:
         view["reply_count"] = reply_count
-    if post.is_deleted and not can_view_deleted(viewer, post.discussion.course):
+    if shown_as_tombstone(viewer, post):
         return view
     view.update(
         author=user_ref(post.author), title=post.title, body=post.body,

@@ -15,6 +15,7 @@ from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
+    from forum.models.posts import Post
     from forum.models.users import User
 
 
@@ -106,3 +107,4 @@ class Annotation(Deletable, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    post: Mapped[Post] = relationship()

@@ -14,6 +14,7 @@ from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
+    from forum.models.replies import Reply
     from forum.models.users import User
 
 
@@ -45,6 +46,9 @@ class Post(Deletable, db.Model):
     sources: Mapped[list[PostSource]] = relationship(
         back_populates="post", order_by="PostSource.position", cascade="all, delete-orphan"
     )
+
+    # Every reply of the thread, deleted ones too; read by rules, written through Reply.
+    replies: Mapped[list[Reply]] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

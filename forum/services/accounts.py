@@ -6,12 +6,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from forum.access import Actor, can_manage_accounts, can_view_profile
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import User
 from forum.models.courses import people_changed
-from forum.permissions import can_view_profile, is_admin
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
+from forum.transactions import writes
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -59,7 +60,7 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def get_profile(actor, user_id: int) -> User:
+def get_profile(actor: Actor, user_id: int) -> User:
     """A person's profile, for those who share a course with them. Raises NotFound."""
     user = db.session.get(User, user_id)
     if user is None or not can_view_profile(actor, user):
@@ -80,6 +81,7 @@ def _new_user(email: str | None, display_name: str | None, password: str | None)
     return user
 
 
+@writes
 def register(email: str | None, display_name: str | None, password: str | None) -> User:
     """Create an account for a new person. Raises Invalid."""
     user = _new_user(email, display_name, password)
@@ -88,6 +90,7 @@ def register(email: str | None, display_name: str | None, password: str | None) 
     return user
 
 
+@writes
 def create_user(
     email: str, display_name: str, password: str, *, admin: bool = False
 ) -> User:
@@ -110,6 +113,7 @@ def authenticate(email: str | None, password: str | None) -> User | None:
     return user
 
 
+@writes
 def change_password(user: User, current: str | None, new: str | None) -> None:
     """Replace the password after checking the current one; ends other sessions.
     Raises Invalid."""
@@ -122,6 +126,7 @@ def change_password(user: User, current: str | None, new: str | None) -> None:
     db.session.commit()
 
 
+@writes
 def update_profile(user: User, display_name: str | None) -> User:
     """Change the user's own display name. Raises Invalid."""
     with collecting_errors() as errors:
@@ -133,10 +138,11 @@ def update_profile(user: User, display_name: str | None) -> User:
     return user
 
 
-def set_disabled(actor: User, user: User, disabled: bool) -> None:
+@writes
+def set_disabled(actor: Actor, user: User, disabled: bool) -> None:
     """Disable or enable an account; disabling ends its sessions at once.
     Raises PermissionDenied."""
-    if not is_admin(actor):
+    if not can_manage_accounts(actor):
         raise PermissionDenied()
     if actor.id == user.id and disabled:
         raise Invalid({"user": ["You cannot disable your own account."]})

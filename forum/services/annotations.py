@@ -5,23 +5,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
-from forum.errors import NotFound, PermissionDenied
-from forum.extensions import db
-from forum.models import Annotation, AnnotationVisibility, Post
-from forum.permissions import (
+from forum.access import (
+    Actor,
     can_annotate,
     can_delete_annotation,
     can_view_annotation,
     can_view_post,
+    visible_annotations,
 )
+from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Annotation, AnnotationVisibility, Post
 from forum.services.markup import render_markdown
-from forum.services.validation import BODY_MAX, clean_text, collecting_errors
+from forum.services.validation import BODY_MAX, QUOTE_MAX, clean_text, collecting_errors
+from forum.transactions import writes
 
 CONTEXT = 32  # characters kept on each side of the quote to tell repeats apart
-QUOTE_MAX = 2_000
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def locate(text: str, quote: str, prefix: str, suffix: str) -> int | None:
     return best
 
 
-def annotate(actor, post: Post, *, quote: str | None, body: str | None,
+@writes
+def annotate(actor: Actor, post: Post, *, quote: str | None, body: str | None,
              visibility: str | None = None) -> Annotation:
     """Comment on a passage of a post (staff). Raises NotFound, PermissionDenied, Invalid."""
     if not can_view_post(actor, post):
@@ -101,25 +104,20 @@ def annotate(actor, post: Post, *, quote: str | None, body: str | None,
 # Whether a post has any annotation standing, loaded with the post for its page.
 ANY_ANNOTATION = (exists().where(Annotation.post_id == Post.id, Annotation.deleted_at.is_(None))
                   .correlate(Post))
-_OF_POST = (  # built once: read on every post page
-    select(Annotation)
-    .where(Annotation.post_id == bindparam("post_id"), Annotation.deleted_at.is_(None))
-    .options(joinedload(Annotation.author)).order_by(Annotation.id)
-)
 
 
-def annotations_for(actor, post: Post) -> list[Anchored]:
+def annotations_for(actor: Actor, post: Post) -> list[Anchored]:
     """The annotations of a post the actor may see, each found again or orphaned."""
     if post.has_annotations is False:  # known from the post's own query
         return []
-    found = db.session.scalars(_OF_POST, {"post_id": post.id})
-    return [
-        Anchored(a, locate(post.body, a.quote, a.prefix, a.suffix) is not None)
-        for a in found if can_view_annotation(actor, a, post)
-    ]
+    found = db.session.scalars(
+        select(Annotation).where(visible_annotations(actor, post))
+        .options(joinedload(Annotation.author)).order_by(Annotation.id))
+    return [Anchored(a, locate(post.body, a.quote, a.prefix, a.suffix) is not None)
+            for a in found]
 
 
-def get_annotation(actor, annotation_id: int) -> Annotation:
+def get_annotation(actor: Actor, annotation_id: int) -> Annotation:
     """An annotation the actor may see. Raises NotFound."""
     annotation = db.session.get(Annotation, annotation_id)
     post = db.session.get(Post, annotation.post_id) if annotation else None
@@ -128,7 +126,8 @@ def get_annotation(actor, annotation_id: int) -> Annotation:
     return annotation
 
 
-def delete_annotation(actor, annotation: Annotation) -> None:
+@writes
+def delete_annotation(actor: Actor, annotation: Annotation) -> None:
     """Withdraw an annotation (staff); it stays in the database. Raises PermissionDenied."""
     post = db.session.get(Post, annotation.post_id)
     if not can_delete_annotation(actor, annotation, post):

@@ -7,25 +7,28 @@ from zoneinfo import available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from forum.errors import Invalid, NotFound, PermissionDenied
-from forum.extensions import db
-from forum.models import Course, Enrollment, Role, User, Visibility
-from forum.models.courses import people_changed
-from forum.permissions import (
+from forum.access import (
+    Actor,
     can_create_course,
     can_edit_course,
     can_manage_members,
     can_view_course,
     can_view_members,
-    is_admin,
+    my_courses,
+    visible_enrollments,
 )
+from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Course, Enrollment, Role, User, Visibility
+from forum.models.courses import people_changed
 from forum.services.accounts import find_user_by_email
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
+from forum.transactions import writes
 
 TIMEZONES = frozenset(available_timezones())
 
 
-def get_course(actor, course_id: int) -> Course:
+def get_course(actor: Actor, course_id: int) -> Course:
     """The course, if the actor may see it. Raises NotFound."""
     course = db.session.get(Course, course_id)
     if course is None or not can_view_course(actor, course):
@@ -33,14 +36,12 @@ def get_course(actor, course_id: int) -> Course:
     return course
 
 
-def courses_for(actor) -> list[Course]:
+def courses_for(actor: Actor) -> list[Course]:
     """The courses on the actor's list: their own, or every course for admins."""
-    query = select(Course).order_by(Course.term.desc(), Course.code)
-    if not is_admin(actor):
-        if not actor.is_authenticated:
-            return []
-        query = query.join(Enrollment).where(Enrollment.user_id == actor.id)
-    return list(db.session.scalars(query))
+    if not actor.is_authenticated:
+        return []
+    return list(db.session.scalars(
+        select(Course).where(my_courses(actor)).order_by(Course.term.desc(), Course.code)))
 
 
 def public_courses() -> list[Course]:
@@ -72,19 +73,20 @@ def _clean_course_fields(errors: FieldErrors, fields: dict, course: Course | Non
     return cleaned
 
 
-def authorize_create_course(actor) -> None:
+def authorize_create_course(actor: Actor) -> None:
     """Raises PermissionDenied unless the actor may create courses."""
     if not can_create_course(actor):
         raise PermissionDenied("Only site admins create courses.")
 
 
-def authorize_edit_course(actor, course: Course) -> None:
+def authorize_edit_course(actor: Actor, course: Course) -> None:
     """Raises PermissionDenied unless the actor may change the course."""
     if not can_edit_course(actor, course):
         raise PermissionDenied("Only the course's instructors change its settings.")
 
 
-def create_course(actor, **fields) -> Course:
+@writes
+def create_course(actor: Actor, **fields) -> Course:
     """Create a course (admins). Raises PermissionDenied, Invalid."""
     authorize_create_course(actor)
     with collecting_errors() as errors:
@@ -95,7 +97,8 @@ def create_course(actor, **fields) -> Course:
     return course
 
 
-def update_course(actor, course: Course, **fields) -> Course:
+@writes
+def update_course(actor: Actor, course: Course, **fields) -> Course:
     """Change a course's details (instructors). Raises PermissionDenied, Invalid."""
     authorize_edit_course(actor, course)
     with collecting_errors() as errors:
@@ -106,19 +109,19 @@ def update_course(actor, course: Course, **fields) -> Course:
     return course
 
 
-def authorize_manage_members(actor, course: Course) -> None:
+def authorize_manage_members(actor: Actor, course: Course) -> None:
     """Raises PermissionDenied unless the actor manages the course's members."""
     if not can_manage_members(actor, course):
         raise PermissionDenied("Only instructors manage members.")
 
 
-def members_of(actor, course: Course) -> list[Enrollment]:
+def members_of(actor: Actor, course: Course) -> list[Enrollment]:
     """Enrollments with their users, staff first. Raises NotFound."""
     if not can_view_members(actor, course):
         raise NotFound("No such course.")
     rank = {Role.INSTRUCTOR: 0, Role.TA: 1, Role.STUDENT: 2}
     enrollments = db.session.scalars(
-        select(Enrollment).where(Enrollment.course_id == course.id).options(
+        select(Enrollment).where(visible_enrollments(actor, course)).options(
             joinedload(Enrollment.user)
         )
     )
@@ -133,7 +136,8 @@ def _parse_role(errors: FieldErrors, value: str | None) -> Role | None:
         return None
 
 
-def add_member(actor, course: Course, email: str | None, role: str | None) -> Enrollment:
+@writes
+def add_member(actor: Actor, course: Course, email: str | None, role: str | None) -> Enrollment:
     """Enroll an existing account by email. Raises PermissionDenied, Invalid."""
     if not can_manage_members(actor, course):
         raise PermissionDenied("Only instructors add members.")
@@ -151,7 +155,7 @@ def add_member(actor, course: Course, email: str | None, role: str | None) -> En
     return enrollment
 
 
-def get_enrollment(actor, course: Course, enrollment_id: int) -> Enrollment:
+def get_enrollment(actor: Actor, course: Course, enrollment_id: int) -> Enrollment:
     """A member of the course, for those who may see its members. Raises NotFound."""
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None or enrollment.course_id != course.id \
@@ -167,7 +171,8 @@ def _other_instructors(enrollment: Enrollment) -> int:
     )
 
 
-def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
+@writes
+def change_role(actor: Actor, enrollment: Enrollment, role: str | None) -> Enrollment:
     """Give a member another role; a course keeps at least one instructor.
     Raises PermissionDenied, Invalid."""
     if not can_manage_members(actor, enrollment.course):
@@ -183,7 +188,8 @@ def change_role(actor, enrollment: Enrollment, role: str | None) -> Enrollment:
     return enrollment
 
 
-def remove_member(actor, enrollment: Enrollment) -> User:
+@writes
+def remove_member(actor: Actor, enrollment: Enrollment) -> User:
     """Take a member out of the course; their posts stay. Raises PermissionDenied, Invalid."""
     if not can_manage_members(actor, enrollment.course):
         raise PermissionDenied("Only instructors remove members.")

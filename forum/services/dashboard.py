@@ -8,17 +8,16 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from forum.access import Actor, my_courses, staff_courses
 from forum.extensions import db
 from forum.models import (
     Course,
     Discussion,
-    Enrollment,
     Post,
     PostStatus,
     PromptState,
     Reply,
     ReplyKind,
-    Role,
     utcnow,
 )
 from forum.services.courses import courses_for
@@ -39,23 +38,13 @@ class Dashboard:
     recent_replies: list[Reply] = field(default_factory=list)
 
 
-def _staff_course_ids(actor):
-    return select(Enrollment.course_id).where(
-        Enrollment.user_id == actor.id, Enrollment.role.in_([Role.TA, Role.INSTRUCTOR])
-    )
-
-
-def _member_course_ids(actor):
-    return select(Enrollment.course_id).where(Enrollment.user_id == actor.id)
-
-
-def build_dashboard(actor) -> Dashboard:
+def build_dashboard(actor: Actor) -> Dashboard:
     """Everything on the actor's dashboard, in a fixed number of queries."""
     now = utcnow()
     board = Dashboard(courses=courses_for(actor))
     board.due_soon = list(db.session.scalars(
         select(Discussion).where(
-            Discussion.course_id.in_(_member_course_ids(actor)),
+            my_courses(actor, Discussion.course_id),
             Discussion.closed_at.is_(None),
             Discussion.due_at.between(now, now + DUE_SOON),
         ).options(joinedload(Discussion.course)).order_by(Discussion.due_at)
@@ -64,7 +53,7 @@ def build_dashboard(actor) -> Dashboard:
     board.open_prompts = _open_prompts_for_staff(actor)
     board.new_posts = list(db.session.scalars(
         select(Post).join(Discussion).where(
-            Discussion.course_id.in_(_staff_course_ids(actor)),
+            staff_courses(actor, Discussion.course_id),
             Post.status == PostStatus.PUBLISHED, Post.deleted_at.is_(None),
             Post.published_at >= now - NEW_POSTS,
         ).options(joinedload(Post.author), joinedload(Post.discussion)
@@ -75,10 +64,10 @@ def build_dashboard(actor) -> Dashboard:
     return board
 
 
-def _open_prompts_for_staff(actor) -> list[PromptRow]:
+def _open_prompts_for_staff(actor: Actor) -> list[PromptRow]:
     replies = db.session.scalars(
         select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion).where(
-            Discussion.course_id.in_(_staff_course_ids(actor)),
+            staff_courses(actor, Discussion.course_id),
             Reply.kind == ReplyKind.PROMPT, Reply.prompt_state != PromptState.RESOLVED,
             Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
         ).options(joinedload(Reply.author), joinedload(Reply.post).joinedload(Post.author),
@@ -88,14 +77,14 @@ def _open_prompts_for_staff(actor) -> list[PromptRow]:
     return [PromptRow(reply, reply.post) for reply in replies]
 
 
-def _replies_to_me(actor) -> list[Reply]:
+def _replies_to_me(actor: Actor) -> list[Reply]:
     """Newest replies by others to the actor's posts or replies, in courses they are in."""
     mine = select(Reply.id).where(Reply.author_id == actor.id)
     my_posts = select(Post.id).where(Post.author_id == actor.id)
     return list(db.session.scalars(
         select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion)
         .where(
-            Discussion.course_id.in_(_member_course_ids(actor)),
+            my_courses(actor, Discussion.course_id),
             Reply.author_id != actor.id, Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
             or_(Reply.parent_id.in_(mine),
                 Reply.parent_id.is_(None) & Reply.post_id.in_(my_posts)),

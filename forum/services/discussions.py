@@ -8,15 +8,17 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
+from forum.access import (
+    Actor,
+    can_create_discussion,
+    can_edit_discussion,
+    can_view_discussion,
+    listed_posts,
+    visible_replies_in,
+)
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Course, Discussion, Post, PostStatus, ReadMark, Reply, utcnow
-from forum.permissions import (
-    can_create_discussion,
-    can_edit_discussion,
-    can_view_deleted,
-    can_view_discussion,
-)
 from forum.services.markup import render_markdown
 from forum.services.validation import (
     BODY_MAX,
@@ -27,9 +29,10 @@ from forum.services.validation import (
     collecting_errors,
 )
 from forum.services.versions import commit_versioned, expect_version
+from forum.transactions import writes
 
 
-def get_discussion(actor, discussion_id: int) -> Discussion:
+def get_discussion(actor: Actor, discussion_id: int) -> Discussion:
     """The discussion, if the actor may see its course. Raises NotFound."""
     discussion = db.session.get(
         Discussion, discussion_id, options=[joinedload(Discussion.course)]
@@ -65,19 +68,20 @@ def _check_date_order(errors: FieldErrors, cleaned: dict) -> None:
         errors.add("locks_at", "The lock date must come after the discussion opens.")
 
 
-def authorize_create_discussion(actor, course: Course) -> None:
+def authorize_create_discussion(actor: Actor, course: Course) -> None:
     """Raises PermissionDenied unless the actor may start discussions in the course."""
     if not can_create_discussion(actor, course):
         raise PermissionDenied("Only instructors start discussions.")
 
 
-def authorize_edit_discussion(actor, discussion: Discussion) -> None:
+def authorize_edit_discussion(actor: Actor, discussion: Discussion) -> None:
     """Raises PermissionDenied unless the actor may change the discussion."""
     if not can_edit_discussion(actor, discussion):
         raise PermissionDenied("Only instructors change discussions.")
 
 
-def create_discussion(actor, course: Course, **fields) -> Discussion:
+@writes
+def create_discussion(actor: Actor, course: Course, **fields) -> Discussion:
     """Start a discussion in a course (instructors). Raises PermissionDenied, Invalid."""
     authorize_create_discussion(actor, course)
     with collecting_errors() as errors:
@@ -91,8 +95,9 @@ def create_discussion(actor, course: Course, **fields) -> Discussion:
     return discussion
 
 
+@writes
 def update_discussion(
-    actor, discussion: Discussion, version: int | None, closed: bool | None = None, **fields
+    actor: Actor, discussion: Discussion, version: int | None, closed: bool | None = None, **fields
 ) -> Discussion:
     """Edit title, prompt, dates and points, and optionally close or reopen it.
     Raises PermissionDenied, Invalid, Conflict."""
@@ -120,34 +125,36 @@ class DiscussionSummary:
     last_activity: datetime | None
 
 
-def _visible_posts(actor, course: Course):
-    """Published posts the actor may count: staff also count deleted ones."""
-    query = select(Post.id, Post.discussion_id, Post.created_at).join(Discussion).where(
-        Discussion.course_id == course.id, Post.status == PostStatus.PUBLISHED
-    )
-    if not can_view_deleted(actor, course):
-        query = query.where(Post.deleted_at.is_(None))
-    return query.subquery()
+def _listed_posts(actor: Actor, course: Course):
+    """The published posts on the actor's lists of the course's discussions."""
+    return select(Post.id, Post.discussion_id, Post.created_at).where(
+        listed_posts(actor, course), Post.status == PostStatus.PUBLISHED).subquery()
 
 
-def summarize_discussions(actor, course: Course) -> list[DiscussionSummary]:
-    """Each discussion of the course with its counts, in four queries whatever the size."""
+def _counted_replies(actor: Actor, course: Course):
+    """The replies the actor may read under published posts of the course."""
+    return select(Post.discussion_id, Reply.created_at, Reply.author_id).select_from(Reply).join(
+        Post, Reply.post_id == Post.id).where(
+        visible_replies_in(actor, course), Post.status == PostStatus.PUBLISHED).subquery()
+
+
+def summarize_discussions(actor: Actor, course: Course) -> list[DiscussionSummary]:
+    """Each discussion of the course with its counts, in four queries whatever the size:
+    the same posts and replies the discussion's list shows the actor."""
     discussions = list(db.session.scalars(
         select(Discussion).where(Discussion.course_id == course.id)
         .order_by(Discussion.due_at.is_(None), Discussion.due_at, Discussion.id)
     ))
-    posts = _visible_posts(actor, course)
+    posts, replies = _listed_posts(actor, course), _counted_replies(actor, course)
     post_rows = db.session.execute(
         select(posts.c.discussion_id, func.count(), func.max(posts.c.created_at))
         .group_by(posts.c.discussion_id)
     ).all()
-    reply_query = select(posts.c.discussion_id, func.count(), func.max(Reply.created_at)).join(
-        Reply, Reply.post_id == posts.c.id
-    )
-    if not can_view_deleted(actor, course):
-        reply_query = reply_query.where(Reply.deleted_at.is_(None))
-    reply_rows = db.session.execute(reply_query.group_by(posts.c.discussion_id)).all()
-    new_counts = _new_counts(actor, course, posts)
+    reply_rows = db.session.execute(
+        select(replies.c.discussion_id, func.count(), func.max(replies.c.created_at))
+        .group_by(replies.c.discussion_id)
+    ).all()
+    new_counts = _new_counts(actor, posts, replies)
     post_stats = {row[0]: (row[1], row[2]) for row in post_rows}
     reply_stats = {row[0]: (row[1], row[2]) for row in reply_rows}
     summaries = []
@@ -162,7 +169,7 @@ def summarize_discussions(actor, course: Course) -> list[DiscussionSummary]:
     return summaries
 
 
-def _new_counts(actor, course: Course, posts) -> dict[int, int]:
+def _new_counts(actor: Actor, posts, replies) -> dict[int, int]:
     """Posts and replies by others since the actor last opened each discussion."""
     if not actor.is_authenticated:
         return {}
@@ -170,8 +177,7 @@ def _new_counts(actor, course: Course, posts) -> dict[int, int]:
         select(posts.c.discussion_id, posts.c.created_at.label("at"),
                Post.author_id.label("author_id"))
         .join(Post, Post.id == posts.c.id),
-        select(posts.c.discussion_id, Reply.created_at, Reply.author_id)
-        .join(Reply, Reply.post_id == posts.c.id).where(Reply.deleted_at.is_(None)),
+        select(replies.c.discussion_id, replies.c.created_at, replies.c.author_id),
     ).subquery()
     rows = db.session.execute(
         select(items.c.discussion_id, func.count())
@@ -184,7 +190,7 @@ def _new_counts(actor, course: Course, posts) -> dict[int, int]:
     return {discussion_id: count for discussion_id, count in rows}
 
 
-def mark_seen(actor, discussion: Discussion) -> datetime | None:
+def mark_seen(actor: Actor, discussion: Discussion) -> datetime | None:
     """Remember that the actor looked at the discussion now; return their previous visit.
 
     Read tracking is the one write a page view makes: it changes nothing anyone else sees.

@@ -8,10 +8,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from forum.access import (
+    Actor,
+    can_export_gradebook,
+    can_view_course,
+    can_view_gradebook,
+    student_enrollments,
+    visible_grades,
+)
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Course, Discussion, Enrollment, Grade, Role, User
-from forum.permissions import can_export_gradebook, can_view_course, can_view_gradebook
+from forum.models import Course, Discussion, Enrollment, Grade, User
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,7 +40,7 @@ class Gradebook:
         return sum(d.points_possible for d in self.discussions)
 
 
-def gradebook(actor, course: Course) -> Gradebook:
+def gradebook(actor: Actor, course: Course) -> Gradebook:
     """Every student's grade in every discussion, drafts included (staff), in 3 queries.
     Raises NotFound, PermissionDenied."""
     if not can_view_course(actor, course):
@@ -45,10 +52,11 @@ def gradebook(actor, course: Course) -> Gradebook:
         .order_by(Discussion.due_at.is_(None), Discussion.due_at, Discussion.id)))
     students = list(db.session.scalars(
         select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT)
+        .where(student_enrollments(course.id))
         .order_by(func.lower(User.display_name), User.id)))
     grades = {(g.student_id, g.discussion_id): g for g in db.session.scalars(
-        select(Grade).join(Discussion).where(Discussion.course_id == course.id))}
+        select(Grade).join(Discussion).where(Discussion.course_id == course.id,
+                                             visible_grades(actor)))}
     return Gradebook(course, discussions, students, grades)
 
 
@@ -58,7 +66,7 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def gradebook_csv(actor, course: Course) -> str:
+def gradebook_csv(actor: Actor, course: Course) -> str:
     """The gradebook as CSV, one row per student (instructors). Raises NotFound,
     PermissionDenied."""
     book = gradebook(actor, course)

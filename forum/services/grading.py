@@ -7,6 +7,15 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from forum.access import (
+    Actor,
+    can_grade,
+    can_release_grades,
+    can_view_grade,
+    my_courses,
+    student_enrollments,
+    visible_grades,
+)
 from forum.errors import NotFound, PermissionDenied, StaleVersion
 from forum.extensions import db
 from forum.models import (
@@ -15,15 +24,14 @@ from forum.models import (
     Grade,
     GradeChange,
     GradeState,
-    Role,
     User,
     utcnow,
 )
-from forum.permissions import can_grade, can_release_grades, can_view_grade
 from forum.services.markup import render_markdown
 from forum.services.participation import authorize_grading
 from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collecting_errors
 from forum.services.versions import CONFLICT_MESSAGE, commit_versioned, expect_version
+from forum.transactions import writes
 
 REASON_MAX = 500
 
@@ -32,16 +40,10 @@ def student_of(discussion: Discussion, student_id: int) -> User:
     """A student of the discussion's course. Raises NotFound."""
     student = db.session.scalar(
         select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(User.id == student_id, Enrollment.course_id == discussion.course_id,
-               Enrollment.role == Role.STUDENT))
+        .where(User.id == student_id, student_enrollments(discussion.course_id)))
     if student is None:
         raise NotFound("No such student in this course.")
     return student
-
-
-def is_grader(actor, discussion: Discussion) -> bool:
-    """Whether the actor sees this discussion's grades as staff."""
-    return can_grade(actor, discussion)
 
 
 def find_grade(discussion: Discussion, student_id: int) -> Grade | None:
@@ -50,7 +52,7 @@ def find_grade(discussion: Discussion, student_id: int) -> Grade | None:
         .options(joinedload(Grade.changes).joinedload(GradeChange.actor)))
 
 
-def grade_for(actor, discussion: Discussion, student_id: int) -> Grade | None:
+def grade_for(actor: Actor, discussion: Discussion, student_id: int) -> Grade | None:
     """The grade of one student, for staff (drafts too). Raises NotFound,
     PermissionDenied."""
     authorize_grading(actor, discussion)
@@ -96,8 +98,9 @@ def _clean_score(errors: FieldErrors, discussion: Discussion, score, rubric_sum,
     return float(score)
 
 
+@writes
 def save_grade(
-    actor, discussion: Discussion, student_id: int, *, version: int | None,
+    actor: Actor, discussion: Discussion, student_id: int, *, version: int | None,
     rubric_scores: dict | None = None, score: float | None = None,
     override_reason: str | None = None, feedback: str | None = None,
 ) -> Grade:
@@ -135,7 +138,8 @@ def save_grade(
     return grade
 
 
-def release_grades(actor, discussion: Discussion,
+@writes
+def release_grades(actor: Actor, discussion: Discussion,
                    student_ids: Iterable[int] | None = None) -> list[Grade]:
     """Release the draft grades of the discussion, or of the students named.
     Raises PermissionDenied."""
@@ -157,7 +161,20 @@ def release_grades(actor, discussion: Discussion,
     return released
 
 
-def my_grade(actor, discussion: Discussion) -> Grade | None:
+def grade_of(actor: Actor, discussion: Discussion, student_id: int
+             ) -> tuple[User, Grade | None]:
+    """A student and their grade as the actor may see it: staff see every student's,
+    drafts included; a student sees their own once released. Raises NotFound,
+    PermissionDenied."""
+    if actor.is_authenticated and actor.id == student_id and not can_grade(actor, discussion):
+        grade = my_grade(actor, discussion)
+        if grade is None:
+            raise NotFound("No released grade yet.")
+        return grade.student, grade
+    return student_of(discussion, student_id), grade_for(actor, discussion, student_id)
+
+
+def my_grade(actor: Actor, discussion: Discussion) -> Grade | None:
     """The actor's own grade for the discussion, once released."""
     if not actor.is_authenticated:
         return None
@@ -165,15 +182,14 @@ def my_grade(actor, discussion: Discussion) -> Grade | None:
     return grade if grade is not None and can_view_grade(actor, grade) else None
 
 
-def my_grades(actor) -> list[Grade]:
+def my_grades(actor: Actor) -> list[Grade]:
     """The actor's released grades in courses they still belong to, newest first."""
     if not actor.is_authenticated:
         return []
     return list(db.session.scalars(
-        select(Grade).join(Discussion).join(
-            Enrollment, (Enrollment.course_id == Discussion.course_id)
-            & (Enrollment.user_id == actor.id))
-        .where(Grade.student_id == actor.id, Grade.state == GradeState.RELEASED)
+        select(Grade).join(Discussion)
+        .where(visible_grades(actor), Grade.student_id == actor.id,
+               my_courses(actor, Discussion.course_id))
         .options(joinedload(Grade.discussion).joinedload(Discussion.course))
         .order_by(Grade.released_at.desc())
     ))

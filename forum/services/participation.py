@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased, joinedload
 
+from forum.access import Actor, can_grade, can_view_discussion, student_enrollments
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
@@ -21,10 +22,8 @@ from forum.models import (
     PromptState,
     Reply,
     ReplyKind,
-    Role,
     User,
 )
-from forum.permissions import can_grade, can_view_discussion
 
 
 @dataclass
@@ -46,7 +45,7 @@ class Participation:
         return self.grade.state.value if self.grade else "ungraded"
 
 
-def authorize_grading(actor, discussion: Discussion) -> None:
+def authorize_grading(actor: Actor, discussion: Discussion) -> None:
     """Raises NotFound or PermissionDenied unless the actor grades this discussion."""
     if not can_view_discussion(actor, discussion):
         raise NotFound("No such discussion.")
@@ -61,12 +60,12 @@ def _words(column):
                 else_=func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1)
 
 
-def participation(actor, discussion: Discussion) -> list[Participation]:
+def participation(actor: Actor, discussion: Discussion) -> list[Participation]:
     """Every student of the course with their figures for this discussion, by name."""
     authorize_grading(actor, discussion)
     students = db.session.scalars(
         select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.course_id == discussion.course_id, Enrollment.role == Role.STUDENT)
+        .where(student_enrollments(discussion.course_id))
         .order_by(func.lower(User.display_name), User.id)
     ).all()
     rows = {student.id: Participation(student) for student in students}

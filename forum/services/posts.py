@@ -6,23 +6,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
-from forum.errors import NotFound, PermissionDenied
-from forum.extensions import db
-from forum.models import Discussion, Post, PostSource, PostStatus, Reply, Revision, User, utcnow
-from forum.permissions import (
+from forum.access import (
+    Actor,
     can_create_post,
     can_delete_post,
     can_edit_post,
     can_restore_post,
-    can_view_deleted,
     can_view_discussion,
     can_view_post,
     can_view_revisions,
+    is_tombstone_for,
+    listed_posts,
+    visible_replies_in,
 )
+from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Discussion, Post, PostSource, PostStatus, Reply, Revision, User, utcnow
 from forum.services.annotations import ANY_ANNOTATION
 from forum.services.markup import render_markdown
 from forum.services.threads import THREAD_STAMP
@@ -35,6 +38,7 @@ from forum.services.validation import (
     collecting_errors,
 )
 from forum.services.versions import commit_versioned, expect_version
+from forum.transactions import writes
 
 SOURCES_MAX = 30
 CITATION_MAX = 500
@@ -49,7 +53,7 @@ _POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THR
                                           with_expression(Post.has_annotations, ANY_ANNOTATION))
 
 
-def get_post(actor, post_id: int, *, for_page: bool = False) -> Post:
+def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
     """The post, if the actor may see it (drafts only by their author). For its page,
     also what spares the page other statements: its thread stamp (the page keeps
     rendered threads) and whether it has annotations. Raises NotFound."""
@@ -85,13 +89,18 @@ def _clean_post(errors: FieldErrors, title, body, sources) -> tuple[str, str, li
     )
 
 
-def authorize_edit_post(actor, post: Post) -> None:
+def shown_as_tombstone(actor: Actor, post: Post) -> bool:
+    """Whether the actor sees the post as a tombstone (deleted; no text, no author)."""
+    return is_tombstone_for(actor, post, post.discussion.course)
+
+
+def authorize_edit_post(actor: Actor, post: Post) -> None:
     """Raises PermissionDenied unless the actor may edit the post now."""
     if not can_edit_post(actor, post):
         raise PermissionDenied("You can no longer edit this post.")
 
 
-def authorize_create_post(actor, discussion: Discussion) -> None:
+def authorize_create_post(actor: Actor, discussion: Discussion) -> None:
     """Raises NotFound or PermissionDenied unless the actor may post in the discussion."""
     if not can_view_discussion(actor, discussion):
         raise NotFound("No such discussion.")
@@ -99,8 +108,9 @@ def authorize_create_post(actor, discussion: Discussion) -> None:
         raise PermissionDenied("This discussion is not open for posts.")
 
 
+@writes
 def create_post(
-    actor, discussion: Discussion, *, title: str | None, body: str | None,
+    actor: Actor, discussion: Discussion, *, title: str | None, body: str | None,
     sources: Iterable[dict] | None = None, publish: bool = True,
 ) -> Post:
     """Write a post, published or as a draft only its author sees.
@@ -120,8 +130,9 @@ def create_post(
     return post
 
 
+@writes
 def update_post(
-    actor, post: Post, *, version: int | None, title: str | None, body: str | None,
+    actor: Actor, post: Post, *, version: int | None, title: str | None, body: str | None,
     sources: Iterable[dict] | None = None, publish: bool = False,
 ) -> Post:
     """Edit a post; a published post keeps its earlier text as a revision.
@@ -143,7 +154,8 @@ def update_post(
     return post
 
 
-def delete_post(actor, post: Post) -> Post:
+@writes
+def delete_post(actor: Actor, post: Post) -> Post:
     """Delete to a tombstone; replies beneath stay. Raises PermissionDenied."""
     if not can_delete_post(actor, post):
         raise PermissionDenied("You cannot delete this post.")
@@ -152,7 +164,8 @@ def delete_post(actor, post: Post) -> Post:
     return post
 
 
-def restore_post(actor, post: Post) -> Post:
+@writes
+def restore_post(actor: Actor, post: Post) -> Post:
     """Bring a deleted post back (staff). Raises PermissionDenied."""
     if not can_restore_post(actor, post):
         raise PermissionDenied("You cannot restore this post.")
@@ -161,7 +174,7 @@ def restore_post(actor, post: Post) -> Post:
     return post
 
 
-def revisions_of(actor, post: Post) -> list[Revision]:
+def revisions_of(actor: Actor, post: Post) -> list[Revision]:
     """Earlier texts of the post, newest first (author and staff).
     Raises NotFound, PermissionDenied."""
     if not can_view_post(actor, post):
@@ -178,32 +191,20 @@ def revisions_of(actor, post: Post) -> list[Revision]:
 class PostSummary:
     post: Post
     reply_count: int
+    tombstone: bool  # deleted, and the viewer sees neither its text nor its author
 
 
 # Published posts in order of publication, the actor's own drafts first.
 _LISTING_ORDER = (Post.status == PostStatus.PUBLISHED, Post.published_at, Post.id)
 
 
-def _listing_rules(actor, discussion: Discussion
-                   ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+def _listing_rules(actor: Actor, discussion: Discussion
+                   ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """What the actor's list of the discussion shows: (which posts, which of their
-    replies count as responses). Raises NotFound.
-
-    Drafts only for their author. A deleted post shows as a tombstone while it still has
-    a reply counted; staff see every deleted post, and every reply counts for them.
-    """
+    replies count as responses), both from forum.access. Raises NotFound."""
     if not can_view_discussion(actor, discussion):
         raise NotFound("No such discussion.")
-    staff_view = can_view_deleted(actor, discussion.course)
-    counted = [] if staff_view else [Reply.deleted_at.is_(None)]
-    visible = Post.status == PostStatus.PUBLISHED
-    if actor.is_authenticated:
-        visible = or_(visible, Post.author_id == actor.id)
-    shown = [Post.discussion_id == discussion.id, visible]
-    if not staff_view:
-        answered = exists().where(Reply.post_id == Post.id, *counted)
-        shown.append(or_(Post.deleted_at.is_(None), answered))
-    return shown, counted
+    return listed_posts(actor, discussion), visible_replies_in(actor, discussion)
 
 
 def _listing_filters(author_id: int | None, since: datetime | None
@@ -226,7 +227,7 @@ _SUMMARY_ONLY = (
 )
 
 
-def list_posts(actor, discussion: Discussion) -> list[PostSummary]:
+def list_posts(actor: Actor, discussion: Discussion) -> list[PostSummary]:
     """The discussion's posts the actor may see, with response counts.
 
     Published posts in order of publication, the actor's own drafts first. A deleted
@@ -236,43 +237,47 @@ def list_posts(actor, discussion: Discussion) -> list[PostSummary]:
     shown, counted = _listing_rules(actor, discussion)
     counts = (  # only this discussion's replies: never a scan of every thread
         select(Reply.post_id, func.count().label("n"))
-        .join(Post, Reply.post_id == Post.id)
-        .where(Post.discussion_id == discussion.id, *counted)
+        .join(Post, Reply.post_id == Post.id).where(counted)
         .group_by(Reply.post_id).subquery()
     )
     rows = db.session.execute(
         select(Post, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.post_id == Post.id)
-        .where(*shown).options(*_SUMMARY_ONLY).order_by(*_LISTING_ORDER)
+        .where(shown).options(*_SUMMARY_ONLY).order_by(*_LISTING_ORDER)
     ).all()
     for post, _count in rows:  # all of one discussion: no lazy load per post for it
         set_committed_value(post, "discussion", discussion)
-    return [PostSummary(post, count) for post, count in rows]
+    return [_summary(actor, post, count) for post, count in rows]
 
 
 def page_of_posts(
-    actor, discussion: Discussion, *, offset: int, limit: int,
+    actor: Actor, discussion: Discussion, *, offset: int, limit: int,
     author_id: int | None = None, since: datetime | None = None,
 ) -> tuple[list[PostSummary], int]:
     """One page of what list_posts gives (with sources), optionally narrowed to one
     author's posts or to those published since a moment, and the total of all pages.
     Costs the same statements whatever the discussion's size. Raises NotFound."""
-    shown, counted = _listing_rules(actor, discussion)
-    shown += _listing_filters(author_id, since)
+    listed, counted = _listing_rules(actor, discussion)
+    shown = [listed, *_listing_filters(author_id, since)]
     total = db.session.scalar(select(func.count()).select_from(Post).where(*shown))
     posts = db.session.scalars(
         select(Post).where(*shown).options(joinedload(Post.author), selectinload(Post.sources))
         .order_by(*_LISTING_ORDER).offset(offset).limit(limit)
     ).all()
     counts = _reply_counts([post.id for post in posts], counted)
-    return [PostSummary(post, counts.get(post.id, 0)) for post in posts], total
+    return [_summary(actor, post, counts.get(post.id, 0)) for post in posts], total
 
 
-def _reply_counts(post_ids: list[int], counted: list[ColumnElement[bool]]) -> dict[int, int]:
+def _summary(actor: Actor, post: Post, reply_count: int) -> PostSummary:
+    return PostSummary(post, reply_count,
+                       is_tombstone_for(actor, post, post.discussion.course))
+
+
+def _reply_counts(post_ids: list[int], counted: ColumnElement[bool]) -> dict[int, int]:
     """Counted replies of just these posts, by post id."""
     if not post_ids:
         return {}
     return dict(db.session.execute(
-        select(Reply.post_id, func.count())
-        .where(Reply.post_id.in_(post_ids), *counted).group_by(Reply.post_id)
+        select(Reply.post_id, func.count()).join(Post, Reply.post_id == Post.id)
+        .where(Reply.post_id.in_(post_ids), counted).group_by(Reply.post_id)
     ).all())

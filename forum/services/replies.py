@@ -8,39 +8,46 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from forum.errors import Invalid, NotFound, PermissionDenied
-from forum.extensions import db
-from forum.models import Discussion, Post, PromptState, Reply, ReplyKind, Revision, utcnow
-from forum.models.replies import path_ids, path_segment
-from forum.permissions import (
+from forum.access import (
+    Actor,
     can_ask_prompt,
     can_delete_reply,
     can_edit_reply,
     can_reply,
     can_resolve_prompt,
     can_restore_reply,
-    can_view_deleted,
     can_view_post,
+    can_view_reply,
     can_view_reply_revisions,
+    is_admin,
+    is_member,
 )
+from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Discussion, Post, PromptState, Reply, ReplyKind, Revision, utcnow
+from forum.models.replies import path_ids, path_segment
 from forum.services.markup import render_markdown
-from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collecting_errors
+from forum.services.validation import (
+    BODY_MAX,
+    QUOTE_MAX,
+    FieldErrors,
+    clean_text,
+    collecting_errors,
+)
 from forum.services.versions import commit_versioned, expect_version
+from forum.transactions import writes
 
-QUOTE_MAX = 2_000
 REPEAT_WINDOW = timedelta(hours=1)
 
 
-def get_reply(actor, reply_id: int) -> Reply:
+def get_reply(actor: Actor, reply_id: int) -> Reply:
     """The reply, if the actor may see its post; deleted ones only for staff.
     Raises NotFound."""
     reply = db.session.get(Reply, reply_id, options=[
         joinedload(Reply.post).joinedload(Post.discussion).joinedload(Discussion.course),
         joinedload(Reply.author),
     ])
-    if reply is None or not can_view_post(actor, reply.post):
-        raise NotFound("No such reply.")
-    if reply.is_deleted and not can_view_deleted(actor, reply.post.discussion.course):
+    if reply is None or not can_view_reply(actor, reply):
         raise NotFound("No such reply.")
     return reply
 
@@ -57,9 +64,13 @@ def _parent_in(post: Post, parent_id: int | None) -> Reply | None:
     return parent
 
 
-def _closed_message(post: Post) -> str:
+def _refusal(actor: Actor, post: Post) -> str:
+    """Why the actor may not reply here, in words that are true for them."""
     if post.is_deleted:
         return "This post was deleted; it takes no more replies."
+    course = post.discussion.course
+    if not (is_member(actor, course) or is_admin(actor)):
+        return "Only members of this course can reply."
     return "This discussion is closed for replies."
 
 
@@ -75,7 +86,7 @@ def _clean_quote(errors: FieldErrors, post: Post, quote: str | None) -> str | No
     return quote or None
 
 
-def _add_reply(actor, post: Post, parent: Reply | None, reply: Reply) -> Reply:
+def _add_reply(actor: Actor, post: Post, parent: Reply | None, reply: Reply) -> Reply:
     """Place the reply in the tree, mark answered prompts, commit."""
     db.session.add(reply)
     db.session.flush()  # the path needs the reply's own id
@@ -94,7 +105,7 @@ def _add_reply(actor, post: Post, parent: Reply | None, reply: Reply) -> Reply:
     return reply
 
 
-def _is_repeat(actor, post: Post, body: str) -> bool:
+def _is_repeat(actor: Actor, post: Post, body: str) -> bool:
     """The same words by the same person in the same thread, moments ago: a double
     submission or spam, never a new contribution."""
     since = utcnow() - REPEAT_WINDOW
@@ -105,13 +116,14 @@ def _is_repeat(actor, post: Post, body: str) -> bool:
     ) is not None
 
 
-def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Reply:
+@writes
+def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None) -> Reply:
     """Answer the post or one of its replies. The post's author answering beneath an
     open prompt marks it answered. Raises NotFound, PermissionDenied, Invalid."""
     if not can_view_post(actor, post):
         raise NotFound("No such post.")
     if not can_reply(actor, post):
-        raise PermissionDenied(_closed_message(post))
+        raise PermissionDenied(_refusal(actor, post))
     parent = _parent_in(post, parent_id)
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
@@ -123,8 +135,9 @@ def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Repl
     ))
 
 
+@writes
 def ask_prompt(
-    actor, post: Post, parent_id: int | None, body: str | None, quote: str | None = None
+    actor: Actor, post: Post, parent_id: int | None, body: str | None, quote: str | None = None
 ) -> Reply:
     """Ask the post's author a question (staff), optionally quoting a passage of the post.
     Raises NotFound, PermissionDenied, Invalid."""
@@ -144,13 +157,14 @@ def ask_prompt(
     ))
 
 
-def authorize_edit_reply(actor, reply: Reply) -> None:
+def authorize_edit_reply(actor: Actor, reply: Reply) -> None:
     """Raises PermissionDenied unless the actor may edit the reply now."""
     if not can_edit_reply(actor, reply):
         raise PermissionDenied("You can no longer edit this reply.")
 
 
-def update_reply(actor, reply: Reply, *, version: int | None, body: str | None) -> Reply:
+@writes
+def update_reply(actor: Actor, reply: Reply, *, version: int | None, body: str | None) -> Reply:
     """Edit a reply, keeping its earlier text as a revision.
     Raises PermissionDenied, Invalid, Conflict."""
     authorize_edit_reply(actor, reply)
@@ -165,7 +179,8 @@ def update_reply(actor, reply: Reply, *, version: int | None, body: str | None) 
     return reply
 
 
-def delete_reply(actor, reply: Reply) -> Reply:
+@writes
+def delete_reply(actor: Actor, reply: Reply) -> Reply:
     """Delete to a tombstone; the replies beneath stay. Raises PermissionDenied."""
     if not can_delete_reply(actor, reply):
         raise PermissionDenied("You cannot delete this reply.")
@@ -174,7 +189,8 @@ def delete_reply(actor, reply: Reply) -> Reply:
     return reply
 
 
-def restore_reply(actor, reply: Reply) -> Reply:
+@writes
+def restore_reply(actor: Actor, reply: Reply) -> Reply:
     """Bring a deleted reply back (staff). Raises PermissionDenied."""
     if not can_restore_reply(actor, reply):
         raise PermissionDenied("You cannot restore this reply.")
@@ -183,7 +199,8 @@ def restore_reply(actor, reply: Reply) -> Reply:
     return reply
 
 
-def resolve_prompt(actor, reply: Reply) -> Reply:
+@writes
+def resolve_prompt(actor: Actor, reply: Reply) -> Reply:
     """Mark a prompt resolved (staff). Raises PermissionDenied."""
     if not can_resolve_prompt(actor, reply):
         raise PermissionDenied("Only instructors and TAs resolve open or answered prompts.")
@@ -192,7 +209,7 @@ def resolve_prompt(actor, reply: Reply) -> Reply:
     return reply
 
 
-def revisions_of_reply(actor, reply: Reply) -> list[Revision]:
+def revisions_of_reply(actor: Actor, reply: Reply) -> list[Revision]:
     """Earlier texts of a reply, newest first (its author and staff).
     Raises PermissionDenied."""
     if not can_view_reply_revisions(actor, reply):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from forum.access import Actor, can_edit_grading_settings, can_view_discussion
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion
-from forum.permissions import can_edit_grading_settings, can_view_discussion
 from forum.services.validation import (
     POINTS_MAX,
     FieldErrors,
@@ -15,13 +15,14 @@ from forum.services.validation import (
     points_are_valid,
 )
 from forum.services.versions import commit_versioned, expect_version
+from forum.transactions import writes
 
 CRITERIA_MAX = 20
 LEVELS_MAX = 10
 REQUIREMENT_MAX = 100
 
 
-def authorize_grading_settings(actor, discussion: Discussion) -> None:
+def authorize_grading_settings(actor: Actor, discussion: Discussion) -> None:
     """Raises PermissionDenied unless the actor sets up grading for the discussion."""
     if not can_edit_grading_settings(actor, discussion):
         raise PermissionDenied("Only instructors set up grading.")
@@ -64,8 +65,9 @@ def rubric_total(rubric: list[dict]) -> float:
     return sum(max(level["points"] for level in c["levels"]) for c in rubric if c["levels"])
 
 
+@writes
 def update_grading_settings(
-    actor, discussion: Discussion, *, version: int | None, points_possible=None,
+    actor: Actor, discussion: Discussion, *, version: int | None, points_possible=None,
     rubric: list[dict] | None = None, min_posts=None, min_peer_replies=None,
     require_prompt_answers=None, allow_extra_credit=None,
 ) -> Discussion:
@@ -106,7 +108,8 @@ def _clean_settings(errors, points_possible, rubric, min_posts, min_peer_replies
     return changes
 
 
-def copy_rubric(actor, discussion: Discussion, source_id: int) -> Discussion:
+@writes
+def copy_rubric(actor: Actor, discussion: Discussion, source_id: int) -> Discussion:
     """Copy another discussion's rubric of the same course. Raises NotFound,
     PermissionDenied, Invalid."""
     authorize_grading_settings(actor, discussion)

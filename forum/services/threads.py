@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
+from forum.access import (
+    Actor,
+    can_view_discussion,
+    can_view_post,
+    can_view_prompt_list,
+    is_tombstone_for,
+    my_courses,
+)
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
@@ -18,7 +26,6 @@ from forum.models import (
     ReplyKind,
     Role,
 )
-from forum.permissions import can_moderate, can_view_deleted, can_view_discussion, can_view_post
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ def author_roles(course_id: int, user_ids: set[int]) -> dict[int, Role]:
     ).all())
 
 
-def load_thread(actor, post: Post) -> list[ThreadNode]:
+def load_thread(actor: Actor, post: Post) -> list[ThreadNode]:
     """Every reply of the post in tree order, in two queries whatever the size.
 
     Others see a deleted reply only as a tombstone, and only while something visible
@@ -56,12 +63,12 @@ def load_thread(actor, post: Post) -> list[ThreadNode]:
         select(Reply).where(Reply.post_id == post.id)
         .options(joinedload(Reply.author)).order_by(Reply.path)
     ))
-    staff_view = can_view_deleted(actor, post.discussion.course)
-    shown = _shown_ids(replies, staff_view)
-    roles = author_roles(post.discussion.course_id,
-                         {r.author_id for r in replies} | {post.author_id})
+    course = post.discussion.course
+    tombstones = {r.id for r in replies if is_tombstone_for(actor, r, course)}
+    shown = _shown_ids(replies, tombstones)
+    roles = author_roles(course.id, {r.author_id for r in replies} | {post.author_id})
     return [
-        ThreadNode(r, tombstone=r.is_deleted and not staff_view, author_role=roles.get(r.author_id))
+        ThreadNode(r, tombstone=r.id in tombstones, author_role=roles.get(r.author_id))
         for r in replies if r.id in shown
     ]
 
@@ -80,12 +87,12 @@ def thread_stamp(post: Post) -> int:
     return db.session.scalar(_STAMP_OF, {"post_id": post.id})
 
 
-def _shown_ids(replies: list[Reply], staff_view: bool) -> set[int]:
-    """Live replies, plus deleted ones that still carry something shown beneath them."""
+def _shown_ids(replies: list[Reply], tombstones: set[int]) -> set[int]:
+    """Replies shown whole, plus tombstones that still carry something shown beneath."""
     shown: set[int] = set()
     carries: set[int] = set()
     for reply in reversed(replies):  # children come after their parent in path order
-        if staff_view or not reply.is_deleted or reply.id in carries:
+        if reply.id not in tombstones or reply.id in carries:
             shown.add(reply.id)
             if reply.parent_id is not None:
                 carries.add(reply.parent_id)
@@ -99,13 +106,13 @@ class PromptRow:
 
 
 def prompts_in_discussion(
-    actor, discussion: Discussion, state: PromptState | None = None
+    actor: Actor, discussion: Discussion, state: PromptState | None = None
 ) -> list[PromptRow]:
     """The discussion's prompts with their posts, for staff.
     Raises NotFound, PermissionDenied."""
     if not can_view_discussion(actor, discussion):
         raise NotFound("No such discussion.")
-    if not can_moderate(actor, discussion.course):
+    if not can_view_prompt_list(actor, discussion):
         raise PermissionDenied("Only instructors and TAs see the list of prompts.")
     query = (
         select(Reply).join(Post, Reply.post_id == Post.id)
@@ -119,18 +126,16 @@ def prompts_in_discussion(
     return [PromptRow(reply, reply.post) for reply in db.session.scalars(query)]
 
 
-def prompts_awaiting(actor) -> list[PromptRow]:
+def prompts_awaiting(actor: Actor) -> list[PromptRow]:
     """Open prompts addressed to the actor in courses they still belong to."""
     if not actor.is_authenticated:
         return []
     query = (
         select(Reply).join(Post, Reply.post_id == Post.id)
         .join(Discussion, Post.discussion_id == Discussion.id)
-        .join(Enrollment, (Enrollment.course_id == Discussion.course_id)
-              & (Enrollment.user_id == actor.id))
-        .where(Post.author_id == actor.id, Reply.kind == ReplyKind.PROMPT,
-               Reply.prompt_state == PromptState.OPEN, Reply.deleted_at.is_(None),
-               Post.deleted_at.is_(None))
+        .where(my_courses(actor, Discussion.course_id), Post.author_id == actor.id,
+               Reply.kind == ReplyKind.PROMPT, Reply.prompt_state == PromptState.OPEN,
+               Reply.deleted_at.is_(None), Post.deleted_at.is_(None))
         .options(joinedload(Reply.author),
                  joinedload(Reply.post).joinedload(Post.discussion)
                  .joinedload(Discussion.course))

@@ -10,6 +10,7 @@ from forum.errors import Invalid
 
 TITLE_MAX = 200
 BODY_MAX = 50_000
+QUOTE_MAX = 2_000  # a passage quoted from a post, by a prompt or an annotation
 POINTS_MAX = 10_000
 
 

@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from forum import permissions
+from forum import access
 from forum.extensions import db, login_manager
 from forum.models import Anonymous, User
 from forum.web import auth, courses, discussions, grading, main, posts
@@ -54,7 +54,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     register_filters(app)
 
-    app.jinja_env.globals["perm"] = permissions
+    app.jinja_env.globals["perm"] = access
 
     @app.after_request
     def security_headers(response):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from forum.access import can_see_member_emails
 from forum.errors import Invalid
-from forum.permissions import can_see_member_emails
 from forum.services import courses as course_service
 from forum.services.discussions import summarize_discussions
 from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors, status_of

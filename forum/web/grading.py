@@ -11,11 +11,11 @@ from forum.extensions import limiter
 from forum.limits import member_key, writes_limit
 from forum.services import grading as grading_service
 from forum.services import rubrics
+from forum.services.contributions import student_work
 from forum.services.courses import get_course
 from forum.services.discussions import get_discussion
 from forum.services.gradebook import gradebook, gradebook_csv
 from forum.services.participation import participation, state_counts
-from forum.services.work import student_work
 from forum.timeutil import to_local
 from forum.web.charts import contributions_timeline, score_histogram
 from forum.web.forms import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.access import can_annotate
 from forum.errors import Conflict, Invalid
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
-from forum.permissions import can_annotate
 from forum.services import annotations as annotation_service
 from forum.services import posts as post_service
 from forum.services import replies as reply_service
@@ -32,6 +32,14 @@ limiter.limit(writes_limit, key_func=member_key, methods=["POST"])(bp)
 limiter.limit(writes_per_ip_limit, methods=["POST"])(bp)
 
 
+def _post_page(template: str, post, **context) -> str:
+    """A page about one post: its place in the course, and whether the viewer sees it
+    only as a tombstone (decided by the post service)."""
+    return render_template(
+        template, post=post, discussion=post.discussion, course=post.discussion.course,
+        post_tombstone=post_service.shown_as_tombstone(current_user, post), **context)
+
+
 def _render_post(post, status: int = 200, failed: dict | None = None,
                  annotation_form: AnnotationForm | None = None):
     """The post page; `failed` re-shows a reply or prompt form that was refused."""
@@ -39,9 +47,8 @@ def _render_post(post, status: int = 200, failed: dict | None = None,
         failed["parent_id"] = ""  # no such form on the page: explain it at the top
     if annotation_form is None and can_annotate(current_user, post):
         annotation_form = AnnotationForm(formdata=None)
-    return render_template(
-        "posts/show.html", post=post, discussion=post.discussion, course=post.discussion.course,
-        thread_html=thread_html(post, failed),
+    return _post_page(
+        "posts/show.html", post, thread_html=thread_html(post, failed),
         annotations=annotations_for(current_user, post), annotation_form=annotation_form,
     ), status
 
@@ -135,8 +142,7 @@ def edit(post_id: int):
     elif not form.is_submitted():
         form.version.data = post.version
     form.add_spare_rows()
-    return render_template("posts/form.html", form=form, discussion=post.discussion,
-                           course=post.discussion.course, post=post), status_of(form)
+    return _post_page("posts/form.html", post, form=form), status_of(form)
 
 
 @bp.post("/posts/<id:post_id>/delete")
@@ -161,9 +167,8 @@ def restore(post_id: int):
 @login_required
 def revisions(post_id: int):
     post = post_service.get_post(current_user, post_id)
-    return render_template("posts/revisions.html", post=post, discussion=post.discussion,
-                           course=post.discussion.course,
-                           revisions=post_service.revisions_of(current_user, post))
+    return _post_page("posts/revisions.html", post,
+                      revisions=post_service.revisions_of(current_user, post))
 
 
 @bp.route("/replies/<id:reply_id>/edit", methods=["GET", "POST"])
@@ -185,18 +190,16 @@ def edit_reply(reply_id: int):
             return redirect(_thread_anchor(item.post, item))
     elif not form.is_submitted():
         form.version.data = item.version
-    return render_template("posts/reply_form.html", form=form, reply=item, post=item.post,
-                           discussion=item.post.discussion,
-                           course=item.post.discussion.course), status_of(form)
+    return _post_page("posts/reply_form.html", item.post, form=form, reply=item), \
+        status_of(form)
 
 
 @bp.get("/replies/<id:reply_id>/revisions")
 @login_required
 def reply_revisions(reply_id: int):
     item = reply_service.get_reply(current_user, reply_id)
-    return render_template("posts/revisions.html", post=item.post, reply=item,
-                           discussion=item.post.discussion, course=item.post.discussion.course,
-                           revisions=reply_service.revisions_of_reply(current_user, item))
+    return _post_page("posts/revisions.html", item.post, reply=item,
+                      revisions=reply_service.revisions_of_reply(current_user, item))
 
 
 _REPLY_ACTIONS = {

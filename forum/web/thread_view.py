@@ -25,7 +25,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from redis.exceptions import RedisError
 
-from forum import permissions as perm
+from forum import access as perm
+from forum.access import Actor
 from forum.extensions import cache
 from forum.models import Post, Reply, Role
 from forum.services.threads import ThreadNode, load_thread, thread_stamp
@@ -61,8 +62,7 @@ class ThreadPage:
 
     post: Post
     thread: list[ThreadNode]
-    actor: object
-    viewer_id: int | None
+    actor: Actor
     csrf_token: str
     failed: dict = field(default_factory=dict)
     marker: str | None = None  # set while rendering a kind's copy
@@ -71,7 +71,6 @@ class ThreadPage:
         course = self.post.discussion.course
         self.course = course
         self.signed_in = self.actor.is_authenticated
-        self.staff_view = perm.can_view_deleted(self.actor, course)
         self.can_reply = perm.can_reply(self.actor, self.post)
         self.can_prompt = perm.can_ask_prompt(self.actor, self.post)
         self.reply_url = url_for("posts.reply", post_id=self.post.id)
@@ -107,8 +106,7 @@ def thread_html(post: Post, failed: dict | None = None) -> Markup:
     viewer = current_user._get_current_object()  # once, not through the proxy at each use
     token = generate_csrf() if viewer.is_authenticated else ""
     if failed:  # a refused form, shown again with its text: this viewer's alone
-        return _render(ThreadPage(post, load_thread(viewer, post), viewer, viewer.id, token,
-                                  failed))
+        return _render(ThreadPage(post, load_thread(viewer, post), viewer, token, failed))
     # Pieces of one escaped rendering, and the CSRF token, which is URL-safe.
     return Markup("".join(_fill(_kind_copy(viewer, post), token, viewer.id)))  # noqa: S704
 
@@ -157,7 +155,7 @@ def _template_digest() -> str:
 def _render_kind_copy(viewer, post: Post) -> tuple[Part, ...]:
     peer = _peer_of(viewer, post.discussion.course)
     marker = secrets.token_hex(8)
-    page = ThreadPage(post, load_thread(viewer, post), peer, None, "", marker=marker)
+    page = ThreadPage(post, load_thread(viewer, post), peer, "", marker=marker)
     return _split(str(_render(page)), marker)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from forum.access import Actor
 from forum.extensions import db
 from forum.models import (
     Annotation,
@@ -35,7 +36,7 @@ class StudentWork:
     annotations: dict[int, list[Annotation]] = field(default_factory=dict)  # by post id
 
 
-def student_work(actor, discussion: Discussion, student_id: int) -> StudentWork:
+def student_work(actor: Actor, discussion: Discussion, student_id: int) -> StudentWork:
     """Posts, replies (with what they answer) and prompts with answers, in 3 queries.
     Raises NotFound, PermissionDenied."""
     authorize_grading(actor, discussion)

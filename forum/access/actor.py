@@ -1,0 +1,67 @@
+"""Who is acting: the Actor protocol, and the standing in a course that rules read.
+
+Rules read an actor only through `Actor`: its id, whether it is signed in, whether it
+is a site admin, and its role in a course. `User`, the anonymous visitor and the thread
+cache's stand-in viewer (`forum.web.thread_view.Peer`) are actors; so will be a guest
+and an LTI launch. A rule that needs anything else about the person (a name, an email,
+a setting) must not be used by the thread cache until the cache's key holds it (see
+docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from forum.models import Course, Role
+
+
+@runtime_checkable
+class Actor(Protocol):
+    """The few facts about whoever acts or views that a rule may read."""
+
+    id: int | None  # None for the anonymous visitor and the cache's kind-wide viewer
+    is_authenticated: bool
+    is_admin: bool
+
+    def course_role(self, course_id: int) -> Role | None:
+        """The actor's role in the course, or None outside it."""
+        ...
+
+
+def is_admin(actor: Actor) -> bool:
+    return bool(actor.is_authenticated and actor.is_admin)
+
+
+def role_in(actor: Actor, course: Course) -> Role | None:
+    """The actor's role in the course, or None for outsiders and anonymous visitors."""
+    if not actor.is_authenticated:
+        return None
+    return actor.course_role(course.id)
+
+
+def is_member(actor: Actor, course: Course) -> bool:
+    return role_in(actor, course) is not None
+
+
+def takes_part(actor: Actor, course: Course) -> bool:
+    """A course on the actor's own list: a member's, or any course for a site admin."""
+    return is_admin(actor) or is_member(actor, course)
+
+
+def is_staff(actor: Actor, course: Course) -> bool:
+    """Instructors and TAs of the course, and site admins."""
+    role = role_in(actor, course)
+    return is_admin(actor) or (role is not None and role.is_staff)
+
+
+def is_instructor(actor: Actor, course: Course) -> bool:
+    return is_admin(actor) or role_in(actor, course) is Role.INSTRUCTOR
+
+
+def is_student(actor: Actor, course: Course) -> bool:
+    return role_in(actor, course) is Role.STUDENT
+
+
+def is_author(actor: Actor, item) -> bool:
+    """Whether the actor wrote the item (a post, a reply)."""
+    return bool(actor.is_authenticated and actor.id is not None and item.author_id == actor.id)

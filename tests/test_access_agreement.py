@@ -1,0 +1,133 @@
+"""Every visibility rule and its SQL twin agree, for every seat and every object.
+
+`forum.access.TWINS` pairs each `can_view_*`-style predicate with the scope that lists,
+counts, search and exports use. Over a world with drafts, tombstones, private and shared
+feedback, draft and released grades, a public and a private course, the rows a scope
+selects are exactly the objects its predicate allows.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from sqlalchemy import select
+
+from forum import access
+from forum.extensions import db
+from forum.models import Anonymous, AnnotationVisibility, Enrollment, Role
+from forum.services import annotations, grading, posts, replies
+
+SEATS = ["admin", "instructor", "ta", "author", "classmate", "outsider", "stranger",
+         "anonymous"]
+
+# Predicates that gate a page or a standing, not rows: no list is filtered by them.
+GATES = {
+    "can_view_deleted": "a standing in a course (staff), read by the row rules",
+    "can_view_members": "opens the members page; its rows follow can_view_enrollment",
+    "can_view_revisions": "opens a post's earlier versions, all or none",
+    "can_view_reply_revisions": "opens a reply's earlier versions, all or none",
+    "can_view_gradebook": "opens the gradebook; its grades follow can_view_grade",
+    "can_view_prompt_list": "opens the staff list of prompts",
+    "can_view_rubric": "a field of a discussion the actor already sees",
+}
+
+
+@pytest.fixture
+def universe(make):
+    """Two courses, one public, each with everything a rule can tell apart."""
+    from types import SimpleNamespace
+
+    w = SimpleNamespace()
+    private, public = make.course(title="Private seminar"), make.course(public=True)
+    w.admin = make.user("Admin", admin=True)
+    w.instructor = make.member(private, Role.INSTRUCTOR, "Instructor")
+    w.ta = make.member(private, Role.TA, "Assistant")
+    w.author = make.member(private, Role.STUDENT, "Author")
+    w.classmate = make.member(private, Role.STUDENT, "Classmate")
+    w.outsider = make.member(public, Role.STUDENT, "Public student")
+    w.stranger = make.user("Registered, in no course")
+    public_teacher = make.member(public, Role.INSTRUCTOR, "Public teacher")
+    db.session.add(Enrollment(user=w.author, course=public, role=Role.STUDENT))
+    db.session.commit()
+    for course, teacher, student, peer in ((private, w.instructor, w.author, w.classmate),
+                                           (public, public_teacher, w.outsider, w.author)):
+        discussion = make.discussion(course, created_by_id=teacher.id)
+        live = make.post(discussion, student, title="Live")
+        make.post(discussion, student, title="Draft", draft=True)
+        gone = make.post(discussion, peer, title="Deleted, no replies")
+        posts.delete_post(peer, gone)
+        answered = make.post(discussion, peer, title="Deleted, answered")
+        make.reply(answered, student, body="Still here beneath a tombstone.")
+        posts.delete_post(peer, answered)
+        make.reply(live, peer)
+        hasty = make.reply(live, peer, body="Said in haste.")
+        replies.delete_reply(peer, hasty)
+        make.prompt(live, teacher, body="Why so?")
+        for shared in AnnotationVisibility:
+            annotations.annotate(teacher, live, quote="settlement", body=f"{shared} note",
+                                 visibility=shared.value)
+        withdrawn = annotations.annotate(teacher, live, quote="harsh", body="Withdrawn")
+        annotations.delete_annotation(teacher, withdrawn)
+        grading.save_grade(teacher, discussion, student.id, version=None, score=7)
+        grading.release_grades(teacher, discussion)
+        grading.save_grade(teacher, discussion, peer.id, version=None, score=3)
+    w.actors = {seat: getattr(w, seat, None) or Anonymous() for seat in SEATS}
+    return w
+
+
+def _all(model) -> list:
+    return list(db.session.scalars(select(model)))
+
+
+def _rows(twin: access.Twin, actor, container) -> set[int]:
+    condition = twin.scope(actor) if container is None else twin.scope(actor, container)
+    return set(db.session.scalars(select(twin.model.id).where(condition)))
+
+
+@pytest.mark.parametrize("twin", access.TWINS,
+                         ids=lambda t: f"{t.predicate.__name__}~{t.scope.__name__}")
+def test_scope_selects_exactly_what_its_predicate_allows(universe, twin):
+    objects = _all(twin.model)
+    groups: dict = {}
+    for obj in objects:
+        groups.setdefault(None if twin.within is None else twin.within(obj), []).append(obj)
+    for seat in SEATS:
+        actor = universe.actors[seat]
+        for container, members in groups.items():
+            allowed = {obj.id for obj in members if twin.predicate(actor, obj)}
+            assert _rows(twin, actor, container) == allowed, (seat, container)
+
+
+def test_the_world_tells_the_rules_apart(universe):
+    """A world where every predicate says yes to someone and no to someone."""
+    for twin in access.TWINS:
+        answers = {twin.predicate(universe.actors[seat], obj)
+                   for seat in SEATS for obj in _all(twin.model)}
+        assert answers == {True, False}, twin.predicate.__name__
+
+
+def test_every_visibility_predicate_has_a_twin_or_is_a_gate():
+    twinned = {twin.predicate.__name__ for twin in access.TWINS}
+    predicates = {name for name, value in vars(access).items()
+                  if name.startswith("can_view_") and inspect.isfunction(value)}
+    assert predicates - twinned - set(GATES) == set()
+    assert not (set(GATES) & twinned)
+
+
+def test_shared_feedback_is_for_members_not_for_readers_of_a_public_course(
+        world, make, api, client):
+    """A passage comment shared "with the class" reaches the course's members, never an
+    anonymous visitor or a registered outsider of a public course (page and API)."""
+    world.course.visibility = world.course.visibility.PUBLIC
+    db.session.commit()
+    annotations.annotate(world.ta, world.post, quote="harsh in tone",
+                         body="Shared with the class", visibility="class")
+    stranger = make.user("Passer-by")
+    page = f"/posts/{world.post.id}"
+    listing = f"/api/v1/posts/{world.post.id}/annotations"
+    assert "Shared with the class" in api.get(world.classmate, listing).get_data(as_text=True)
+    for reader in (None, stranger, world.outsider):
+        assert "Shared with the class" not in api.get(reader, listing).get_data(as_text=True)
+    client.get("/logout")
+    assert "Shared with the class" not in client.get(page).get_data(as_text=True)
