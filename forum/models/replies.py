@@ -6,8 +6,8 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
@@ -79,3 +79,30 @@ class Reply(Deletable, db.Model):
     @property
     def ancestor_ids(self) -> list[int]:
         return path_ids(self.path)[:-1]
+
+
+# The post page keeps each thread rendered, keyed by the sum of its replies' versions
+# (forum/web/thread_view.py). That key is right only while no reply is ever removed and
+# every change to a reply raises its version. ORM updates raise it by themselves
+# (version_id_col); these guards refuse the two ways around that.
+class ThreadRuleBroken(RuntimeError):
+    """A write would change a thread without changing its stamp."""
+
+
+@event.listens_for(Reply, "before_delete")
+def _never_removed(_mapper, _connection, reply: Reply) -> None:
+    raise ThreadRuleBroken(f"replies are never removed (reply {reply.id}); delete to a tombstone")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_writes_raise_versions(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or table.name != Reply.__tablename__:
+        return
+    if state.is_delete:
+        raise ThreadRuleBroken("replies are never removed; delete to a tombstone")
+    written = {getattr(column, "key", column) for column in state.statement._values or {}}
+    if "version" not in written:
+        raise ThreadRuleBroken("a bulk update of replies must raise their version")

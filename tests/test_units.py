@@ -1,0 +1,89 @@
+"""Units of work begin the same way for a request and for a script: a use case that
+writes says so, and its transaction is chosen by that, not by HTTP."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+from sqlalchemy import func, select
+
+from forum import services
+from forum.extensions import db
+from forum.models import Reply
+from forum.services import replies
+from forum.transactions import READ, unit_of_work
+from tests.conftest import TEST_DATABASE_URL
+
+sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write lock")
+
+# Writes that are not use cases of their own.
+NOT_DECLARED = {
+    "mark_seen": "the read mark a page view leaves: one statement, inside a read",
+    "commit_versioned": "the commit step of the use cases that call it",
+    "user_for_token": "a token's last use, noted while authenticating a request",
+}
+
+
+def _writing_functions():
+    """Every public service function that commits, directly or through a helper."""
+    for info in pkgutil.iter_modules(services.__path__):
+        module = importlib.import_module(f"forum.services.{info.name}")
+        tree = ast.parse(inspect.getsource(module))
+        bodies = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+        def commits(node, seen=()):
+            for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+                name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+                if name in {"commit", "commit_versioned"}:
+                    return True
+                if name in bodies and name not in seen and commits(bodies[name],
+                                                                  (*seen, name)):
+                    return True
+            return False
+
+        for name, node in bodies.items():
+            if not name.startswith("_") and commits(node, (name,)):
+                yield name, getattr(module, name)
+
+
+def test_every_use_case_that_writes_says_so():
+    found = dict(_writing_functions())
+    assert {"reply_to", "save_grade", "create_course", "annotate"} <= set(found)
+    undeclared = {name for name, fn in found.items()
+                  if not getattr(fn, "writes", False) and name not in NOT_DECLARED}
+    assert undeclared == set()
+
+
+@sqlite_only
+def test_a_script_takes_the_write_lock_before_its_use_case_reads(world, count_queries):
+    with count_queries() as counter:
+        replies.reply_to(world.classmate, world.post, None, "Written from a script.")
+    statements = [s.split()[0].upper() + (" " + s.split()[1].upper() if s.startswith("BEGIN")
+                                          else "") for s in counter.statements]
+    assert statements[0] == "BEGIN IMMEDIATE"
+    assert "INSERT" in statements
+
+
+@sqlite_only
+def test_a_request_that_writes_takes_the_same_lock_and_one_that_reads_does_not(
+        world, login_as, count_queries):
+    client, page = login_as(world.classmate), f"/posts/{world.post.id}"
+    db.session.commit()  # the client would, and reload the test's objects in the count
+    with count_queries() as writing:
+        client.post(f"{page}/replies", data={"body": "From a browser."})
+    with count_queries() as reading:
+        client.get(page)
+    assert writing.statements[0].upper() == "BEGIN IMMEDIATE"
+    assert not any(s.upper().startswith("BEGIN") for s in reading.statements)
+
+
+def test_a_write_inside_a_read_is_refused_and_changes_nothing(world):
+    before = db.session.scalar(select(func.count()).select_from(Reply))
+    with unit_of_work(READ), pytest.raises(RuntimeError, match="writes"):
+        replies.reply_to(world.classmate, world.post, None, "Sneaked into a read.")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Reply)) == before
