@@ -212,12 +212,18 @@ def test_ordinary_markdown_renders_exactly_as_markdown_it_does(blocks, with_refe
     assert render_markdown(source) == _unbounded_render(source)
 
 
-def test_past_its_budget_a_paragraph_keeps_its_text(ordinary_cost):
+def test_past_its_budget_a_paragraph_keeps_its_text():
     # The budgets are far beyond ordinary writing; past them the marks stay as text.
     source = "*" * 3_000 + "x" + "*" * 3_000 + " [a]" * 1_200 + " [ok](https://e.du)"
     html = render_markdown(source)
     assert html.startswith("<p>" + "*" * 3_000 + "x" + "*" * 3_000 + " [a] [a]")
     assert html.endswith(" [ok](https://e.du)</p>\n")
+
+
+def test_brackets_nest_four_deep_inside_a_link_text():
+    assert render_markdown("[[[[x]]]](https://e.du)") == (
+        '<p><a href="https://e.du" rel="nofollow ugc">[[[x]]]</a></p>\n')
+    assert render_markdown("[[[[[x]]]]](https://e.du)") == "<p>[[[[[x]]]]](https://e.du)</p>\n"
 
 
 def test_a_pathological_reply_through_the_api_is_stored_quickly_and_shown_safely(
