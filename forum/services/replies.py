@@ -26,6 +26,7 @@ from forum.permissions import (
 from forum.services.markup import render_markdown
 from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collecting_errors
 from forum.services.versions import commit_versioned, expect_version
+from forum.services.words import count_words
 
 QUOTE_MAX = 2_000
 REPEAT_WINDOW = timedelta(hours=1)
@@ -119,7 +120,7 @@ def reply_to(actor, post: Post, parent_id: int | None, body: str | None) -> Repl
             errors.add_conflict("body", "You already posted this reply here.")
     return _add_reply(actor, post, parent, Reply(
         post=post, parent_id=parent_id, author_id=actor.id, body=body,
-        body_html=render_markdown(body), created_at=utcnow(),
+        body_html=render_markdown(body), word_count=count_words(body), created_at=utcnow(),
     ))
 
 
@@ -139,7 +140,7 @@ def ask_prompt(
         quote = _clean_quote(errors, post, quote)
     return _add_reply(actor, post, parent, Reply(
         post=post, parent_id=parent_id, author_id=actor.id, kind=ReplyKind.PROMPT,
-        body=body, body_html=render_markdown(body), quote=quote,
+        body=body, body_html=render_markdown(body), word_count=count_words(body), quote=quote,
         prompt_state=PromptState.OPEN, created_at=utcnow(),
     ))
 
@@ -161,6 +162,7 @@ def update_reply(actor, reply: Reply, *, version: int | None, body: str | None) 
     db.session.add(Revision(reply_id=reply.id, body=reply.body, editor_id=actor.id,
                             created_at=now))
     reply.body, reply.body_html, reply.edited_at = body, render_markdown(body), now
+    reply.word_count = count_words(body)
     commit_versioned()
     return reply
 
