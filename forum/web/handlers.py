@@ -15,7 +15,9 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed here",
+    409: "Conflict",
     413: "Too large",
+    422: "Please check what you sent",
     429: "Slow down",
     500: "Something broke",
     503: "Back soon",
@@ -27,9 +29,10 @@ MESSAGES = {
 }
 
 
-def error_page(status: int, message: str, headers=None):
+def error_page(status: int, message: str, headers=None, problems: list[str] = ()):
     body = render_template("errors/error.html", status=status,
-                           title=TITLES.get(status, "Error"), message=message)
+                           title=TITLES.get(status, "Error"), message=message,
+                           problems=problems)
     return body, status, headers or {}
 
 
@@ -44,6 +47,20 @@ def forbidden(error: errors.PermissionDenied):
     current_app.logger.info("denied %s %s to user %s", request.method, request.path,
                             getattr(current_user, "id", None))
     return error_page(403, error.message)
+
+
+def invalid(error: errors.Invalid):
+    """A view that let the service's field errors through: nothing was saved, so say
+    what was wrong (422), or that it clashes with what is stored (409)."""
+    db.session.rollback()
+    problems = [message for messages in error.errors.values() for message in messages]
+    return error_page(409 if error.conflict else 422,
+                      f"Nothing was saved. {error.message}", problems=problems)
+
+
+def conflict(error: errors.Conflict):
+    db.session.rollback()
+    return error_page(409, f"Nothing was saved. {error.message}")
 
 
 def csrf_failed(_error: CSRFError):
@@ -75,4 +92,6 @@ HANDLERS = {
     CSRFError: csrf_failed,
     errors.NotFound: not_found,
     errors.PermissionDenied: forbidden,
+    errors.Invalid: invalid,
+    errors.Conflict: conflict,
 }
