@@ -69,6 +69,8 @@ def csrf_failed(_error: CSRFError):
 
 
 def http_error(error: HTTPException):
+    if error.response is not None:  # a page of its own, such as a form shown again (429)
+        return error.response
     code = error.code or 500
     return error_page(code, MESSAGES.get(code, error.description), error.get_headers())
 
