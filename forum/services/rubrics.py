@@ -123,7 +123,7 @@ def _keep_ids(rubric: list[dict], previous: list[dict], used_ids: set[str]) -> l
         if criterion["id"] is None:
             criterion["id"] = f"c{next_criterion}"
             next_criterion += 1
-        number = int(criterion["id"][1:])
+        [(number, _)] = _numbers([criterion["id"]]) or [(None, 0)]
         next_level = max((lvl for c, lvl in seen if c == number), default=0) + 1
         for level in criterion["levels"]:
             if level["id"] is None:
