@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from forum import config as forum_config
@@ -43,6 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         root.joinpath("instance").mkdir(exist_ok=True)
     app.url_map.converters["id"] = IdConverter
+    if proxies := app.config["FORUM_TRUSTED_PROXIES"]:
+        # The address and scheme as the nearest `proxies` proxies saw them; hops a client
+        # wrote itself are not believed. Host is the proxy's to set, so X-Forwarded-Host
+        # (which a client could send through) is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     _init_extensions(app)
 

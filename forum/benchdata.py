@@ -25,6 +25,7 @@ from forum.models import (
 )
 from forum.models.replies import path_segment
 from forum.services.markup import render_markdown
+from forum.services.words import count_words
 
 BATCH = 5_000
 MAX_DEPTH = 12
@@ -50,14 +51,15 @@ class Made:
     instructor_email: str
 
 
-def _texts(rng: random.Random, count: int, low: int, high: int) -> list[tuple[str, str]]:
-    """A pool of (markdown, html) bodies: rendering once and reusing keeps it fast."""
+def _texts(rng: random.Random, count: int, low: int, high: int) -> list[tuple[str, str, int]]:
+    """A pool of (markdown, html, word count) bodies: rendering once and reusing keeps it
+    fast."""
     pool = []
     for _ in range(count):
         words = [rng.choice(WORDS) for _ in range(rng.randint(low, high))]
         words[0] = words[0].capitalize()
         body = " ".join(words) + "."
-        pool.append((body, render_markdown(body)))
+        pool.append((body, render_markdown(body), count_words(body)))
     return pool
 
 
@@ -168,13 +170,13 @@ def _posts(rng, discussion_ids, learners, per_discussion, now) -> list[int]:
     for d_index, discussion_id in enumerate(discussion_ids):
         for n in range(per_discussion):
             post_id = first + len(rows)
-            body, html = rng.choice(pool)
+            body, html, words = rng.choice(pool)
             moment = now - timedelta(days=20, minutes=-(d_index * per_discussion + n))
             rows.append({"id": post_id, "discussion_id": discussion_id,
                          "author_id": learners[(d_index + n) % len(learners)],
                          "title": f"Post {n + 1} on week {d_index + 1}", "body": body,
-                         "body_html": html, "status": "published", "created_at": moment,
-                         "published_at": moment, "version": 1})
+                         "body_html": html, "word_count": words, "status": "published",
+                         "created_at": moment, "published_at": moment, "version": 1})
             sources.append({"post_id": post_id, "position": 0,
                             "citation": "Keynes, The Economic Consequences of the Peace",
                             "url": None})
@@ -208,11 +210,12 @@ def _replies(rng, hot, post_ids, learners, staff, spread, now, step) -> None:
             path = (parent[1] if parent else "") + path_segment(reply_id)
             depth = parent[2] + 1 if parent else 0
             prompt = n % 25 == 3
-            body, html = rng.choice(pool)
+            body, html, words = rng.choice(pool)
             batch.append({
                 "id": reply_id, "post_id": post_id, "parent_id": parent[0] if parent else None,
                 "author_id": staff[n % 2] if prompt else learners[(reply_id * 7) % len(learners)],
                 "kind": "prompt" if prompt else "reply", "body": body, "body_html": html,
+                "word_count": words,
                 "prompt_state": "open" if prompt else None, "path": path, "depth": depth,
                 "created_at": now - timedelta(days=10, seconds=-n), "version": 1})
             thread.append((reply_id, path, depth))

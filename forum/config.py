@@ -54,6 +54,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         "FORUM_LIMIT_LOGIN": environ.get("FORUM_LIMIT_LOGIN", "10/minute;50/hour"),
         "FORUM_LIMIT_LOGIN_PER_ACCOUNT": environ.get("FORUM_LIMIT_LOGIN_PER_ACCOUNT",
                                                      "10/minute;50/hour"),
+        "FORUM_LIMIT_REGISTER": environ.get("FORUM_LIMIT_REGISTER", "10/hour"),
+        "FORUM_TRUSTED_PROXIES": int(environ.get("FORUM_TRUSTED_PROXIES", "0")),
     }
 
 

@@ -19,6 +19,16 @@ def login_per_account_limit() -> str:
     return current_app.config["FORUM_LIMIT_LOGIN_PER_ACCOUNT"]
 
 
+def register_limit() -> str:
+    return current_app.config["FORUM_LIMIT_REGISTER"]
+
+
+def registered(response) -> bool:
+    """Only accounts made count (a registration redirects); a form sent back to be
+    corrected does not."""
+    return response.status_code == 302
+
+
 def writes_limit() -> str:
     return current_app.config["FORUM_LIMIT_WRITES"]
 

@@ -24,6 +24,7 @@ from forum.models import (
 )
 from forum.services import replies
 from forum.services.markup import render_markdown
+from forum.services.words import count_words
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD)
@@ -82,7 +83,7 @@ class Factory:
         now = utcnow()
         post = Post(
             discussion=discussion, author_id=author.id, title=fields.pop("title", "My post"),
-            body=body, body_html=render_markdown(body),
+            body=body, body_html=render_markdown(body), word_count=count_words(body),
             status=PostStatus.DRAFT if draft else PostStatus.PUBLISHED,
             published_at=None if draft else fields.pop("published_at", now),
             sources=[PostSource(position=i, citation=c, url=u) for i, (c, u) in

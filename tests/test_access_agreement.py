@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from forum import access
 from forum.extensions import db
-from forum.models import Anonymous, AnnotationVisibility, Enrollment, Role
+from forum.models import AnnotationVisibility, Anonymous, Enrollment, Role
 from forum.services import annotations, grading, posts, replies
 
 SEATS = ["admin", "instructor", "ta", "author", "classmate", "outsider", "stranger",

@@ -28,25 +28,26 @@ NOT_DECLARED = {
 }
 
 
+def _commits(node, bodies: dict, seen: tuple) -> bool:
+    """Whether a function's body commits, itself or through a helper of its module."""
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+        if name in {"commit", "commit_versioned"}:
+            return True
+        if name in bodies and name not in seen and _commits(bodies[name], bodies,
+                                                            (*seen, name)):
+            return True
+    return False
+
+
 def _writing_functions():
     """Every public service function that commits, directly or through a helper."""
     for info in pkgutil.iter_modules(services.__path__):
         module = importlib.import_module(f"forum.services.{info.name}")
         tree = ast.parse(inspect.getsource(module))
         bodies = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-
-        def commits(node, seen=()):
-            for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-                name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
-                if name in {"commit", "commit_versioned"}:
-                    return True
-                if name in bodies and name not in seen and commits(bodies[name],
-                                                                  (*seen, name)):
-                    return True
-            return False
-
         for name, node in bodies.items():
-            if not name.startswith("_") and commits(node, (name,)):
+            if not name.startswith("_") and _commits(node, bodies, (name,)):
                 yield name, getattr(module, name)
 
 

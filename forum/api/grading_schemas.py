@@ -22,13 +22,15 @@ from forum.services.rubrics import CRITERIA_MAX, LEVELS_MAX, REQUIREMENT_MAX
 
 
 class LevelSchema(StrictSchema):
-    id = fields.String(dump_only=True)
+    id = fields.String(validate=validate.Length(max=40),
+                       metadata={"description": "Keeps the id across edits; new ones get an id"})
     points = Number(required=True, validate=validate.Range(min=0, max=10_000))
     description = optional_text(500)
 
 
 class CriterionSchema(StrictSchema):
-    id = fields.String(dump_only=True)
+    id = fields.String(validate=validate.Length(max=40),
+                       metadata={"description": "Keeps the id across edits; new ones get an id"})
     title = fields.String(required=True, validate=[validate.Length(min=1, max=200), HAS_TEXT])
     description = optional_text(1000)
     levels = fields.List(fields.Nested(LevelSchema), required=True,

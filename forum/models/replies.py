@@ -55,6 +55,8 @@ class Reply(Deletable, db.Model):
     kind: Mapped[ReplyKind] = mapped_column(enum_column(ReplyKind), default=ReplyKind.REPLY)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # Counted once when the body is written (forum.services.words.count_words).
+    word_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # A prompt may quote the passage of the post it asks about.
     quote: Mapped[str | None] = mapped_column(Text)
     prompt_state: Mapped[PromptState | None] = mapped_column(enum_column(PromptState))

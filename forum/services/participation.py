@@ -53,13 +53,6 @@ def authorize_grading(actor: Actor, discussion: Discussion) -> None:
         raise PermissionDenied("Only instructors and TAs grade.")
 
 
-def _words(column):
-    """Words in a text column, counted in SQL the same way on SQLite and PostgreSQL."""
-    trimmed = func.trim(column)
-    return case((trimmed == "", 0),
-                else_=func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1)
-
-
 def participation(actor: Actor, discussion: Discussion) -> list[Participation]:
     """Every student of the course with their figures for this discussion, by name."""
     authorize_grading(actor, discussion)
@@ -95,7 +88,7 @@ def _late(created_at, discussion: Discussion):
 
 def _count_posts(discussion: Discussion, rows: dict[int, Participation]) -> None:
     query = select(
-        Post.author_id, func.count(), func.sum(_words(Post.body)), func.min(Post.published_at),
+        Post.author_id, func.count(), func.sum(Post.word_count), func.min(Post.published_at),
         func.max(Post.published_at), func.sum(_late(Post.published_at, discussion)),
     ).where(Post.discussion_id == discussion.id, Post.status == PostStatus.PUBLISHED,
             Post.deleted_at.is_(None)).group_by(Post.author_id)
@@ -114,7 +107,7 @@ def _count_replies(discussion: Discussion, rows: dict[int, Participation]) -> No
                    func.coalesce(parent.kind, ReplyKind.REPLY.value) != ReplyKind.PROMPT.value)
     query = (
         select(Reply.author_id, func.sum(case((to_peer, 1), else_=0)),
-               func.sum(_words(Reply.body)), func.max(Reply.created_at),
+               func.sum(Reply.word_count), func.max(Reply.created_at),
                func.sum(_late(Reply.created_at, discussion)))
         .join(Post, Reply.post_id == Post.id).outerjoin(parent, Reply.parent_id == parent.id)
         .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.REPLY,

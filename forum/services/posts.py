@@ -38,6 +38,7 @@ from forum.services.validation import (
     collecting_errors,
 )
 from forum.services.versions import commit_versioned, expect_version
+from forum.services.words import count_words
 from forum.transactions import writes
 
 SOURCES_MAX = 30
@@ -121,7 +122,7 @@ def create_post(
     now = utcnow()
     post = Post(
         discussion=discussion, author_id=actor.id, title=title, body=body,
-        body_html=render_markdown(body), sources=source_rows,
+        body_html=render_markdown(body), word_count=count_words(body), sources=source_rows,
         status=PostStatus.PUBLISHED if publish else PostStatus.DRAFT,
         created_at=now, published_at=now if publish else None,
     )
@@ -149,6 +150,7 @@ def update_post(
     elif publish:
         post.status, post.published_at = PostStatus.PUBLISHED, now
     post.title, post.body, post.body_html = title, body, render_markdown(body)
+    post.word_count = count_words(body)
     post.sources = source_rows
     commit_versioned()
     return post

@@ -35,6 +35,7 @@ from forum.services.validation import (
     collecting_errors,
 )
 from forum.services.versions import commit_versioned, expect_version
+from forum.services.words import count_words
 from forum.transactions import writes
 
 REPEAT_WINDOW = timedelta(hours=1)
@@ -131,7 +132,7 @@ def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None) 
             errors.add_conflict("body", "You already posted this reply here.")
     return _add_reply(actor, post, parent, Reply(
         post=post, parent_id=parent_id, author_id=actor.id, body=body,
-        body_html=render_markdown(body), created_at=utcnow(),
+        body_html=render_markdown(body), word_count=count_words(body), created_at=utcnow(),
     ))
 
 
@@ -152,7 +153,7 @@ def ask_prompt(
         quote = _clean_quote(errors, post, quote)
     return _add_reply(actor, post, parent, Reply(
         post=post, parent_id=parent_id, author_id=actor.id, kind=ReplyKind.PROMPT,
-        body=body, body_html=render_markdown(body), quote=quote,
+        body=body, body_html=render_markdown(body), word_count=count_words(body), quote=quote,
         prompt_state=PromptState.OPEN, created_at=utcnow(),
     ))
 
@@ -175,6 +176,7 @@ def update_reply(actor: Actor, reply: Reply, *, version: int | None, body: str |
     db.session.add(Revision(reply_id=reply.id, body=reply.body, editor_id=actor.id,
                             created_at=now))
     reply.body, reply.body_html, reply.edited_at = body, render_markdown(body), now
+    reply.word_count = count_words(body)
     commit_versioned()
     return reply
 

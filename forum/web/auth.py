@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,7 +19,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.errors import Invalid
 from forum.extensions import limiter
-from forum.limits import account_key, failed_login, login_limit, login_per_account_limit
+from forum.limits import (
+    account_key,
+    failed_login,
+    login_limit,
+    login_per_account_limit,
+    register_limit,
+    registered,
+)
 from forum.services import accounts, tokens
 from forum.web.forms import (
     LoginForm,
@@ -47,7 +55,17 @@ def _start_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+def _register_later(_limit):
+    """The form again, as typed (never the password), with why it was not sent."""
+    form = RegisterForm()
+    form.form_errors.append("Too many accounts were created from your address in the last "
+                            "hour. Nothing was saved: please try again later.")
+    return make_response(render_template("auth/register.html", form=form), 429)
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(register_limit, methods=["POST"], deduct_when=registered,
+               on_breach=_register_later)
 def register():
     form = RegisterForm()
     if form.validate_on_submit():

@@ -15,7 +15,9 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed here",
+    409: "Conflict",
     413: "Too large",
+    422: "Please check what you sent",
     429: "Slow down",
     500: "Something broke",
     503: "Back soon",
@@ -27,9 +29,10 @@ MESSAGES = {
 }
 
 
-def error_page(status: int, message: str, headers=None):
+def error_page(status: int, message: str, headers=None, problems: list[str] = ()):
     body = render_template("errors/error.html", status=status,
-                           title=TITLES.get(status, "Error"), message=message)
+                           title=TITLES.get(status, "Error"), message=message,
+                           problems=problems)
     return body, status, headers or {}
 
 
@@ -46,12 +49,28 @@ def forbidden(error: errors.PermissionDenied):
     return error_page(403, error.message)
 
 
+def invalid(error: errors.Invalid):
+    """A view that let the service's field errors through: nothing was saved, so say
+    what was wrong (422), or that it clashes with what is stored (409)."""
+    db.session.rollback()
+    problems = [message for messages in error.errors.values() for message in messages]
+    return error_page(409 if error.conflict else 422,
+                      f"Nothing was saved. {error.message}", problems=problems)
+
+
+def conflict(error: errors.Conflict):
+    db.session.rollback()
+    return error_page(409, f"Nothing was saved. {error.message}")
+
+
 def csrf_failed(_error: CSRFError):
     return error_page(400, "This form expired or did not come from this site, so nothing "
                            "was changed. Go back, reload the page and try again.")
 
 
 def http_error(error: HTTPException):
+    if error.response is not None:  # a page of its own, such as a form shown again (429)
+        return error.response
     code = error.code or 500
     return error_page(code, MESSAGES.get(code, error.description), error.get_headers())
 
@@ -75,4 +94,6 @@ HANDLERS = {
     CSRFError: csrf_failed,
     errors.NotFound: not_found,
     errors.PermissionDenied: forbidden,
+    errors.Invalid: invalid,
+    errors.Conflict: conflict,
 }
