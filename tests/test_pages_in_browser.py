@@ -26,7 +26,7 @@ SIGNED_IN = {"student", "ta", "instructor", "admin"}
 EVERYONE = SIGNED_IN | {"anonymous"}
 STAFF = {"ta", "instructor", "admin"}
 TEACHERS = {"instructor", "admin"}
-AUTHOR = {"student", "admin"}
+AUTHOR = {"student"}  # an admin may read, not edit, what others wrote
 
 # name, path (formatted with the seeded ids), who reaches it, the status it answers
 PAGES = [
