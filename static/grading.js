@@ -23,6 +23,30 @@
     (group.querySelector("input:checked") || group.querySelector("input")).focus();
   }
 
+  // The Score box follows the rubric until the grader types in it: the sum is shown live,
+  // and a box still holding what the page was drawn with is emptied when levels change.
+  var score = form.querySelector("input[name=score]");
+  var reason = form.querySelector("input[name=override_reason]");
+  var sumOutput = document.getElementById("rubric-sum");
+  var typed = false;
+  if (score) { score.addEventListener("input", function () { typed = true; }); }
+
+  function rubricSum() {
+    var total = 0;
+    form.querySelectorAll("fieldset.criterion input:checked").forEach(function (input) {
+      total += Number(input.dataset.points || 0);
+    });
+    return Number(total.toFixed(2)).toString();
+  }
+
+  form.addEventListener("change", function (event) {
+    if (!event.target.matches("fieldset.criterion input[type=radio]") || !sumOutput) { return; }
+    var sum = rubricSum();
+    sumOutput.textContent = sum;
+    score.placeholder = sum;
+    if (!typed && !(reason && reason.value.trim())) { score.value = ""; }
+  });
+
   function follow(rel) {
     var link = document.querySelector("a[data-key='" + rel + "']");
     if (link) { window.location.href = link.href; }
@@ -36,7 +60,12 @@
       var index = current();
       var levels = groups[index].querySelectorAll("input[type=radio]");
       var level = levels[Number(key) - 1];
-      if (level) { level.checked = true; focusGroup(index + 1); event.preventDefault(); }
+      if (level) {
+        level.checked = true;
+        level.dispatchEvent(new Event("change", { bubbles: true }));
+        focusGroup(index + 1);
+        event.preventDefault();
+      }
     } else if (key === "j" || key === "k") {
       focusGroup(current() + (key === "j" ? 1 : -1));
       event.preventDefault();

@@ -163,3 +163,49 @@ def test_an_instructor_grades_three_students_by_keyboard_and_releases(world, mak
         for other in expected:
             if other is not student:
                 assert other.display_name not in page.locator("main").inner_text()
+
+
+def test_re_grading_by_keyboard_follows_the_rubric_and_keeps_a_typed_override(
+        world, live_server, page):
+    from forum.extensions import db
+    from forum.models import Grade
+    from forum.services import grading, rubrics
+
+    rubrics.update_grading_settings(
+        world.instructor, world.discussion, version=None,
+        rubric=[{"title": "Argument", "levels": [{"points": 4, "description": "Strong"},
+                                                 {"points": 2.5, "description": "Weak"}]},
+                {"title": "Sources", "levels": [{"points": 3, "description": "Good"},
+                                                {"points": 1, "description": "Thin"}]}])
+    argument, sources = world.discussion.rubric
+    for student in (world.student, world.classmate):
+        grading.save_grade(world.instructor, world.discussion, student.id, version=None,
+                           rubric_scores={argument["id"]: "c1-l1", sources["id"]: "c2-l1"})
+
+    def saved() -> Grade:
+        db.session.expire_all()
+        return db.session.scalar(db.select(Grade).where(Grade.student_id == world.student.id))
+
+    base = live_server
+    url = f"{base}/discussions/{world.discussion.id}/grading/{world.student.id}"
+    _log_in(page, base, world.instructor)
+    page.goto(url)
+    assert page.locator("#rubric-sum").inner_text() == "7"
+    page.keyboard.press("2")  # Argument: Weak
+    assert page.locator("#rubric-sum").inner_text() == "5.5"
+    assert page.get_by_label("Score", exact=True).get_attribute("placeholder") == "5.5"
+    with page.expect_navigation():
+        page.keyboard.press("s")
+    assert saved().score == 5.5 and saved().override_reason is None
+
+    page.goto(url)
+    page.get_by_label("Score", exact=True).fill("6.25")
+    page.get_by_label("Reason for a different score").fill("Sources beyond the rubric")
+    page.get_by_role("button", name="Save and next ungraded").click()
+    page.wait_for_url(lambda u: u != url)
+    assert saved().score == 6.25
+    page.goto(url)
+    page.locator("fieldset.criterion").nth(1).get_by_label("1 · Thin").check()
+    with page.expect_navigation():
+        page.keyboard.press("s")
+    assert saved().score == 6.25 and saved().override_reason == "Sources beyond the rubric"

@@ -18,6 +18,7 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
+from forum.formats.points import format_points
 from forum.models import Course, Discussion, Enrollment, Grade, User
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -75,14 +76,14 @@ def gradebook_csv(actor: Actor, course: Course) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     rows = [["Name", "Email", "Student id",
-             *(f"{d.title} ({d.points_possible:g})" for d in book.discussions),
-             f"Total ({book.points_possible:g})"]]
+             *(f"{d.title} ({format_points(d.points_possible)})" for d in book.discussions),
+             f"Total ({format_points(book.points_possible)})"]]
     for student in book.students:
         scores = [book.grades.get((student.id, d.id)) for d in book.discussions]
         rows.append([
             student.display_name, student.email, student.id,
-            *("" if g is None or g.score is None else f"{g.score:g}" for g in scores),
-            f"{book.total(student.id):g}",
+            *("" if g is None or g.score is None else format_points(g.score) for g in scores),
+            format_points(book.total(student.id)),
         ])
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return out.getvalue()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from forum.formats.points import format_points
+
 WIDTH, HEIGHT, MARGIN = 320, 120, 20
 
 
@@ -30,7 +32,7 @@ def score_histogram(scores: list[float], points_possible: float, bins: int = 5) 
     bars, parts = [], []
     for index, count in enumerate(counts):
         low, high = top * index / bins, top * (index + 1) / bins
-        label = f"{low:g}–{high:g}"
+        label = f"{format_points(low)}–{format_points(high)}"
         height = (HEIGHT - 2 * MARGIN) * count / tallest
         bars.append({"x": MARGIN + index * slot + 2, "y": HEIGHT - MARGIN - height,
                      "width": slot - 4, "height": height, "label": label, "count": count})

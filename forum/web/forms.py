@@ -114,10 +114,12 @@ class GradeForm(FlaskForm):
     """Score, reason and feedback; the rubric's radio buttons are read by the view."""
 
     score = FloatField("Score", validators=[Optional()],
-                       description="Filled from the rubric; change it only with a reason.")
+                       description="Left empty, the score follows the rubric; type one "
+                                   "only to differ from it, with a reason.")
     override_reason = StringField("Reason for a different score")
     feedback = TextAreaField("Feedback to the student", description="Markdown.")
     version = HiddenField()
+    shown_score = HiddenField()  # what the Score box held when the page was drawn
 
 
 class AnnotationForm(FlaskForm):

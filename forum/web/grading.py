@@ -118,7 +118,7 @@ def student(discussion_id: int, student_id: int):
         try:
             grading_service.save_grade(
                 current_user, discussion, student_id, version=form_version(form.version.data),
-                rubric_scores=chosen, score=form.score.data,
+                rubric_scores=chosen, score=_typed_score(form, chosen),
                 override_reason=form.override_reason.data, feedback=form.feedback.data)
         except Invalid as error:
             show_errors(form, error)
@@ -131,7 +131,25 @@ def student(discussion_id: int, student_id: int):
             return _after_save(discussion, student_id)
     elif not form.is_submitted() and grade is not None:
         form.version.data = grade.version
+        if grade.rubric_scores and not grade.override_reason:
+            form.score.data = None  # it is the rubric's sum: let the box follow the rubric
+        form.shown_score.data = "" if form.score.data is None else str(form.score.data)
     return _student_page(discussion, student_id, form, grade, conflict)
+
+
+def _typed_score(form: GradeForm, chosen: dict) -> float | None:
+    """The score the grader typed; None to follow the rubric. A box left as the page drew
+    it, with levels chosen and no reason given, follows the rubric, so re-grading by
+    changing levels works without JavaScript too."""
+    score = form.score.data
+    try:
+        shown = float(form.shown_score.data) if form.shown_score.data else None
+    except ValueError:
+        shown = None
+    untouched = score is not None and shown is not None and abs(score - shown) < 1e-9
+    if untouched and chosen and not (form.override_reason.data or "").strip():
+        return None
+    return score
 
 
 def _after_save(discussion, student_id: int):
@@ -158,10 +176,13 @@ def _student_page(discussion, student_id: int, form, grade, conflict):
         lambda m: to_local(m, course.timezone).strftime("%d %b %H:%M"))
     chosen = request.form if form.is_submitted() else {
         f"criterion-{cid}": lid for cid, lid in (grade.rubric_scores if grade else {}).items()}
+    rubric_sum = sum(lvl["points"] for c in discussion.rubric for lvl in c["levels"]
+                     if chosen.get(f"criterion-{c['id']}") == lvl["id"])
     return render_template(
         "grading/student.html", discussion=discussion, course=course, row=row, work=work,
         form=form, grade=grade, conflict=conflict, chosen=chosen, previous=previous,
-        following=following, ungraded=ungraded, timeline=timeline), status_of(form)
+        following=following, ungraded=ungraded, timeline=timeline,
+        rubric_sum=rubric_sum), status_of(form)
 
 
 @bp.post("/discussions/<id:discussion_id>/grading/release")

@@ -1,4 +1,4 @@
-"""Jinja filters: course-local times, counts in words."""
+"""Jinja filters: course-local times, counts in words, points."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from forum.formats.points import format_points
 from forum.timeutil import to_local
 
 
@@ -24,7 +25,13 @@ def counted(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {word}"
 
 
+def points(value: float | None, missing: str = "—") -> str:
+    """A score or points possible as people read them; `missing` for no score yet."""
+    return missing if value is None else format_points(value)
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, isotime=isotime, counted=counted)
+    app.jinja_env.filters.update(localtime=localtime, isotime=isotime, counted=counted,
+                           points=points)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

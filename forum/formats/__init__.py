@@ -1,0 +1,1 @@
+"""Pure readers and writers of the forum's formats: no database, no Flask."""

@@ -1,0 +1,139 @@
+"""Every page each role can reach, in a real Chromium: no serious or critical axe-core
+violation, and nothing wider than a 390 px phone screen (a table scrolls in its own box).
+Adding a page is one row of PAGES."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from forum.extensions import db
+from forum.models import Role, Visibility
+from forum.services import grading, rubrics
+from tests.test_browser import (  # noqa: F401  (fixtures)
+    _log_in,
+    browser_type_launch_args,
+    live_server,
+    pytestmark,
+)
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+BLOCKING = {"serious", "critical"}
+AXE = Axe()
+
+SIGNED_IN = {"student", "ta", "instructor", "admin"}
+EVERYONE = SIGNED_IN | {"anonymous"}
+STAFF = {"ta", "instructor", "admin"}
+TEACHERS = {"instructor", "admin"}
+AUTHOR = {"student"}  # an admin may read, not edit, what others wrote
+
+# name, path (formatted with the seeded ids), who reaches it, the status it answers
+PAGES = [
+    ("welcome", "/", {"anonymous"}, 200),
+    ("log in", "/login", {"anonymous"}, 200),
+    ("register", "/register", {"anonymous"}, 200),
+    ("dashboard", "/", SIGNED_IN, 200),
+    ("courses", "/courses", SIGNED_IN, 200),
+    ("course", "/courses/{course}", EVERYONE, 200),
+    ("members", "/courses/{course}/members", SIGNED_IN, 200),
+    ("course settings", "/courses/{course}/edit", TEACHERS, 200),
+    ("new course", "/courses/new", {"admin"}, 200),
+    ("new discussion", "/courses/{course}/discussions/new", TEACHERS, 200),
+    ("discussion", "/discussions/{discussion}", EVERYONE, 200),
+    ("discussion settings", "/discussions/{discussion}/edit", TEACHERS, 200),
+    ("prompts", "/discussions/{discussion}/prompts", STAFF, 200),
+    ("new post", "/discussions/{discussion}/posts/new", {"student"}, 200),
+    ("post", "/posts/{post}", EVERYONE, 200),
+    ("edit post", "/posts/{post}/edit", AUTHOR, 200),
+    ("post revisions", "/posts/{post}/revisions", AUTHOR | STAFF, 200),
+    ("edit reply", "/replies/{reply}/edit", AUTHOR, 200),
+    ("reply revisions", "/replies/{reply}/revisions", AUTHOR | STAFF, 200),
+    ("grading settings", "/discussions/{discussion}/grading/settings", TEACHERS, 200),
+    ("grading roster", "/discussions/{discussion}/grading", STAFF, 200),
+    ("grading a student", "/discussions/{discussion}/grading/{student}", STAFF, 200),
+    ("gradebook", "/courses/{course}/gradebook", STAFF, 200),
+    ("my grades", "/grades", SIGNED_IN, 200),
+    ("API tokens", "/account/tokens", SIGNED_IN, 200),
+    ("password", "/account/password", SIGNED_IN, 200),
+    ("profile", "/users/{student}", SIGNED_IN, 200),
+    ("API documentation", "/api/docs", EVERYONE, 200),
+    ("no such page", "/no-such-page", EVERYONE, 404),
+    ("no such course", "/courses/2147483647", SIGNED_IN, 404),
+    ("forbidden", "/discussions/{discussion}/grading/settings", {"student"}, 403),
+]
+
+# The first elements that reach past the screen's right edge, outside a scroll box.
+WIDE_ELEMENTS = """[...document.querySelectorAll("body *")]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+          && !e.parentElement.closest(".table-scroll"))
+  .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""))"""
+
+LONG_URL = "https://example.org/" + "a-very-long-path-segment-without-breaks" * 4
+LONG_NAME = "Maximiliana Wolfeschlegelsteinhausenbergerdorff-Featherstonehaugh"
+
+
+@pytest.fixture
+def seeded(world, make):
+    """The world's course made public, with what makes pages wide: a long URL in a post
+    body and in a source, long names, many rubric criteria and many discussions."""
+    world.course.visibility = Visibility.PUBLIC
+    db.session.commit()
+    long_named = make.member(world.course, Role.STUDENT, LONG_NAME)
+    make.reply(world.post, long_named, body=f"Compare {LONG_URL}")
+    world.post = make.post(world.discussion, world.student, title="A post with a long link",
+                           body=f"See {LONG_URL} and [this]({LONG_URL}).",
+                           sources=[(LONG_URL, LONG_URL)])
+    world.own_reply = make.reply(world.post, world.student, body=f"Also {LONG_URL}")
+    rubrics.update_grading_settings(
+        world.instructor, world.discussion, version=None, points_possible=40,
+        rubric=[{"title": f"Criterion number {n} with a long title",
+                 "levels": [{"points": 4, "description": "Precise and sustained throughout"},
+                            {"points": 2, "description": "Present but general"}]}
+                for n in range(1, 11)])
+    for n in range(8):
+        make.discussion(world.course, created_by_id=world.instructor.id,
+                        title=f"Week {n + 2}: another discussion with a long title")
+    grading.save_grade(world.instructor, world.discussion, world.student.id, version=None,
+                       score=7.05, feedback="Good.")
+    grading.release_grades(world.instructor, world.discussion)
+    world.ids = {"course": world.course.id, "discussion": world.discussion.id,
+                 "post": world.post.id, "reply": world.own_reply.id,
+                 "student": world.student.id}
+    return world
+
+
+def _serious(page) -> list[str]:
+    results = AXE.run(page, options={"resultTypes": ["violations"]})
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at "
+            + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+            for v in results.response["violations"] if v["impact"] in BLOCKING]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "student", "ta", "instructor", "admin"])
+def test_every_page_a_role_reaches_is_accessible_and_fits_a_phone(
+        role, seeded, live_server, browser):  # noqa: F811
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    user = None if role == "anonymous" else seeded.actors[role]
+    if user is not None:
+        _log_in(page, live_server, user)
+    problems = []
+    for name, path, roles, status in PAGES:
+        if role not in roles:
+            continue
+        url = live_server + path.format(**seeded.ids)
+        page.set_viewport_size(DESKTOP)
+        response = page.goto(url)
+        if response.status != status:
+            problems.append(f"{name} {path}: answered {response.status}, not {status}")
+            continue
+        problems.extend(f"{name} {path}: {line}" for line in _serious(page))
+        page.set_viewport_size(PHONE)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.append(f"{name} {path}: {width} px wide at {PHONE['width']} px, "
+                            f"past the edge: {', '.join(page.evaluate(WIDE_ELEMENTS))}")
+    context.close()
+    assert not problems, f"as {role}:\n" + "\n".join(problems)
+
