@@ -20,7 +20,10 @@ from forum.transactions import request_units
 
 
 class IdConverter(IntegerConverter):
-    """A positive database id; larger numbers never reach the database."""
+    """A positive database id in ASCII digits (werkzeug's \\d also takes "٤");
+    larger numbers never reach the database."""
+
+    regex = "[0-9]+"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**31 - 1)

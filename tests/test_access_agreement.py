@@ -29,7 +29,6 @@ GATES = {
     "can_view_reply_revisions": "opens a reply's earlier versions, all or none",
     "can_view_gradebook": "opens the gradebook; its grades follow can_view_grade",
     "can_view_prompt_list": "opens the staff list of prompts",
-    "can_view_rubric": "a field of a discussion the actor already sees",
 }
 
 

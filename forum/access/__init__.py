@@ -84,7 +84,6 @@ from forum.access.grading import (
     can_view_annotation,
     can_view_grade,
     can_view_gradebook,
-    can_view_rubric,
     visible_annotations,
     visible_grades,
 )
@@ -178,7 +177,6 @@ __all__ = [
     "can_view_reply",
     "can_view_reply_revisions",
     "can_view_revisions",
-    "can_view_rubric",
     "can_write_in",
     "is_admin",
     "is_author",

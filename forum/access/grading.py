@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from forum.access.actor import Actor, is_author, is_instructor, is_member, is_staff
-from forum.access.content import can_view_discussion, can_view_post
+from forum.access.content import can_view_post
 from forum.access.courses import staff_courses
 from forum.models import (
     Annotation,
@@ -30,11 +30,6 @@ def can_release_grades(actor: Actor, discussion: Discussion) -> bool:
 
 def can_edit_grading_settings(actor: Actor, discussion: Discussion) -> bool:
     return is_instructor(actor, discussion.course)
-
-
-def can_view_rubric(actor: Actor, discussion: Discussion) -> bool:
-    """The rubric is what everyone is graded on: open to all who read the discussion."""
-    return can_view_discussion(actor, discussion)
 
 
 def can_view_grade(actor: Actor, grade: Grade) -> bool:

@@ -10,6 +10,7 @@ from forum.api import (
     auth,
     courses,
     discussions,
+    errors,
     feedback,
     grading,
     posts,
@@ -56,12 +57,14 @@ def interactive_docs() -> Response:
 for _module in RESOURCES:
     _module.bp.before_request(auth.require_json_body)
     _module.bp.before_request(auth.authenticate)
+    _module.bp.after_request(auth.record_token_use)
     limiter.limit(writes_limit, key_func=caller_key, methods=WRITE_METHODS)(_module.bp)
     limiter.limit(writes_per_ip_limit, key_func=client_address,
                   methods=WRITE_METHODS)(_module.bp)
 
 
 def register_api(app: Flask) -> None:
+    api.ERROR_SCHEMA = errors.ErrorSchema
     api.init_app(app)
     for module in RESOURCES:
         api.register_blueprint(module.bp)

@@ -5,8 +5,14 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import TokenRefused, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
-from forum.api.present import reply_view, user_ref
+from forum.api.common import (
+    PAGINATION,
+    Blueprint,
+    created,
+    page_of,
+    page_presented_together,
+)
+from forum.api.present import prompt_views
 from forum.api.schemas import (
     MeSchema,
     MeUpdateSchema,
@@ -27,22 +33,24 @@ bp = Blueprint("Accounts", __name__, url_prefix="/api/v1",
 @bp.route("/tokens")
 class Tokens(MethodView):
     @bp.arguments(TokenRequestSchema)
-    @bp.response(201, NewTokenSchema)
+    @bp.created(NewTokenSchema)
     @bp.errors(422)
     @bp.doc(security=[])
     @limiter.limit(login_limit)
     @limiter.limit(login_per_account_limit, key_func=account_key, deduct_when=failed_login)
+    @bp.doc(operationId="createToken")
     def post(self, data):
         """Create a token with your email and password (the secret is shown once)"""
         user = accounts.authenticate(data["email"], data["password"])
         if user is None:
             raise TokenRefused("Email or password is not correct.")
         token, secret = tokens.create_token(user, data["name"], data["expires_in_days"])
-        return {**_token_view(token), "token": secret}
+        return created({**_token_view(token), "token": secret}, ".Token", token_id=token.id)
 
     @bp.response(200, TokenSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listTokens")
     def get(self, pagination_parameters):
         """List your tokens, newest first"""
         found = tokens.tokens_of(require_user())
@@ -53,6 +61,7 @@ class Tokens(MethodView):
 class Token(MethodView):
     @bp.response(204)
     @bp.errors()
+    @bp.doc(operationId="revokeToken")
     def delete(self, token_id: int):
         """Revoke one of your tokens"""
         tokens.revoke_token(require_user(), token_id)
@@ -63,6 +72,7 @@ class Me(MethodView):
     @bp.etag
     @bp.response(200, MeSchema)
     @bp.errors()
+    @bp.doc(operationId="getMe")
     def get(self):
         """Your account, with your email"""
         user = require_user()
@@ -73,6 +83,7 @@ class Me(MethodView):
     @bp.arguments(MeUpdateSchema)
     @bp.response(200, MeSchema)
     @bp.errors(422)
+    @bp.doc(operationId="updateMe")
     def patch(self, data):
         """Change your display name (email, role and admin rights are not settable here)"""
         user = require_user()
@@ -87,15 +98,11 @@ class MyPrompts(MethodView):
     @bp.response(200, PromptSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listMyPrompts")
     def get(self, pagination_parameters):
         """Prompts awaiting your response, oldest first"""
         rows = prompts_awaiting(require_user())
-        return page_of(rows, prompt_view, pagination_parameters)
-
-
-def prompt_view(row) -> dict:
-    view = reply_view(row.prompt, False, None)
-    return {**view, "post_title": row.post.title, "addressed_to": user_ref(row.post.author)}
+        return page_presented_together(rows, prompt_views, pagination_parameters)
 
 
 def _me_etag(user) -> dict:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import g, request
-from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 
 from forum.models import Anonymous
-from forum.services.tokens import user_for_token
+from forum.services.tokens import commit_token_use, user_for_token
+from forum.transactions import SAFE_METHODS
 
 CHALLENGE = 'Bearer realm="forum"'
+# No input of the API nests deeper than a few levels (a rubric: criteria, levels).
+JSON_DEPTH_MAX = 32
 
 
 class TokenRefused(Unauthorized):
@@ -25,10 +30,33 @@ class TokenRefused(Unauthorized):
 
 
 def require_json_body() -> None:
-    """A body that is not JSON is refused outright, never half-read."""
-    if request.method in {"POST", "PATCH", "PUT"} and request.content_length \
-            and not request.is_json:
+    """A body that is not JSON is refused outright, never half-read; so is JSON nested
+    deeper than any input needs, before a parser recurses through it."""
+    if request.method not in {"POST", "PATCH", "PUT"} or not request.content_length:
+        return
+    if not request.is_json:
         raise UnsupportedMediaType()
+    try:
+        document = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        document = None
+    except ValueError:
+        return  # the schema's parser answers it, as a 400
+    else:
+        if _depth_within(document, JSON_DEPTH_MAX):
+            return
+    raise BadRequest(f"JSON nested deeper than {JSON_DEPTH_MAX} levels is not accepted.")
+
+
+def _depth_within(document, limit: int) -> bool:
+    """Whether arrays and objects nest at most `limit` deep (walked without recursion)."""
+    level = [document]
+    for _ in range(limit + 1):
+        level = [child for value in level if isinstance(value, list | dict)
+                 for child in (value.values() if isinstance(value, dict) else value)]
+        if not level:
+            return True
+    return False
 
 
 def authenticate() -> None:
@@ -45,6 +73,14 @@ def authenticate() -> None:
     if user is None:
         raise TokenRefused("The token is unknown, expired or revoked.", "invalid_token")
     g.api_user = user
+
+
+def record_token_use(response):
+    """After a read, the token's use mark is committed on its own; a write commits it
+    with its use case (or not at all, when the write failed): one commit per request."""
+    if request.method in SAFE_METHODS:
+        commit_token_use()
+    return response
 
 
 def actor():

@@ -8,19 +8,30 @@ from http import HTTPStatus
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from flask import request
+from flask import request, url_for
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from marshmallow import RAISE, Schema, fields, validate
 
-from forum.services.validation import BODY_MAX, TITLE_MAX
+from forum.services.validation import (
+    BODY_MAX,
+    TEXT_CHARACTER,
+    TITLE_MAX,
+    UNSTORABLE_CHARACTERS,
+)
 
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Text must not contain NUL characters.")
-HAS_TEXT = validate.Regexp(r"^[^\x00]*\S[^\x00]*$",
-                           error="Write some text (and no NUL characters).")
+# The services' rule on characters, stated in the document as a pattern.
+STORABLE = validate.Regexp(f"^{TEXT_CHARACTER}*$",
+                           error="Text must not contain NUL characters or lone surrogates.")
+HAS_TEXT = validate.Regexp(
+    f"^{TEXT_CHARACTER}*[^\\s{UNSTORABLE_CHARACTERS}]{TEXT_CHARACTER}*$",
+    error="Write some text (no NUL characters or lone surrogates).")
 
 # Statuses any authenticated operation may answer besides its own successes.
 COMMON_ERRORS = (400, 401, 404, 405, 413, 415, 429)
+# Far past the last page of any list, and small enough that page times page size stays an
+# offset every database takes (an unbounded page overflowed SQLite's integers).
+PAGE_MAX = 1_000_000
 
 
 def title_field(**kwargs) -> fields.String:
@@ -32,7 +43,7 @@ def body_field(**kwargs) -> fields.String:
 
 
 def optional_text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(max=max_length), NO_NUL], **kwargs)
+    return fields.String(validate=[validate.Length(max=max_length), STORABLE], **kwargs)
 
 
 class Flag(fields.Boolean):
@@ -83,6 +94,21 @@ class Blueprint(SmorestBlueprint):
             return super().check_etag(etag_data, etag_schema)
         raise PreconditionFailed
 
+    def paginate(self, pager=None, **kwargs):
+        """flask-smorest's pagination, with `page` bounded by PAGE_MAX (in the document
+        too): past it a 422, before it an empty page after the last one."""
+        decorator = super().paginate(pager, **kwargs)
+
+        def bounded(func):
+            wrapper = decorator(func)
+            # The same schema class parses the query and is documented: bound it there.
+            schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            schema._declared_fields["page"] = fields.Integer(
+                load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
+            return wrapper
+
+        return bounded
+
     def _set_pagination_metadata(self, page_params, result, headers):
         result, headers = super()._set_pagination_metadata(page_params, result, headers)
         meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
@@ -108,6 +134,12 @@ class Blueprint(SmorestBlueprint):
                      "schema": {"type": "string"}},
         })
 
+    def created(self, schema):
+        """The 201 answer of a creating operation, with its Location header."""
+        return self.response(201, schema, headers={"Location": {
+            "description": "The URL of what was created",
+            "schema": {"type": "string", "format": "uri"}}})
+
     def errors(self, *codes: int):
         """Document the error answers of an operation, beside the common ones."""
 
@@ -121,6 +153,12 @@ class Blueprint(SmorestBlueprint):
 
 
 PAGINATION = {"page_size": 20, "max_page_size": 100}
+
+
+def created(view: dict, endpoint: str, **values) -> tuple[dict, dict]:
+    """A created resource's view and the Location of its own URL (`endpoint`, in the
+    blueprint of the request: ".ReplyItem")."""
+    return view, {"Location": url_for(endpoint, _external=True, **values)}
 
 T = TypeVar("T")
 
@@ -139,3 +177,12 @@ def page_of(items: Sequence[T], present: Callable[[T], dict],
     """Present one page of an already filtered list: only that page's items."""
     return fetched_page(lambda offset, limit: (items[offset: offset + limit], len(items)),
                         present, pagination_parameters)
+
+
+def page_presented_together(items: Sequence[T],
+                            present_all: Callable[[Sequence[T]], list[dict]],
+                            pagination_parameters) -> list[dict]:
+    """Like page_of, for presenters that read what the whole page needs at once."""
+    first, size = pagination_parameters.first_item, pagination_parameters.page_size
+    pagination_parameters.item_count = len(items)
+    return present_all(items[first: first + size])

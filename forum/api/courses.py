@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from forum.access import can_see_member_emails
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.common import PAGINATION, Blueprint, created, page_of
 from forum.api.present import course_view, user_ref
 from forum.api.schemas import (
     CourseInputSchema,
@@ -27,6 +27,7 @@ class Courses(MethodView):
     @bp.response(200, CourseSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listCourses")
     def get(self, pagination_parameters):
         """Your courses (every course, for site admins)"""
         user = require_user()
@@ -34,12 +35,14 @@ class Courses(MethodView):
         return page_of(found, lambda c: course_view(c, user), pagination_parameters)
 
     @bp.arguments(CourseInputSchema)
-    @bp.response(201, CourseSchema)
+    @bp.created(CourseSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="createCourse")
     def post(self, data):
         """Create a course (site admins)"""
         user = require_user()
-        return course_view(course_service.create_course(user, **data), user)
+        course = course_service.create_course(user, **data)
+        return created(course_view(course, user), ".CourseItem", course_id=course.id)
 
 
 def _course_fields(course) -> dict:
@@ -52,6 +55,7 @@ class CourseItem(MethodView):
     @bp.etag
     @bp.response(200, CourseSchema)
     @bp.errors()
+    @bp.doc(operationId="getCourse")
     def get(self, course_id: int):
         """A course you belong to, or any public course"""
         course = course_service.get_course(actor(), course_id)
@@ -62,6 +66,7 @@ class CourseItem(MethodView):
     @bp.arguments(CourseUpdateSchema)
     @bp.response(200, CourseSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="updateCourse")
     def patch(self, data, course_id: int):
         """Change a course's settings (its instructors)"""
         user = require_user()
@@ -85,6 +90,7 @@ class Members(MethodView):
     @bp.response(200, MemberSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listMembers")
     def get(self, course_id: int, pagination_parameters):
         """Members, staff first; emails only for staff and admins"""
         user = require_user()
@@ -94,14 +100,16 @@ class Members(MethodView):
         return page_of(members, lambda e: member_view(e, emails), pagination_parameters)
 
     @bp.arguments(MemberAddSchema)
-    @bp.response(201, MemberSchema)
+    @bp.created(MemberSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="addMember")
     def post(self, data, course_id: int):
         """Add an existing account by email, with a role (instructors)"""
         user = require_user()
         course = course_service.get_course(user, course_id)
         enrollment = course_service.add_member(user, course, data["email"], data["role"])
-        return member_view(enrollment, True)
+        return created(member_view(enrollment, True), ".Member", course_id=course.id,
+                       member_id=enrollment.id)
 
 
 def _member_etag(enrollment) -> dict:
@@ -113,6 +121,7 @@ class Member(MethodView):
     @bp.etag
     @bp.response(200, MemberSchema)
     @bp.errors()
+    @bp.doc(operationId="getMember")
     def get(self, course_id: int, member_id: int):
         """One member; the email only for staff and admins"""
         user = require_user()
@@ -125,6 +134,7 @@ class Member(MethodView):
     @bp.arguments(MemberUpdateSchema)
     @bp.response(200, MemberSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="updateMember")
     def patch(self, data, course_id: int, member_id: int):
         """Change a member's role (instructors); a course keeps one instructor"""
         user = require_user()
@@ -138,6 +148,7 @@ class Member(MethodView):
 
     @bp.response(204)
     @bp.errors(403, 422)
+    @bp.doc(operationId="removeMember")
     def delete(self, course_id: int, member_id: int):
         """Remove a member (instructors); their writing stays"""
         user = require_user()

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from forum.api.accounts import prompt_view
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
-from forum.api.present import discussion_view
+from forum.api.common import (
+    PAGINATION,
+    Blueprint,
+    created,
+    page_of,
+    page_presented_together,
+)
+from forum.api.present import discussion_view, prompt_views
 from forum.api.schemas import (
     DiscussionInputSchema,
     DiscussionSchema,
@@ -31,6 +36,7 @@ class Discussions(MethodView):
     @bp.response(200, DiscussionSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listDiscussions")
     def get(self, course_id: int, pagination_parameters):
         """The course's discussions with post and reply counts, by due date"""
         course = get_course(actor(), course_id)
@@ -40,13 +46,16 @@ class Discussions(MethodView):
                        pagination_parameters)
 
     @bp.arguments(DiscussionInputSchema)
-    @bp.response(201, DiscussionSchema)
+    @bp.created(DiscussionSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="createDiscussion")
     def post(self, data, course_id: int):
         """Start a discussion (instructors)"""
         user = require_user()
         course = get_course(user, course_id)
-        return discussion_view(discussion_service.create_discussion(user, course, **data))
+        discussion = discussion_service.create_discussion(user, course, **data)
+        return created(discussion_view(discussion), ".DiscussionItem",
+                       discussion_id=discussion.id)
 
 
 def _etag(discussion) -> dict:
@@ -59,6 +68,7 @@ class DiscussionItem(MethodView):
     @bp.etag
     @bp.response(200, DiscussionSchema)
     @bp.errors()
+    @bp.doc(operationId="getDiscussion")
     def get(self, discussion_id: int):
         """A discussion"""
         discussion = discussion_service.get_discussion(actor(), discussion_id)
@@ -69,6 +79,7 @@ class DiscussionItem(MethodView):
     @bp.arguments(DiscussionUpdateSchema)
     @bp.response(200, DiscussionSchema)
     @bp.errors(403, 409, 422)
+    @bp.doc(operationId="updateDiscussion")
     def patch(self, data, discussion_id: int):
         """Edit a discussion, or close (read-only) and reopen it (instructors)"""
         user = require_user()
@@ -89,9 +100,10 @@ class DiscussionPrompts(MethodView):
     @bp.response(200, PromptSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors(403)
+    @bp.doc(operationId="listDiscussionPrompts")
     def get(self, args, discussion_id: int, pagination_parameters):
         """The discussion's prompts, optionally by state (instructors and TAs)"""
         discussion = discussion_service.get_discussion(actor(), discussion_id)
         state = PromptState(args["state"]) if "state" in args else None
         rows = prompts_in_discussion(actor(), discussion, state)
-        return page_of(rows, prompt_view, pagination_parameters)
+        return page_presented_together(rows, prompt_views, pagination_parameters)

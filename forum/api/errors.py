@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import current_app, jsonify
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from forum import errors
@@ -12,11 +13,21 @@ from forum.api.auth import CHALLENGE, actor
 from forum.extensions import db
 
 
+class ErrorSchema(Schema):
+    """The one error shape, as the document states it: every field always present."""
+
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    status = fields.String(required=True, metadata={"description": "Its name"})
+    message = fields.String(required=True, metadata={"description": "What to do about it"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         required=True,
+                         metadata={"description": "Field name -> messages; {} if none"})
+
+
 def error_response(code: int, message: str, field_errors: dict | None = None,
                    headers: dict | list | None = None):
-    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
-    if field_errors:
-        body["errors"] = field_errors
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message,
+            "errors": field_errors or {}}
     response = jsonify(body)
     response.status_code = code
     for name, value in (headers.items() if isinstance(headers, dict) else headers or []):
@@ -64,7 +75,9 @@ def http_error(error: HTTPException):
     data = getattr(error, "data", None)
     if code == 422 and isinstance(data, dict):
         field_errors = _flatten(data.get("messages"))
-    message = MESSAGES.get(code) or error.description or HTTPStatus(code).description
+    message = error.description if error.description != type(error).description else None
+    message = message or MESSAGES.get(code) or error.description \
+        or HTTPStatus(code).description
     if code == 422 and field_errors:
         message = "Some fields are not valid."
     return error_response(code, message, field_errors, error.get_headers())
@@ -76,8 +89,8 @@ def _anonymous_refusal():
 
 
 def not_found(error: errors.NotFound):
-    if not actor().is_authenticated:
-        return _anonymous_refusal()
+    """404 for every caller, anonymous ones too: what is missing, deleted or out of
+    sight answers alike, and like a URL that matches no route."""
     return error_response(404, error.message)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.common import PAGINATION, Blueprint, created, page_of
 from forum.api.grading_schemas import AnnotationInputSchema, AnnotationSchema
 from forum.api.present import user_ref
 from forum.services import annotations as annotation_service
@@ -28,6 +28,7 @@ class Annotations(MethodView):
     @bp.response(200, AnnotationSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listAnnotations")
     def get(self, post_id: int, pagination_parameters):
         """Passage comments you may see: private ones for the author and staff"""
         post = get_post(actor(), post_id)
@@ -35,19 +36,23 @@ class Annotations(MethodView):
                        lambda a: annotation_view(a.annotation, a.found), pagination_parameters)
 
     @bp.arguments(AnnotationInputSchema)
-    @bp.response(201, AnnotationSchema)
+    @bp.created(AnnotationSchema)
     @bp.errors(403, 409, 422)
+    @bp.doc(operationId="createAnnotation")
     def post(self, data, post_id: int):
         """Comment on a passage copied from the post (instructors and TAs)"""
         user = require_user()
         post = get_post(user, post_id)
-        return annotation_view(annotation_service.annotate(user, post, **data), True)
+        annotation = annotation_service.annotate(user, post, **data)
+        return created(annotation_view(annotation, True), ".AnnotationItem",
+                       annotation_id=annotation.id)
 
 
 @bp.route("/annotations/<id:annotation_id>")
 class AnnotationItem(MethodView):
     @bp.response(204)
     @bp.errors(403)
+    @bp.doc(operationId="deleteAnnotation")
     def delete(self, annotation_id: int):
         """Withdraw a passage comment (instructors and TAs); it stays on record"""
         user = require_user()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 
-from forum.api.auth import require_user
+from forum.api.auth import actor, require_user
 from forum.api.common import PAGINATION, Blueprint, page_of
 from forum.api.grading_schemas import (
     GradebookSchema,
@@ -49,9 +49,14 @@ class Rubric(MethodView):
     @bp.etag
     @bp.response(200, GradingSettingsSchema)
     @bp.errors()
+    @bp.doc(operationId="getRubric")
     def get(self, discussion_id: int):
-        """Points, rubric and participation requirements (anyone who sees the discussion)"""
-        discussion = get_discussion(require_user(), discussion_id)
+        """Points, rubric and participation requirements
+
+        Anyone who may read the discussion may read what it is graded on: its members,
+        and anyone at all in a public course, without a token.
+        """
+        discussion = get_discussion(actor(), discussion_id)
         bp.set_etag({"id": discussion.id, "version": discussion.version})
         return _settings_view(discussion)
 
@@ -59,6 +64,7 @@ class Rubric(MethodView):
     @bp.arguments(GradingSettingsSchema)
     @bp.response(200, GradingSettingsSchema)
     @bp.errors(403, 409, 422)
+    @bp.doc(operationId="updateRubric")
     def put(self, data, discussion_id: int):
         """Set points, rubric and requirements (instructors)"""
         user = require_user()
@@ -92,6 +98,7 @@ class Grades(MethodView):
     @bp.response(200, GradeSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors(403)
+    @bp.doc(operationId="listGrades")
     def get(self, discussion_id: int, pagination_parameters):
         """Every student's grade, drafts included (instructors and TAs)"""
         user = require_user()
@@ -110,6 +117,7 @@ class GradeItem(MethodView):
     @bp.etag
     @bp.response(200, GradeSchema)
     @bp.errors()
+    @bp.doc(operationId="getGrade")
     def get(self, discussion_id: int, user_id: int):
         """One student's grade: staff see drafts; a student sees their own once released"""
         user = require_user()
@@ -122,6 +130,7 @@ class GradeItem(MethodView):
     @bp.arguments(GradeInputSchema)
     @bp.response(200, GradeSchema)
     @bp.errors(403, 409, 422)
+    @bp.doc(operationId="updateGrade")
     def put(self, data, discussion_id: int, user_id: int):
         """Save a grade (draft, or a new version of a released one); needs If-Match"""
         user = require_user()
@@ -139,6 +148,7 @@ class Release(MethodView):
     @bp.arguments(ReleaseSchema, required=False)
     @bp.response(200, ReleasedSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="releaseGrades")
     def post(self, data, discussion_id: int):
         """Release draft grades: all, or those of the students named (instructors)"""
         user = require_user()
@@ -152,6 +162,7 @@ class ParticipationList(MethodView):
     @bp.response(200, ParticipationSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors(403)
+    @bp.doc(operationId="listParticipation")
     def get(self, discussion_id: int, pagination_parameters):
         """The grading view's figures for every student (instructors and TAs)"""
         user = require_user()
@@ -165,6 +176,7 @@ class MyGrades(MethodView):
     @bp.response(200, MyGradeSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listMyGrades")
     def get(self, pagination_parameters):
         """Your released grades, newest first"""
         return page_of(grading_service.my_grades(require_user()), my_grade_view,
@@ -193,6 +205,7 @@ class CourseGradebook(MethodView):
     @bp.alt_response(200, success=True, content_type="text/csv",
                      description="The same as CSV (Accept: text/csv; instructors)")
     @bp.errors(403)
+    @bp.doc(operationId="getGradebook")
     def get(self, course_id: int):
         """Students by discussions with scores and states (staff); CSV for instructors"""
         user = require_user()

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from forum.api.common import (
     HAS_TEXT,
-    NO_NUL,
+    STORABLE,
     Number,
     StrictSchema,
     body_field,
@@ -64,13 +64,14 @@ class GradeSchema(Schema):
 
 
 class GradeInputSchema(StrictSchema):
-    rubric_scores = fields.Dict(keys=fields.String(),
-                                values=fields.String(validate=[validate.Length(max=20), NO_NUL]),
+    rubric_scores = fields.Dict(keys=fields.String(validate=[validate.Length(max=20),
+                                                             STORABLE]),
+                                values=fields.String(validate=[validate.Length(max=20), STORABLE]),
                                 metadata={"description": "criterion id → level id"})
     score = Number(allow_none=True, validate=validate.Range(min=0, max=10_000),
                    metadata={"description": "Omit to use the rubric's sum"})
     override_reason = fields.String(allow_none=True,
-                                    validate=[validate.Length(max=REASON_MAX), NO_NUL])
+                                    validate=[validate.Length(max=REASON_MAX), STORABLE])
     feedback = optional_text(50_000)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, fetched_page, page_of
+from forum.api.common import PAGINATION, Blueprint, created, fetched_page, page_of
 from forum.api.present import nest, post_view, user_ref
 from forum.api.schemas import (
     PostInputSchema,
@@ -29,6 +29,7 @@ class Posts(MethodView):
     @bp.response(200, PostSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors(422)
+    @bp.doc(operationId="listPosts")
     def get(self, args, discussion_id: int, pagination_parameters):
         """Posts you may see: your drafts first, then published ones in order"""
         viewer = actor()
@@ -40,14 +41,15 @@ class Posts(MethodView):
             lambda s: post_view(s.post, viewer, s.reply_count), pagination_parameters)
 
     @bp.arguments(PostInputSchema)
-    @bp.response(201, PostSchema)
+    @bp.created(PostSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="createPost")
     def post(self, data, discussion_id: int):
         """Write a post with its sources, published or as a draft"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
         post = post_service.create_post(user, discussion, **data)
-        return post_view(post, user, 0)
+        return created(post_view(post, user, 0), ".PostItem", post_id=post.id)
 
 
 def _etag(post) -> dict:
@@ -59,6 +61,7 @@ class PostItem(MethodView):
     @bp.etag
     @bp.response(200, PostSchema)
     @bp.errors()
+    @bp.doc(operationId="getPost")
     def get(self, post_id: int):
         """A post (a tombstone if it was deleted)"""
         post = post_service.get_post(actor(), post_id)
@@ -69,6 +72,7 @@ class PostItem(MethodView):
     @bp.arguments(PostUpdateSchema)
     @bp.response(200, PostSchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="updatePost")
     def patch(self, data, post_id: int):
         """Edit your post; a published post keeps its earlier text as a revision"""
         user = require_user()
@@ -84,6 +88,7 @@ class PostItem(MethodView):
 
     @bp.response(204)
     @bp.errors(403)
+    @bp.doc(operationId="deletePost")
     def delete(self, post_id: int):
         """Delete a post to a tombstone; its replies stay (author or staff)"""
         user = require_user()
@@ -94,6 +99,7 @@ class PostItem(MethodView):
 class PostRestore(MethodView):
     @bp.response(200, PostSchema)
     @bp.errors(403)
+    @bp.doc(operationId="restorePost")
     def post(self, post_id: int):
         """Bring a deleted post back (instructors and TAs)"""
         user = require_user()
@@ -105,6 +111,7 @@ class PostRestore(MethodView):
 class PostThread(MethodView):
     @bp.response(200, ThreadSchema)
     @bp.errors()
+    @bp.doc(operationId="getThread")
     def get(self, post_id: int):
         """The post with its whole reply tree, nested, in one response"""
         post = post_service.get_post(actor(), post_id)
@@ -117,6 +124,7 @@ class PostRevisions(MethodView):
     @bp.response(200, RevisionSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors(403)
+    @bp.doc(operationId="listPostRevisions")
     def get(self, post_id: int, pagination_parameters):
         """Earlier texts of the post, newest first (its author and staff)"""
         user = require_user()

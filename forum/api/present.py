@@ -5,7 +5,7 @@ from __future__ import annotations
 from forum.access import role_in
 from forum.models import Course, Discussion, Post, Reply, Role
 from forum.services.posts import shown_as_tombstone
-from forum.services.threads import ThreadNode
+from forum.services.threads import PromptRow, ThreadNode, author_roles
 
 
 def user_ref(user) -> dict:
@@ -69,6 +69,22 @@ def single_reply_view(reply: Reply, viewer) -> dict:
 
 def role_in_course(user, course: Course) -> Role | None:
     return user.course_role(course.id)
+
+
+def prompt_views(rows: list[PromptRow]) -> list[dict]:
+    """Prompts with their post, presented like any reply (author_role included): the
+    authors' roles are read once per course on the page."""
+    authors_by_course: dict[int, set[int]] = {}
+    for row in rows:
+        authors_by_course.setdefault(row.post.discussion.course_id, set()).add(
+            row.prompt.author_id)
+    roles = {(course_id, user_id): role
+             for course_id, user_ids in authors_by_course.items()
+             for user_id, role in author_roles(course_id, user_ids).items()}
+    return [{**reply_view(row.prompt, False,
+                          roles.get((row.post.discussion.course_id, row.prompt.author_id))),
+             "post_title": row.post.title, "addressed_to": user_ref(row.post.author)}
+            for row in rows]
 
 
 def nest(nodes: list[ThreadNode]) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.common import PAGINATION, Blueprint, created, page_of
 from forum.api.posts import revision_view
 from forum.api.present import node_view, single_reply_view
 from forum.api.schemas import (
@@ -29,14 +29,16 @@ class Replies(MethodView):
     @bp.response(200, ReplySchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors()
+    @bp.doc(operationId="listReplies")
     def get(self, post_id: int, pagination_parameters):
         """The thread as a flat list in reading order, with parent_id and depth"""
         post = get_post(actor(), post_id)
         return page_of(load_thread(actor(), post), node_view, pagination_parameters)
 
     @bp.arguments(ReplyInputSchema)
-    @bp.response(201, ReplySchema)
+    @bp.created(ReplySchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="createReply")
     def post(self, data, post_id: int):
         """Reply to the post or to one of its replies; staff may ask a prompt"""
         user = require_user()
@@ -49,7 +51,7 @@ class Replies(MethodView):
             if data.get("quote"):
                 raise Invalid({"quote": ["Only prompts quote a passage."]})
             reply = reply_service.reply_to(user, post, parent_id, data["body"])
-        return single_reply_view(reply, user)
+        return created(single_reply_view(reply, user), ".ReplyItem", reply_id=reply.id)
 
 
 def _etag(reply) -> dict:
@@ -61,6 +63,7 @@ class ReplyItem(MethodView):
     @bp.etag
     @bp.response(200, ReplySchema)
     @bp.errors()
+    @bp.doc(operationId="getReply")
     def get(self, reply_id: int):
         """A reply or prompt (deleted ones only for staff)"""
         reply = reply_service.get_reply(actor(), reply_id)
@@ -71,6 +74,7 @@ class ReplyItem(MethodView):
     @bp.arguments(ReplyUpdateSchema)
     @bp.response(200, ReplySchema)
     @bp.errors(403, 422)
+    @bp.doc(operationId="updateReply")
     def patch(self, data, reply_id: int):
         """Edit your reply; its earlier text is kept as a revision"""
         user = require_user()
@@ -83,6 +87,7 @@ class ReplyItem(MethodView):
 
     @bp.response(204)
     @bp.errors(403)
+    @bp.doc(operationId="deleteReply")
     def delete(self, reply_id: int):
         """Delete a reply to a tombstone; replies beneath stay (author or staff)"""
         user = require_user()
@@ -100,13 +105,15 @@ def _action(service):
 
 @bp.route("/replies/<id:reply_id>/resolve")
 class ReplyResolve(MethodView):
-    post = bp.response(200, ReplySchema)(bp.errors(403)(_action(reply_service.resolve_prompt)))
+    post = bp.doc(operationId="resolvePrompt")(
+        bp.response(200, ReplySchema)(bp.errors(403)(_action(reply_service.resolve_prompt))))
     post.__doc__ = "Mark a prompt resolved (instructors and TAs)"
 
 
 @bp.route("/replies/<id:reply_id>/restore")
 class ReplyRestore(MethodView):
-    post = bp.response(200, ReplySchema)(bp.errors(403)(_action(reply_service.restore_reply)))
+    post = bp.doc(operationId="restoreReply")(
+        bp.response(200, ReplySchema)(bp.errors(403)(_action(reply_service.restore_reply))))
     post.__doc__ = "Bring a deleted reply back (instructors and TAs)"
 
 
@@ -115,6 +122,7 @@ class ReplyRevisions(MethodView):
     @bp.response(200, RevisionSchema(many=True))
     @bp.paginate(**PAGINATION)
     @bp.errors(403)
+    @bp.doc(operationId="listReplyRevisions")
     def get(self, reply_id: int, pagination_parameters):
         """Earlier texts of the reply, newest first (its author and staff)"""
         user = require_user()

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from forum.api.common import (
     HAS_TEXT,
-    NO_NUL,
+    STORABLE,
     Number,
     StrictSchema,
     body_field,
@@ -20,6 +20,7 @@ from forum.api.common import (
 from forum.models import PostStatus, PromptState, ReplyKind, Role, Visibility
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
 from forum.services.replies import QUOTE_MAX
+from forum.services.tokens import EXPIRY_DAYS_DEFAULT, EXPIRY_DAYS_MAX
 
 Timestamp = fields.AwareDateTime
 ROLES = [role.value for role in Role]
@@ -51,13 +52,16 @@ class MeUpdateSchema(StrictSchema):
 
 
 class TokenRequestSchema(StrictSchema):
-    email = fields.String(required=True, validate=[validate.Length(max=254), NO_NUL])
-    password = fields.String(required=True, validate=[validate.Length(max=128), NO_NUL],
+    email = fields.String(required=True, validate=[validate.Length(max=254), STORABLE])
+    password = fields.String(required=True, validate=[validate.Length(max=128), STORABLE],
                              load_only=True)
     name = fields.String(load_default="API token",
                          validate=[validate.Length(min=1, max=80), HAS_TEXT])
-    expires_in_days = whole_number(allow_none=True, load_default=None,
-                                     validate=validate.Range(min=1, max=366))
+    expires_in_days = whole_number(
+        allow_none=True, load_default=EXPIRY_DAYS_DEFAULT,
+        validate=validate.Range(min=1, max=EXPIRY_DAYS_MAX),
+        metadata={"description": f"Days until the token expires: {EXPIRY_DAYS_DEFAULT} "
+                                 "when omitted (as on the web page), null for never"})
 
 
 class TokenSchema(Schema):
@@ -92,7 +96,7 @@ class CourseInputSchema(StrictSchema):
     code = fields.String(required=True, validate=[validate.Length(min=1, max=32), HAS_TEXT])
     title = title_field(required=True)
     term = optional_text(64)
-    timezone = fields.String(validate=[validate.Length(min=1, max=64), NO_NUL],
+    timezone = fields.String(validate=[validate.Length(min=1, max=64), STORABLE],
                              metadata={"example": "Europe/London"})
     visibility = fields.String(validate=validate.OneOf([v.value for v in Visibility]))
 
@@ -110,7 +114,7 @@ class MemberSchema(Schema):
 
 
 class MemberAddSchema(StrictSchema):
-    email = fields.String(required=True, validate=[validate.Length(min=1, max=254), NO_NUL])
+    email = fields.String(required=True, validate=[validate.Length(min=1, max=254), STORABLE])
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
@@ -159,7 +163,8 @@ class SourceSchema(StrictSchema):
     url = fields.String(allow_none=True, validate=[
         validate.Length(max=2000),
         # No spaces or control characters; the same in Python and in JSON Schema.
-        validate.Regexp(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
+        validate.Regexp(r"^https?://[^/?#\x00-\x20\ud800-\udfff]+"
+                        r"[^\x00-\x20\ud800-\udfff]*$",
                         error="A link starts with http:// or https:// and a host."),
     ])
 
@@ -246,7 +251,7 @@ class ReplyInputSchema(StrictSchema):
     kind = fields.String(load_default="reply",
                          validate=validate.OneOf([kind.value for kind in ReplyKind]),
                          metadata={"description": "'prompt' is for instructors and TAs"})
-    quote = fields.String(allow_none=True, validate=[validate.Length(max=QUOTE_MAX), NO_NUL],
+    quote = fields.String(allow_none=True, validate=[validate.Length(max=QUOTE_MAX), STORABLE],
                           metadata={"description": "Prompts: a passage copied from the post"})
 
 

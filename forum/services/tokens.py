@@ -13,10 +13,13 @@ from forum.errors import NotFound
 from forum.extensions import db
 from forum.models import ApiToken, User, utcnow
 from forum.services.validation import clean_text, collecting_errors
+from forum.transactions import writes
 
 # "forum access token": recognisable in logs and by secret scanners
 TOKEN_PREFIX = "fat_"  # noqa: S105 - a prefix, not a secret
 EXPIRY_DAYS_MAX = 366
+# What a new token lasts unless its owner chooses otherwise, on the web and the API.
+EXPIRY_DAYS_DEFAULT = 90
 # Writing last_used_at on every request would make each API call a write.
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
@@ -25,10 +28,11 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(user: User, name: str | None, expires_in_days: int | None = None
-                 ) -> tuple[ApiToken, str]:
-    """Issue a token for the user; the secret is returned once and never stored.
-    Raises Invalid."""
+@writes
+def create_token(user: User, name: str | None,
+                 expires_in_days: int | None = EXPIRY_DAYS_DEFAULT) -> tuple[ApiToken, str]:
+    """Issue a token for the user, expiring after the days given (None: never); the
+    secret is returned once and never stored. Raises Invalid."""
     with collecting_errors() as errors:
         name = clean_text(errors, "name", name, max_length=80, label="Name")
         if expires_in_days is not None and not 1 <= expires_in_days <= EXPIRY_DAYS_MAX:
@@ -46,7 +50,11 @@ def create_token(user: User, name: str | None, expires_in_days: int | None = Non
 
 
 def user_for_token(secret: str) -> User | None:
-    """The active user a presented secret belongs to, or None (unknown, expired, revoked)."""
+    """The active user a presented secret belongs to, or None (unknown, expired, revoked).
+
+    Marks the token used (every few minutes) without committing: the mark is committed
+    with the caller's use case, or by `commit_token_use` when the request writes nothing.
+    """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = db.session.scalar(
@@ -58,8 +66,14 @@ def user_for_token(secret: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
         token.last_used_at = now
-        db.session.commit()
     return token.user
+
+
+def commit_token_use() -> None:
+    """Commit the mark of a token's use, for a request whose use case commits nothing
+    (a read); changes nothing when no token was marked."""
+    if any(isinstance(changed, ApiToken) for changed in db.session.dirty):
+        db.session.commit()
 
 
 def tokens_of(user: User) -> list[ApiToken]:
@@ -69,6 +83,7 @@ def tokens_of(user: User) -> list[ApiToken]:
     ))
 
 
+@writes
 def revoke_token(user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens at once. Raises NotFound."""
     token = db.session.get(ApiToken, token_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
@@ -12,6 +13,12 @@ TITLE_MAX = 200
 BODY_MAX = 50_000
 QUOTE_MAX = 2_000  # a passage quoted from a post, by a prompt or an annotation
 POINTS_MAX = 10_000
+# Text is made of characters a database can store: no NUL (PostgreSQL refuses it) and
+# no lone UTF-16 surrogate (JSON can spell one, "\\ud800", but UTF-8 cannot encode it).
+# A regular-expression class, so that the API's schemas state the same rule.
+UNSTORABLE_CHARACTERS = r"\x00\ud800-\udfff"
+TEXT_CHARACTER = f"[^{UNSTORABLE_CHARACTERS}]"
+_UNSTORABLE = re.compile(f"[{UNSTORABLE_CHARACTERS}]")
 
 
 class FieldErrors(dict[str, list[str]]):
@@ -52,11 +59,12 @@ def clean_text(
     required: bool = True,
     label: str | None = None,
 ) -> str:
-    """Strip surrounding space and check presence, length and NUL characters."""
+    """Strip surrounding space and check presence, length and storable characters."""
     label = label or field.replace("_", " ").capitalize()
     text = (value or "").strip()
-    if "\x00" in text:
-        errors.add(field, f"{label} contains a NUL character.")
+    if not is_storable(text):
+        errors.add(field, f"{label} contains a NUL character or a lone surrogate.")
+        text = storable_copy(text)  # checks after this one may still query with it
     elif required and not text:
         errors.add(field, f"{label} is required.")
     elif len(text) > max_length:
@@ -64,12 +72,28 @@ def clean_text(
     return text
 
 
+def is_storable(text: str) -> bool:
+    """Whether the text has only characters a database stores (see TEXT_CHARACTER)."""
+    return _UNSTORABLE.search(text) is None
+
+
+def storable_copy(text: str) -> str:
+    """The text with each character a database cannot store replaced by U+FFFD, for
+    showing refused input back (never for storing it)."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def clean_url(errors: FieldErrors, field: str, value: str | None) -> str | None:
     """An optional absolute http(s) URL."""
     url = clean_text(errors, field, value, max_length=2000, required=False, label="URL")
-    if not url:
-        return None
-    parsed = urlparse(url)
+    if not url or field in errors:
+        return url or None
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - reading it checks the port (ValueError when out of range)
+    except ValueError:
+        errors.add(field, "URL is not well formed (check its host and port).")
+        return url
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         errors.add(field, "URL must start with http:// or https://.")
     return url

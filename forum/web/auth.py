@@ -43,9 +43,13 @@ bp = Blueprint("auth", __name__)
 def safe_next(target: str | None) -> str:
     """Only a path on this site; anything else goes to the dashboard."""
     target = (target or "").strip()
-    parts = urlsplit(target)
-    if (not target.startswith("/") or target.startswith("//") or "\\" in target
-            or parts.scheme or parts.netloc):
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("main.index")
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "/x?[": what urlsplit cannot read is no local path
+        return url_for("main.index")
+    if parts.scheme or parts.netloc:
         return url_for("main.index")
     return target
 

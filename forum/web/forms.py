@@ -26,42 +26,59 @@ from wtforms.validators import Optional
 
 from forum.errors import Invalid
 from forum.models import Role, Visibility
+from forum.services.tokens import EXPIRY_DAYS_DEFAULT
+from forum.services.validation import is_storable, storable_copy
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 SOURCE_ROWS_MIN = 3
 SOURCE_ROWS_SPARE = 2
 
 
-class ActionForm(FlaskForm):
+class ForumForm(FlaskForm):
+    """A form whose text fields hold only storable characters. Flask-WTF also reads
+    JSON bodies, which can spell a lone surrogate; fields services never clean (login
+    email and password) would carry it to the database."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _fields_by_name(self).values():
+            if isinstance(field.data, str) and not is_storable(field.data):
+                field.errors = [*field.errors, "Contains a NUL character or a lone surrogate."]
+                field.data = storable_copy(field.data)  # the page shows it back
+                valid = False
+        return valid
+
+
+class ActionForm(ForumForm):
     """A button that changes state: CSRF token only."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ForumForm):
     email = EmailField("Email")
     password = PasswordField("Password")
     remember = BooleanField("Keep me logged in on this device")
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ForumForm):
     display_name = StringField("Display name", description="Shown to your classmates.")
     email = EmailField("Email", description="Never shown to other students.")
     password = PasswordField("Password", description="At least 8 characters.")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(ForumForm):
     current_password = PasswordField("Current password")
     new_password = PasswordField("New password", description="At least 8 characters.")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(ForumForm):
     name = StringField("Name", description="Where you will use it, e.g. “grading script”.")
-    expires_in_days = SelectField("Expires", default="90", choices=[
+    expires_in_days = SelectField("Expires", default=str(EXPIRY_DAYS_DEFAULT), choices=[
         SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"),
         SelectChoice("366", "in a year"), SelectChoice("", "never")])
 
 
-class CourseForm(FlaskForm):
+class CourseForm(ForumForm):
     code = StringField("Code", description="Short and unique, e.g. HIST-210.")
     title = StringField("Title")
     term = StringField("Term", description="e.g. Spring 2027.")
@@ -73,16 +90,16 @@ class CourseForm(FlaskForm):
     ])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(ForumForm):
     email = EmailField("Email of their account")
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.STUDENT.value)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(ForumForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-class DiscussionForm(FlaskForm):
+class DiscussionForm(ForumForm):
     title = StringField("Title")
     prompt = TextAreaField("Prompt", description="Markdown. What should students discuss?")
     opens_at = DateTimeLocalField("Opens", validators=[Optional()], format="%Y-%m-%dT%H:%M")
@@ -93,7 +110,7 @@ class DiscussionForm(FlaskForm):
     version = HiddenField()
 
 
-class GradingSettingsForm(FlaskForm):
+class GradingSettingsForm(ForumForm):
     points_possible = FloatField("Points possible", validators=[Optional()])
     rubric = TextAreaField("Rubric", description="One criterion a line (“Title: what it "
                            "asks”), its levels below it as “points | description”. "
@@ -106,11 +123,11 @@ class GradingSettingsForm(FlaskForm):
     version = HiddenField()
 
 
-class CopyRubricForm(FlaskForm):
+class CopyRubricForm(ForumForm):
     source = SelectField("Copy the rubric of", coerce=int, choices=[])
 
 
-class GradeForm(FlaskForm):
+class GradeForm(ForumForm):
     """Score, reason and feedback; the rubric's radio buttons are read by the view."""
 
     score = FloatField("Score", validators=[Optional()],
@@ -122,7 +139,7 @@ class GradeForm(FlaskForm):
     shown_score = HiddenField()  # what the Score box held when the page was drawn
 
 
-class AnnotationForm(FlaskForm):
+class AnnotationForm(ForumForm):
     quote = TextAreaField("Passage", description="Copy it from the post.")
     body = TextAreaField("Comment")
     visibility = SelectField("Who sees it", choices=[
@@ -135,7 +152,7 @@ class SourceForm(Form):
     url = URLField("Link (optional)")
 
 
-class PostForm(FlaskForm):
+class PostForm(ForumForm):
     title = StringField("Title")
     body = TextAreaField("Your post", description="Markdown: *italics*, **bold**, "
                                                   "> quotes, [links](https://…).")
@@ -154,13 +171,13 @@ class PostForm(FlaskForm):
             self.sources.append_entry()
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(ForumForm):
     body = TextAreaField("Reply")
     parent_id = HiddenField()
     version = HiddenField()
 
 
-class PromptForm(FlaskForm):
+class PromptForm(ForumForm):
     body = TextAreaField("Question for the author")
     quote = TextAreaField("Passage you ask about (optional)",
                           description="Copy a sentence from the post.")
