@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TypeVar
 from urllib.parse import urlencode
 
 from flask import request, url_for
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -79,6 +81,18 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+@dataclass(frozen=True)
+class Versioned:
+    """ETag data of a resource with a version: `resource` names it (kind and ids)."""
+
+    resource: str
+    version: int
+
+    @property
+    def tag(self) -> str:
+        return f"{self.resource}-v{self.version}"
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest's blueprint, adding a Link header beside X-Pagination."""
 
@@ -92,6 +106,23 @@ class Blueprint(SmorestBlueprint):
     def check_etag(self, etag_data, etag_schema=None):
         if request.if_match or "If-Match" not in request.headers:
             return super().check_etag(etag_data, etag_schema)
+        raise PreconditionFailed
+
+    @staticmethod
+    def _generate_etag(etag_data, extra_data=None):
+        """A versioned resource's tag names its version, so that an edit's If-Match can
+        reach the service as the version it expects, unread; others are hashed."""
+        if isinstance(etag_data, Versioned) and extra_data is None:
+            return etag_data.tag
+        return SmorestBlueprint._generate_etag(etag_data, extra_data)
+
+    def expected_version(self, resource: str) -> int:
+        """The version named by If-Match for this resource (412 when it names none)."""
+        _get_etag_ctx()["etag_checked"] = True
+        for tag in request.if_match.as_set() if request.if_match else ():
+            prefix, _, version = tag.rpartition("-v")
+            if prefix == resource and version.isdigit() and version.isascii():
+                return int(version)
         raise PreconditionFailed
 
     def paginate(self, pager=None, **kwargs):

@@ -6,7 +6,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, page_of
+from forum.api.common import PAGINATION, Blueprint, Versioned, page_of
 from forum.api.grading_schemas import (
     GradebookSchema,
     GradeInputSchema,
@@ -108,8 +108,13 @@ class Grades(MethodView):
                        pagination_parameters)
 
 
-def _grade_etag(grade: Grade | None) -> dict:
-    return {"grade": grade.id if grade else None, "version": grade.version if grade else 0}
+def _grade_resource(discussion_id: int, student_id: int) -> str:
+    return f"grade-{discussion_id}-{student_id}"
+
+
+def _grade_etag(discussion_id: int, student_id: int, grade: Grade | None) -> Versioned:
+    """A student without a grade is at version 0."""
+    return Versioned(_grade_resource(discussion_id, student_id), grade.version if grade else 0)
 
 
 @bp.route("/discussions/<id:discussion_id>/grades/<id:user_id>")
@@ -123,7 +128,7 @@ class GradeItem(MethodView):
         user = require_user()
         discussion = get_discussion(user, discussion_id)
         student, grade = grading_service.grade_of(user, discussion, user_id)
-        bp.set_etag(_grade_etag(grade))
+        bp.set_etag(_grade_etag(discussion_id, user_id, grade))
         return grade_view(discussion, student, grade)
 
     @bp.etag
@@ -135,11 +140,9 @@ class GradeItem(MethodView):
         """Save a grade (draft, or a new version of a released one); needs If-Match"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
-        grade = grading_service.grade_for(user, discussion, user_id)
-        bp.check_etag(_grade_etag(grade))
-        grade = grading_service.save_grade(
-            user, discussion, user_id, version=grade.version if grade else None, **data)
-        bp.set_etag(_grade_etag(grade))
+        version = bp.expected_version(_grade_resource(discussion_id, user_id))
+        grade = grading_service.save_grade(user, discussion, user_id, version=version, **data)
+        bp.set_etag(_grade_etag(discussion_id, user_id, grade))
         return grade_view(discussion, grade.student, grade)
 
 

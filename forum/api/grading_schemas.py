@@ -16,6 +16,7 @@ from forum.api.common import (
 )
 from forum.api.schemas import Timestamp, UserRefSchema
 from forum.models import AnnotationVisibility, GradeState
+from forum.models.limits import POINTS_MAX, TITLE_MAX
 from forum.services.annotations import QUOTE_MAX
 from forum.services.grading import REASON_MAX
 from forum.services.rubrics import CRITERIA_MAX, LEVELS_MAX, REQUIREMENT_MAX
@@ -24,21 +25,21 @@ from forum.services.rubrics import CRITERIA_MAX, LEVELS_MAX, REQUIREMENT_MAX
 class LevelSchema(StrictSchema):
     id = fields.String(validate=validate.Length(max=40),
                        metadata={"description": "Keeps the id across edits; new ones get an id"})
-    points = Number(required=True, validate=validate.Range(min=0, max=10_000))
+    points = Number(required=True, validate=validate.Range(min=0, max=POINTS_MAX))
     description = optional_text(500)
 
 
 class CriterionSchema(StrictSchema):
     id = fields.String(validate=validate.Length(max=40),
                        metadata={"description": "Keeps the id across edits; new ones get an id"})
-    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), HAS_TEXT])
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), HAS_TEXT])
     description = optional_text(1000)
     levels = fields.List(fields.Nested(LevelSchema), required=True,
                          validate=validate.Length(min=1, max=LEVELS_MAX))
 
 
 class GradingSettingsSchema(StrictSchema):
-    points_possible = Number(validate=validate.Range(min=0, max=10_000))
+    points_possible = Number(validate=validate.Range(min=0, max=POINTS_MAX))
     rubric = fields.List(fields.Nested(CriterionSchema),
                          validate=validate.Length(max=CRITERIA_MAX))
     min_posts = whole_number(validate=validate.Range(min=0, max=REQUIREMENT_MAX))
@@ -68,7 +69,7 @@ class GradeInputSchema(StrictSchema):
                                                              STORABLE]),
                                 values=fields.String(validate=[validate.Length(max=20), STORABLE]),
                                 metadata={"description": "criterion id → level id"})
-    score = Number(allow_none=True, validate=validate.Range(min=0, max=10_000),
+    score = Number(allow_none=True, validate=validate.Range(min=0, max=POINTS_MAX),
                    metadata={"description": "Omit to use the rubric's sum"})
     override_reason = fields.String(allow_none=True,
                                     validate=[validate.Length(max=REASON_MAX), STORABLE])

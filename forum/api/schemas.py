@@ -18,6 +18,7 @@ from forum.api.common import (
     whole_number,
 )
 from forum.models import PostStatus, PromptState, ReplyKind, Role, Visibility
+from forum.models.limits import NAME_MAX, POINTS_MAX, URL_MAX
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
 from forum.services.replies import QUOTE_MAX
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT, EXPIRY_DAYS_MAX
@@ -48,7 +49,7 @@ class MeSchema(Schema):
 
 class MeUpdateSchema(StrictSchema):
     display_name = fields.String(required=True,
-                                 validate=[validate.Length(min=1, max=80), HAS_TEXT])
+                                 validate=[validate.Length(min=1, max=NAME_MAX), HAS_TEXT])
 
 
 class TokenRequestSchema(StrictSchema):
@@ -56,7 +57,7 @@ class TokenRequestSchema(StrictSchema):
     password = fields.String(required=True, validate=[validate.Length(max=128), STORABLE],
                              load_only=True)
     name = fields.String(load_default="API token",
-                         validate=[validate.Length(min=1, max=80), HAS_TEXT])
+                         validate=[validate.Length(min=1, max=NAME_MAX), HAS_TEXT])
     expires_in_days = whole_number(
         allow_none=True, load_default=EXPIRY_DAYS_DEFAULT,
         validate=validate.Range(min=1, max=EXPIRY_DAYS_MAX),
@@ -147,7 +148,7 @@ class DiscussionInputSchema(StrictSchema):
     opens_at = moment()
     due_at = moment()
     locks_at = moment()
-    points_possible = Number(validate=validate.Range(min=0, max=10_000))
+    points_possible = Number(validate=validate.Range(min=0, max=POINTS_MAX))
 
 
 class DiscussionUpdateSchema(DiscussionInputSchema):
@@ -161,7 +162,7 @@ class SourceSchema(StrictSchema):
     citation = fields.String(required=True,
                              validate=[validate.Length(min=1, max=CITATION_MAX), HAS_TEXT])
     url = fields.String(allow_none=True, validate=[
-        validate.Length(max=2000),
+        validate.Length(max=URL_MAX),
         # No spaces or control characters; the same in Python and in JSON Schema.
         validate.Regexp(r"^https?://[^/?#\x00-\x20\ud800-\udfff]+"
                         r"[^\x00-\x20\ud800-\udfff]*$",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, enum_column, utcnow
+from forum.models.limits import COURSE_CODE_MAX, TERM_MAX, TITLE_MAX
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
@@ -40,9 +41,9 @@ class Course(db.Model):
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
-    term: Mapped[str] = mapped_column(String(64), default="")
+    code: Mapped[str] = mapped_column(String(COURSE_CODE_MAX), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    term: Mapped[str] = mapped_column(String(TERM_MAX), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     visibility: Mapped[Visibility] = mapped_column(
         enum_column(Visibility), default=Visibility.PRIVATE

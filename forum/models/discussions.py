@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, utcnow
+from forum.models.limits import TITLE_MAX
 
 if TYPE_CHECKING:
     from forum.models.courses import Course
@@ -30,7 +31,7 @@ class Discussion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     prompt: Mapped[str] = mapped_column(Text, default="")
     prompt_html: Mapped[str] = mapped_column(Text, default="")
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from forum.extensions import db
 from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
+from forum.models.limits import CITATION_MAX, TITLE_MAX, URL_MAX
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
@@ -29,7 +30,7 @@ class Post(Deletable, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     # Counted once when the body is written (forum.services.words.count_words).
@@ -71,8 +72,8 @@ class PostSource(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    citation: Mapped[str] = mapped_column(String(500))
-    url: Mapped[str | None] = mapped_column(String(2000))
+    citation: Mapped[str] = mapped_column(String(CITATION_MAX))
+    url: Mapped[str | None] = mapped_column(String(URL_MAX))
 
     post: Mapped[Post] = relationship(back_populates="sources")
 
@@ -90,7 +91,7 @@ class Revision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
     reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"), index=True)
-    title: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, utcnow
+from forum.models.limits import NAME_MAX
 
 if TYPE_CHECKING:
     from forum.models.users import User
@@ -20,7 +21,7 @@ class ApiToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     # SHA-256 of the secret: the secret is random enough that a slow hash adds nothing.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters, shown in lists so people can tell their tokens apart.

@@ -11,6 +11,7 @@ from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import User
 from forum.models.courses import people_changed
+from forum.models.limits import EMAIL_MAX, NAME_MAX
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
 from forum.transactions import writes
 
@@ -34,7 +35,7 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def normalize_email(errors: FieldErrors, value: str | None) -> str:
-    email = clean_text(errors, "email", value, max_length=254, label="Email")
+    email = clean_text(errors, "email", value, max_length=EMAIL_MAX, label="Email")
     if email and "email" not in errors:
         try:
             email = validate_email(email, check_deliverability=False).normalized
@@ -71,7 +72,7 @@ def get_profile(actor: Actor, user_id: int) -> User:
 def _new_user(email: str | None, display_name: str | None, password: str | None) -> User:
     with collecting_errors() as errors:
         email = normalize_email(errors, email)
-        name = clean_text(errors, "display_name", display_name, max_length=80,
+        name = clean_text(errors, "display_name", display_name, max_length=NAME_MAX,
                           label="Display name")
         password = check_password_rules(errors, "password", password)
         if email and "email" not in errors and find_user_by_email(email):
@@ -130,7 +131,7 @@ def change_password(user: User, current: str | None, new: str | None) -> None:
 def update_profile(user: User, display_name: str | None) -> User:
     """Change the user's own display name. Raises Invalid."""
     with collecting_errors() as errors:
-        name = clean_text(errors, "display_name", display_name, max_length=80,
+        name = clean_text(errors, "display_name", display_name, max_length=NAME_MAX,
                           label="Display name")
     user.display_name = name
     db.session.execute(people_changed())

@@ -21,6 +21,7 @@ from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Course, Enrollment, Role, User, Visibility
 from forum.models.courses import people_changed
+from forum.models.limits import COURSE_CODE_MAX, TERM_MAX, TITLE_MAX
 from forum.services.accounts import find_user_by_email
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
 from forum.transactions import writes
@@ -53,9 +54,11 @@ def public_courses() -> list[Course]:
 
 def _clean_course_fields(errors: FieldErrors, fields: dict, course: Course | None) -> dict:
     cleaned = {
-        "code": clean_text(errors, "code", fields.get("code"), max_length=32, label="Code"),
-        "title": clean_text(errors, "title", fields.get("title"), max_length=200, label="Title"),
-        "term": clean_text(errors, "term", fields.get("term"), max_length=64, required=False,
+        "code": clean_text(errors, "code", fields.get("code"), max_length=COURSE_CODE_MAX,
+                           label="Code"),
+        "title": clean_text(errors, "title", fields.get("title"), max_length=TITLE_MAX,
+                            label="Title"),
+        "term": clean_text(errors, "term", fields.get("term"), max_length=TERM_MAX, required=False,
                            label="Term"),
         "timezone": (fields.get("timezone") or "UTC").strip(),
     }

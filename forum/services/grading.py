@@ -27,13 +27,12 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.models.limits import REASON_MAX
 from forum.services.markup import render_markdown
 from forum.services.participation import authorize_grading
 from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collecting_errors
 from forum.services.versions import CONFLICT_MESSAGE, commit_versioned, expect_version
 from forum.transactions import writes
-
-REASON_MAX = 500
 
 
 def student_of(discussion: Discussion, student_id: int) -> User:
@@ -105,13 +104,15 @@ def save_grade(
     override_reason: str | None = None, feedback: str | None = None,
 ) -> Grade:
     """Save a grade: a draft, or a new version of a released grade (marked updated).
+    `version` is the one the grader started from, 0 when there was no grade; None (a
+    script's) checks nothing.
     Raises NotFound, PermissionDenied, Invalid, Conflict (another grader saved first)."""
     authorize_grading(actor, discussion)
     student_of(discussion, student_id)
     grade = find_grade(discussion, student_id)
     if grade is not None:
         expect_version(grade, version)
-    elif version is not None:
+    elif version:  # 0 or None: the caller saw no grade yet
         raise StaleVersion(CONFLICT_MESSAGE)  # the caller saw a grade that is not here
     with collecting_errors() as errors:
         rubric_scores, rubric_sum = _rubric_points(errors, discussion, rubric_scores)

@@ -26,6 +26,7 @@ from forum.access import (
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Post, PostSource, PostStatus, Reply, Revision, User, utcnow
+from forum.models.limits import CITATION_MAX
 from forum.services.annotations import ANY_ANNOTATION
 from forum.services.markup import render_markdown
 from forum.services.threads import THREAD_STAMP
@@ -42,7 +43,6 @@ from forum.services.words import count_words
 from forum.transactions import writes
 
 SOURCES_MAX = 30
-CITATION_MAX = 500
 
 
 _POST_WITH_PLACE = (  # built once: read on every request about a post

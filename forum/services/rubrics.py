@@ -11,6 +11,7 @@ from forum.access import Actor, can_edit_grading_settings, can_view_discussion
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Grade
+from forum.models.limits import TITLE_MAX
 from forum.services.validation import (
     POINTS_MAX,
     FieldErrors,
@@ -44,7 +45,7 @@ def clean_rubric(errors: FieldErrors, criteria: list[dict] | None,
         return []
     for c_index, criterion in enumerate(criteria or [], start=1):
         field = f"rubric-{c_index}"
-        title = clean_text(errors, field, criterion.get("title"), max_length=200,
+        title = clean_text(errors, field, criterion.get("title"), max_length=TITLE_MAX,
                            label=f"Criterion {c_index}")
         levels = criterion.get("levels") or []
         if not levels or len(levels) > LEVELS_MAX:

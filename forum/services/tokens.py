@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from forum.errors import NotFound
 from forum.extensions import db
 from forum.models import ApiToken, User, utcnow
+from forum.models.limits import NAME_MAX
 from forum.services.validation import clean_text, collecting_errors
 from forum.transactions import writes
 
@@ -34,7 +35,7 @@ def create_token(user: User, name: str | None,
     """Issue a token for the user, expiring after the days given (None: never); the
     secret is returned once and never stored. Raises Invalid."""
     with collecting_errors() as errors:
-        name = clean_text(errors, "name", name, max_length=80, label="Name")
+        name = clean_text(errors, "name", name, max_length=NAME_MAX, label="Name")
         if expires_in_days is not None and not 1 <= expires_in_days <= EXPIRY_DAYS_MAX:
             errors.add("expires_in_days", f"Choose 1 to {EXPIRY_DAYS_MAX} days, or no expiry.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 random bits

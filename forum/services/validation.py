@@ -8,11 +8,14 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from forum.errors import Invalid
+from forum.models.limits import (  # the limits services check, defined with the columns
+    BODY_MAX,  # noqa: F401
+    POINTS_MAX,
+    QUOTE_MAX,  # noqa: F401
+    TITLE_MAX,  # noqa: F401
+    URL_MAX,
+)
 
-TITLE_MAX = 200
-BODY_MAX = 50_000
-QUOTE_MAX = 2_000  # a passage quoted from a post, by a prompt or an annotation
-POINTS_MAX = 10_000
 # Text is made of characters a database can store: no NUL (PostgreSQL refuses it) and
 # no lone UTF-16 surrogate (JSON can spell one, "\\ud800", but UTF-8 cannot encode it).
 # A regular-expression class, so that the API's schemas state the same rule.
@@ -85,7 +88,7 @@ def storable_copy(text: str) -> str:
 
 def clean_url(errors: FieldErrors, field: str, value: str | None) -> str | None:
     """An optional absolute http(s) URL."""
-    url = clean_text(errors, field, value, max_length=2000, required=False, label="URL")
+    url = clean_text(errors, field, value, max_length=URL_MAX, required=False, label="URL")
     if not url or field in errors:
         return url or None
     try:
