@@ -40,7 +40,7 @@ def create_user_command(email: str, display_name: str, password: str, admin: boo
 @click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
 def seed_demo_command(if_empty: bool) -> None:
     """Load a demo course on modern European history and print the demo logins."""
-    from forum.demo import DEMO_PASSWORD, seed_demo
+    from forum.demo import DEMO_PASSWORD, PEOPLE, seed_demo
 
     if db.session.scalar(select(User.id).limit(1)) is not None:
         if if_empty:
@@ -53,12 +53,8 @@ def seed_demo_command(if_empty: bool) -> None:
         seed_demo()
         click.echo("Demo data loaded.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for email, role in (("admin@example.edu", "site admin"),
-                        ("okafor@example.edu", "instructor"),
-                        ("reyes@example.edu", "TA"),
-                        ("ana@example.edu", "student"),
-                        ("ben@example.edu", "student")):
-        click.echo(f"  {email:<22} {role}")
+    for email, name, role in PEOPLE:
+        click.echo(f"  {email:<22} {role.value if role else 'site admin':<11} {name}")
 
 
 @click.command("bench-data")

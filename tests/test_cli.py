@@ -81,3 +81,16 @@ def test_bench_data_writes_a_large_course_that_keeps_working(app, api):
     response = api.post(student, "/api/v1/posts/1/replies", {"body": "After the bulk load"},
                         token=create_token(student, "t")[1])
     assert response.status_code == 201
+
+
+def test_seed_demo_prints_every_login_the_readme_lists(app):
+    """A newcomer reads the logins off `make run`: all the README promises are there."""
+    import re
+
+    from forum.config import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    listed = set(re.findall(r"`([a-z]+@example\.edu)`", readme))
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    printed = set(re.findall(r"[a-z]+@example\.edu", result.output))
+    assert len(listed) == 9 and listed <= printed

@@ -86,7 +86,8 @@ def crowd(world, students: int = 200, replies: int = 480) -> None:
          "depth": 0, "created_at": now, "version": 1} for n in range(replies)]).all()
     table = Reply.__table__
     db.session.execute(
-        update(table).where(table.c.id == bindparam("rid")).values(path=bindparam("rpath")),
+        update(table).where(table.c.id == bindparam("rid"))
+        .values(path=bindparam("rpath"), version=table.c.version + 1),
         [{"rid": reply_id, "rpath": path_segment(reply_id)} for reply_id in ids])
     db.session.commit()
 
