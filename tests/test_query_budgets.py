@@ -51,7 +51,7 @@ API_BUDGETS = {
     '/api/v1/courses/<id:course_id>/discussions': 8,
     '/api/v1/discussions/<id:discussion_id>': 4,
     '/api/v1/discussions/<id:discussion_id>/posts': 8,
-    '/api/v1/discussions/<id:discussion_id>/prompts': 5,
+    '/api/v1/discussions/<id:discussion_id>/prompts': 6,  # with the authors' roles
     '/api/v1/posts/<id:post_id>': 4,
     '/api/v1/posts/<id:post_id>/thread': 6,
     '/api/v1/posts/<id:post_id>/revisions': 5,

@@ -24,7 +24,7 @@ sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write
 NOT_DECLARED = {
     "mark_seen": "the read mark a page view leaves: one statement, inside a read",
     "commit_versioned": "the commit step of the use cases that call it",
-    "user_for_token": "a token's last use, noted while authenticating a request",
+    "commit_token_use": "a token's last use, after a request that wrote nothing else",
 }
 
 

@@ -116,9 +116,12 @@ class Blueprint(SmorestBlueprint):
             return etag_data.tag
         return SmorestBlueprint._generate_etag(etag_data, extra_data)
 
-    def expected_version(self, resource: str) -> int:
-        """The version named by If-Match for this resource (412 when it names none)."""
+    def expected_version(self, resource: str) -> int | None:
+        """The version named by If-Match for this resource (412 when it names none);
+        None for `If-Match: *`, which any version matches."""
         _get_etag_ctx()["etag_checked"] = True
+        if request.if_match and request.if_match.star_tag:
+            return None
         for tag in request.if_match.as_set() if request.if_match else ():
             prefix, _, version = tag.rpartition("-v")
             if prefix == resource and version.isdigit() and version.isascii():

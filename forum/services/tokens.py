@@ -23,6 +23,7 @@ EXPIRY_DAYS_MAX = 366
 EXPIRY_DAYS_DEFAULT = 90
 # Writing last_used_at on every request would make each API call a write.
 LAST_USED_GRANULARITY = timedelta(minutes=5)
+_MARKED = "forum.token_use_marked"  # in the session's info: a mark waits for its commit
 
 
 def _digest(secret: str) -> str:
@@ -67,13 +68,15 @@ def user_for_token(secret: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
         token.last_used_at = now
+        db.session.info[_MARKED] = True
     return token.user
 
 
 def commit_token_use() -> None:
     """Commit the mark of a token's use, for a request whose use case commits nothing
-    (a read); changes nothing when no token was marked."""
-    if any(isinstance(changed, ApiToken) for changed in db.session.dirty):
+    (a read); commits nothing when no token was marked. The mark may already have been
+    flushed by a query of the read, so the session remembers that it was made."""
+    if db.session.info.pop(_MARKED, False):
         db.session.commit()
 
 
