@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from forum.access.actor import Actor, is_admin, is_author, is_instructor, is_member, is_staff
 from forum.access.courses import can_view_course, visible_courses
-from forum.models import Course, Discussion, Post, PostStatus, PromptState, Reply, utcnow
+from forum.models import Course, Discussion, Post, PromptState, Reply, utcnow
 
 # Discussions
 
@@ -88,7 +88,7 @@ def visible_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[bo
     course, inside = _posts_in(within)
     if not can_view_course(actor, course):
         return false()
-    shown = Post.status == PostStatus.PUBLISHED
+    shown = Post.is_published
     if actor.is_authenticated and actor.id is not None:
         shown = or_(shown, Post.author_id == actor.id)
     return and_(inside, shown)
@@ -112,7 +112,7 @@ def listed_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[boo
     if can_view_deleted(actor, course):
         return shown
     answered = exists().where(Reply.post_id == Post.id, _shown_reply(actor, course))
-    return and_(shown, or_(Post.deleted_at.is_(None), answered))
+    return and_(shown, or_(Post.is_live, answered))
 
 
 def can_edit_post(actor: Actor, post: Post, now: datetime | None = None) -> bool:
@@ -147,7 +147,7 @@ def can_view_reply(actor: Actor, reply: Reply) -> bool:
 
 
 def _shown_reply(actor: Actor, course: Course) -> ColumnElement[bool]:
-    return true() if can_view_deleted(actor, course) else Reply.deleted_at.is_(None)
+    return true() if can_view_deleted(actor, course) else Reply.is_live
 
 
 def visible_replies(actor: Actor, post: Post) -> ColumnElement[bool]:

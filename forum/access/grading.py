@@ -89,7 +89,7 @@ def visible_annotations(actor: Actor, post: Post) -> ColumnElement[bool]:
     """The post's standing annotations the actor may read (twin of can_view_annotation)."""
     if not can_view_post(actor, post):
         return false()
-    standing = and_(Annotation.post_id == post.id, Annotation.deleted_at.is_(None))
+    standing = and_(Annotation.post_id == post.id, Annotation.is_live)
     if is_staff(actor, post.discussion.course) or is_author(actor, post):
         return standing
     if _sees_shared_feedback(actor, post):

@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -51,6 +52,16 @@ class Deletable:
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @hybrid_property
+    def is_live(self) -> bool:
+        """Not deleted; in SQL, the condition for rows that are not tombstones."""
+        return self.deleted_at is None
+
+    @is_live.inplace.expression
+    @classmethod
+    def _is_live_expression(cls):
+        return cls.deleted_at.is_(None)
 
     def mark_deleted(self, actor_id: int) -> None:
         self.deleted_at, self.deleted_by_id = utcnow(), actor_id

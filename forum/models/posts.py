@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from forum.extensions import db
@@ -55,9 +56,14 @@ class Post(Deletable, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
+    @hybrid_property
     def is_published(self) -> bool:
         return self.status is PostStatus.PUBLISHED
+
+    @is_published.inplace.expression
+    @classmethod
+    def _is_published_expression(cls):
+        return cls.status == PostStatus.PUBLISHED
 
     @property
     def is_late(self) -> bool:

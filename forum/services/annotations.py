@@ -102,7 +102,7 @@ def annotate(actor: Actor, post: Post, *, quote: str | None, body: str | None,
 
 
 # Whether a post has any annotation standing, loaded with the post for its page.
-ANY_ANNOTATION = (exists().where(Annotation.post_id == Post.id, Annotation.deleted_at.is_(None))
+ANY_ANNOTATION = (exists().where(Annotation.post_id == Post.id, Annotation.is_live)
                   .correlate(Post))
 
 

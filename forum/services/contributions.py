@@ -13,7 +13,6 @@ from forum.models import (
     Annotation,
     Discussion,
     Post,
-    PostStatus,
     Reply,
     ReplyKind,
 )
@@ -43,19 +42,19 @@ def student_work(actor: Actor, discussion: Discussion, student_id: int) -> Stude
     student_of(discussion, student_id)
     posts = list(db.session.scalars(
         select(Post).where(Post.discussion_id == discussion.id, Post.author_id == student_id,
-                           Post.status == PostStatus.PUBLISHED, Post.deleted_at.is_(None))
+                           Post.is_published, Post.is_live)
         .options(selectinload(Post.sources)).order_by(Post.published_at)))
     replies = list(db.session.scalars(
         select(Reply).join(Post, Reply.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, Reply.author_id == student_id,
-               Reply.kind == ReplyKind.REPLY, Reply.deleted_at.is_(None))
+               Reply.kind == ReplyKind.REPLY, Reply.is_live)
         .options(joinedload(Reply.post).joinedload(Post.author),
                  joinedload(Reply.parent).joinedload(Reply.author))
         .order_by(Reply.created_at)))
     prompts = [PromptWithAnswers(prompt) for prompt in db.session.scalars(
         select(Reply).join(Post, Reply.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, Post.author_id == student_id,
-               Reply.kind == ReplyKind.PROMPT, Reply.deleted_at.is_(None))
+               Reply.kind == ReplyKind.PROMPT, Reply.is_live)
         .options(joinedload(Reply.author), joinedload(Reply.post))
         .order_by(Reply.created_at))]
     by_id = {item.prompt.id: item for item in prompts}
@@ -66,7 +65,7 @@ def student_work(actor: Actor, discussion: Discussion, student_id: int) -> Stude
     notes: dict[int, list[Annotation]] = {}
     for note in db.session.scalars(
             select(Annotation).where(Annotation.post_id.in_([p.id for p in posts]),
-                                     Annotation.deleted_at.is_(None))
+                                     Annotation.is_live)
             .options(joinedload(Annotation.author)).order_by(Annotation.id)):
         notes.setdefault(note.post_id, []).append(note)
     return StudentWork(posts, replies, prompts, notes)

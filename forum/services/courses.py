@@ -15,11 +15,12 @@ from forum.access import (
     can_view_course,
     can_view_members,
     my_courses,
+    visible_courses,
     visible_enrollments,
 )
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Course, Enrollment, Role, User, Visibility
+from forum.models import Anonymous, Course, Enrollment, Role, User, Visibility
 from forum.models.courses import people_changed
 from forum.models.limits import COURSE_CODE_MAX, TERM_MAX, TITLE_MAX
 from forum.services.accounts import find_user_by_email
@@ -48,7 +49,7 @@ def courses_for(actor: Actor) -> list[Course]:
 def public_courses() -> list[Course]:
     """Courses anyone may read, for the welcome page."""
     return list(db.session.scalars(
-        select(Course).where(Course.visibility == Visibility.PUBLIC).order_by(Course.code)
+        select(Course).where(visible_courses(Anonymous())).order_by(Course.code)
     ))
 
 

@@ -14,7 +14,6 @@ from forum.models import (
     Course,
     Discussion,
     Post,
-    PostStatus,
     PromptState,
     Reply,
     ReplyKind,
@@ -54,7 +53,7 @@ def build_dashboard(actor: Actor) -> Dashboard:
     board.new_posts = list(db.session.scalars(
         select(Post).join(Discussion).where(
             staff_courses(actor, Discussion.course_id),
-            Post.status == PostStatus.PUBLISHED, Post.deleted_at.is_(None),
+            Post.is_published, Post.is_live,
             Post.published_at >= now - NEW_POSTS,
         ).options(joinedload(Post.author), joinedload(Post.discussion)
                   .joinedload(Discussion.course))
@@ -69,7 +68,7 @@ def _open_prompts_for_staff(actor: Actor) -> list[PromptRow]:
         select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion).where(
             staff_courses(actor, Discussion.course_id),
             Reply.kind == ReplyKind.PROMPT, Reply.prompt_state != PromptState.RESOLVED,
-            Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
+            Reply.is_live, Post.is_live,
         ).options(joinedload(Reply.author), joinedload(Reply.post).joinedload(Post.author),
                   joinedload(Reply.post).joinedload(Post.discussion))
         .order_by(Reply.prompt_state, Reply.created_at).limit(RECENT_LIMIT * 2)
@@ -85,7 +84,7 @@ def _replies_to_me(actor: Actor) -> list[Reply]:
         select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion)
         .where(
             my_courses(actor, Discussion.course_id),
-            Reply.author_id != actor.id, Reply.deleted_at.is_(None), Post.deleted_at.is_(None),
+            Reply.author_id != actor.id, Reply.is_live, Post.is_live,
             or_(Reply.parent_id.in_(mine),
                 Reply.parent_id.is_(None) & Reply.post_id.in_(my_posts)),
         ).options(joinedload(Reply.author), joinedload(Reply.post))

@@ -18,7 +18,7 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Course, Discussion, Post, PostStatus, ReadMark, Reply, utcnow
+from forum.models import Course, Discussion, Post, ReadMark, Reply, utcnow
 from forum.services.markup import render_markdown
 from forum.services.validation import (
     BODY_MAX,
@@ -128,14 +128,14 @@ class DiscussionSummary:
 def _listed_posts(actor: Actor, course: Course):
     """The published posts on the actor's lists of the course's discussions."""
     return select(Post.id, Post.discussion_id, Post.created_at).where(
-        listed_posts(actor, course), Post.status == PostStatus.PUBLISHED).subquery()
+        listed_posts(actor, course), Post.is_published).subquery()
 
 
 def _counted_replies(actor: Actor, course: Course):
     """The replies the actor may read under published posts of the course."""
     return select(Post.discussion_id, Reply.created_at, Reply.author_id).select_from(Reply).join(
         Post, Reply.post_id == Post.id).where(
-        visible_replies_in(actor, course), Post.status == PostStatus.PUBLISHED).subquery()
+        visible_replies_in(actor, course), Post.is_published).subquery()
 
 
 def summarize_discussions(actor: Actor, course: Course) -> list[DiscussionSummary]:

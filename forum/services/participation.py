@@ -18,7 +18,6 @@ from forum.models import (
     Grade,
     GradeState,
     Post,
-    PostStatus,
     PromptState,
     Reply,
     ReplyKind,
@@ -90,8 +89,8 @@ def _count_posts(discussion: Discussion, rows: dict[int, Participation]) -> None
     query = select(
         Post.author_id, func.count(), func.sum(Post.word_count), func.min(Post.published_at),
         func.max(Post.published_at), func.sum(_late(Post.published_at, discussion)),
-    ).where(Post.discussion_id == discussion.id, Post.status == PostStatus.PUBLISHED,
-            Post.deleted_at.is_(None)).group_by(Post.author_id)
+    ).where(Post.discussion_id == discussion.id, Post.is_published,
+            Post.is_live).group_by(Post.author_id)
     for author_id, count, words, first, last, late in db.session.execute(query):
         if author_id in rows:
             row = rows[author_id]
@@ -111,7 +110,7 @@ def _count_replies(discussion: Discussion, rows: dict[int, Participation]) -> No
                func.sum(_late(Reply.created_at, discussion)))
         .join(Post, Reply.post_id == Post.id).outerjoin(parent, Reply.parent_id == parent.id)
         .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.REPLY,
-               Reply.deleted_at.is_(None), Post.deleted_at.is_(None))
+               Reply.is_live, Post.is_live)
         .group_by(Reply.author_id)
     )
     for author_id, peer, words, last, late in db.session.execute(query):
@@ -128,7 +127,7 @@ def _count_prompts(discussion: Discussion, rows: dict[int, Participation]) -> No
         select(Post.author_id, Reply.prompt_state, func.count())
         .join(Post, Reply.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.PROMPT,
-               Reply.deleted_at.is_(None), Post.deleted_at.is_(None))
+               Reply.is_live, Post.is_live)
         .group_by(Post.author_id, Reply.prompt_state)
     )
     for author_id, state, count in db.session.execute(query):

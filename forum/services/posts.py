@@ -197,7 +197,7 @@ class PostSummary:
 
 
 # Published posts in order of publication, the actor's own drafts first.
-_LISTING_ORDER = (Post.status == PostStatus.PUBLISHED, Post.published_at, Post.id)
+_LISTING_ORDER = (Post.is_published, Post.published_at, Post.id)
 
 
 def _listing_rules(actor: Actor, discussion: Discussion
@@ -215,7 +215,7 @@ def _listing_filters(author_id: int | None, since: datetime | None
     published at or after a moment (never drafts)."""
     filters = []
     if author_id is not None:
-        filters += [Post.author_id == author_id, Post.deleted_at.is_(None)]
+        filters += [Post.author_id == author_id, Post.is_live]
     if since is not None:
         filters.append(Post.published_at >= since)  # a draft's NULL never matches
     return filters

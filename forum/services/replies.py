@@ -97,7 +97,7 @@ def _add_reply(actor: Actor, post: Post, parent: Reply | None, reply: Reply) -> 
         db.session.execute(
             update(Reply)
             .where(Reply.id.in_(path_ids(parent.path)), Reply.kind == ReplyKind.PROMPT,
-                   Reply.prompt_state == PromptState.OPEN, Reply.deleted_at.is_(None))
+                   Reply.prompt_state == PromptState.OPEN, Reply.is_live)
             .values(prompt_state=PromptState.ANSWERED, answered_at=reply.created_at,
                     version=Reply.version + 1)
             .execution_options(synchronize_session="fetch")
@@ -113,7 +113,7 @@ def _is_repeat(actor: Actor, post: Post, body: str) -> bool:
     return db.session.scalar(
         select(Reply.id).where(Reply.post_id == post.id, Reply.author_id == actor.id,
                                Reply.body == body, Reply.created_at >= since,
-                               Reply.deleted_at.is_(None)).limit(1)
+                               Reply.is_live).limit(1)
     ) is not None
 
 

@@ -117,7 +117,7 @@ def prompts_in_discussion(
     query = (
         select(Reply).join(Post, Reply.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.PROMPT,
-               Reply.deleted_at.is_(None), Post.deleted_at.is_(None))
+               Reply.is_live, Post.is_live)
         .options(joinedload(Reply.author), joinedload(Reply.post).joinedload(Post.author))
         .order_by(Reply.created_at)
     )
@@ -135,7 +135,7 @@ def prompts_awaiting(actor: Actor) -> list[PromptRow]:
         .join(Discussion, Post.discussion_id == Discussion.id)
         .where(my_courses(actor, Discussion.course_id), Post.author_id == actor.id,
                Reply.kind == ReplyKind.PROMPT, Reply.prompt_state == PromptState.OPEN,
-               Reply.deleted_at.is_(None), Post.deleted_at.is_(None))
+               Reply.is_live, Post.is_live)
         .options(joinedload(Reply.author),
                  joinedload(Reply.post).joinedload(Post.discussion)
                  .joinedload(Discussion.course))
