@@ -51,7 +51,8 @@ def current_unit() -> Unit | None:
 def start_unit(kind: str):
     """Begin a unit; returns the token `end_unit` takes. Prefer `unit_of_work`."""
     token = _current.set(Unit(kind))
-    if kind == READ and db.engine.dialect.name == "postgresql":
+    if kind == READ and db.engine.dialect.name == "postgresql" \
+            and not db.session().in_transaction():  # else it reads in the open one
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return token
 

@@ -130,3 +130,12 @@ def test_shared_feedback_is_for_members_not_for_readers_of_a_public_course(
         assert "Shared with the class" not in api.get(reader, listing).get_data(as_text=True)
     client.get("/logout")
     assert "Shared with the class" not in client.get(page).get_data(as_text=True)
+
+
+def test_every_kind_of_viewer_is_an_actor(world):
+    from forum.models import Role
+    from forum.web.thread_view import Peer
+
+    for viewer in (world.student, world.admin, Anonymous(), Peer(Role.TA, False)):
+        assert isinstance(viewer, access.Actor)
+    assert not isinstance(object(), access.Actor)

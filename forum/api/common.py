@@ -13,21 +13,29 @@ from flask import request, url_for
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from forum.services.validation import (
-    BODY_MAX,
-    TEXT_CHARACTER,
-    TITLE_MAX,
-    UNSTORABLE_CHARACTERS,
-)
+from forum.services.validation import BODY_MAX, TITLE_MAX, is_storable
 
-# The services' rule on characters, stated in the document as a pattern.
-STORABLE = validate.Regexp(f"^{TEXT_CHARACTER}*$",
-                           error="Text must not contain NUL characters or lone surrogates.")
-HAS_TEXT = validate.Regexp(
-    f"^{TEXT_CHARACTER}*[^\\s{UNSTORABLE_CHARACTERS}]{TEXT_CHARACTER}*$",
-    error="Write some text (no NUL characters or lone surrogates).")
+
+class TextRule(validate.Regexp):
+    """A pattern the document states, plus the services' rule on characters: no NUL
+    (in the pattern too) and no lone surrogate, which JSON Schema patterns cannot spell
+    the same way in every engine, so the document leaves it to the error answer."""
+
+    def __call__(self, value: str) -> str:
+        value = super().__call__(value)
+        if not is_storable(value):
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+STORABLE = TextRule(r"^[^\x00]*$",
+                    error="Text must not contain NUL characters or lone surrogates.")
+# Some text: a character that is whitespace neither to Python nor to JSON Schema's
+# ECMAScript patterns (their \s differ on \x1c-\x1f, \x85 and \ufeff).
+HAS_TEXT = TextRule(r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$",
+                    error="Write some text (no NUL characters or lone surrogates).")
 
 # Statuses any authenticated operation may answer besides its own successes.
 COMMON_ERRORS = (400, 401, 404, 405, 413, 415, 429)

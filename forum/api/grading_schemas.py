@@ -16,7 +16,13 @@ from forum.api.common import (
 )
 from forum.api.schemas import Timestamp, UserRefSchema
 from forum.models import AnnotationVisibility, GradeState
-from forum.models.limits import POINTS_MAX, TITLE_MAX
+from forum.models.limits import (
+    BODY_MAX,
+    CRITERION_DESCRIPTION_MAX,
+    LEVEL_DESCRIPTION_MAX,
+    POINTS_MAX,
+    TITLE_MAX,
+)
 from forum.services.annotations import QUOTE_MAX
 from forum.services.grading import REASON_MAX
 from forum.services.rubrics import CRITERIA_MAX, LEVELS_MAX, REQUIREMENT_MAX
@@ -26,14 +32,14 @@ class LevelSchema(StrictSchema):
     id = fields.String(validate=validate.Length(max=40),
                        metadata={"description": "Keeps the id across edits; new ones get an id"})
     points = Number(required=True, validate=validate.Range(min=0, max=POINTS_MAX))
-    description = optional_text(500)
+    description = optional_text(LEVEL_DESCRIPTION_MAX)
 
 
 class CriterionSchema(StrictSchema):
     id = fields.String(validate=validate.Length(max=40),
                        metadata={"description": "Keeps the id across edits; new ones get an id"})
     title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), HAS_TEXT])
-    description = optional_text(1000)
+    description = optional_text(CRITERION_DESCRIPTION_MAX)
     levels = fields.List(fields.Nested(LevelSchema), required=True,
                          validate=validate.Length(min=1, max=LEVELS_MAX))
 
@@ -65,15 +71,14 @@ class GradeSchema(Schema):
 
 
 class GradeInputSchema(StrictSchema):
-    rubric_scores = fields.Dict(keys=fields.String(validate=[validate.Length(max=20),
-                                                             STORABLE]),
+    rubric_scores = fields.Dict(keys=fields.String(),  # unknown ids: 409 from the service
                                 values=fields.String(validate=[validate.Length(max=20), STORABLE]),
                                 metadata={"description": "criterion id → level id"})
     score = Number(allow_none=True, validate=validate.Range(min=0, max=POINTS_MAX),
                    metadata={"description": "Omit to use the rubric's sum"})
     override_reason = fields.String(allow_none=True,
                                     validate=[validate.Length(max=REASON_MAX), STORABLE])
-    feedback = optional_text(50_000)
+    feedback = optional_text(BODY_MAX)
 
 
 class ReleaseSchema(StrictSchema):

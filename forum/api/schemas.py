@@ -11,6 +11,7 @@ from forum.api.common import (
     STORABLE,
     Number,
     StrictSchema,
+    TextRule,
     body_field,
     flag,
     optional_text,
@@ -18,7 +19,17 @@ from forum.api.common import (
     whole_number,
 )
 from forum.models import PostStatus, PromptState, ReplyKind, Role, Visibility
-from forum.models.limits import NAME_MAX, POINTS_MAX, URL_MAX
+from forum.models.limits import (
+    BODY_MAX,
+    COURSE_CODE_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
+    PASSWORD_MAX,
+    POINTS_MAX,
+    TERM_MAX,
+    TIMEZONE_MAX,
+    URL_MAX,
+)
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
 from forum.services.replies import QUOTE_MAX
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT, EXPIRY_DAYS_MAX
@@ -53,8 +64,8 @@ class MeUpdateSchema(StrictSchema):
 
 
 class TokenRequestSchema(StrictSchema):
-    email = fields.String(required=True, validate=[validate.Length(max=254), STORABLE])
-    password = fields.String(required=True, validate=[validate.Length(max=128), STORABLE],
+    email = fields.String(required=True, validate=[validate.Length(max=EMAIL_MAX), STORABLE])
+    password = fields.String(required=True, validate=[validate.Length(max=PASSWORD_MAX), STORABLE],
                              load_only=True)
     name = fields.String(load_default="API token",
                          validate=[validate.Length(min=1, max=NAME_MAX), HAS_TEXT])
@@ -94,16 +105,17 @@ class CourseSchema(Schema):
 
 
 class CourseInputSchema(StrictSchema):
-    code = fields.String(required=True, validate=[validate.Length(min=1, max=32), HAS_TEXT])
+    code = fields.String(required=True,
+                         validate=[validate.Length(min=1, max=COURSE_CODE_MAX), HAS_TEXT])
     title = title_field(required=True)
-    term = optional_text(64)
-    timezone = fields.String(validate=[validate.Length(min=1, max=64), STORABLE],
+    term = optional_text(TERM_MAX)
+    timezone = fields.String(validate=[validate.Length(min=1, max=TIMEZONE_MAX), STORABLE],
                              metadata={"example": "Europe/London"})
     visibility = fields.String(validate=validate.OneOf([v.value for v in Visibility]))
 
 
 class CourseUpdateSchema(CourseInputSchema):
-    code = fields.String(validate=[validate.Length(min=1, max=32), HAS_TEXT])
+    code = fields.String(validate=[validate.Length(min=1, max=COURSE_CODE_MAX), HAS_TEXT])
     title = title_field()
 
 
@@ -115,7 +127,7 @@ class MemberSchema(Schema):
 
 
 class MemberAddSchema(StrictSchema):
-    email = fields.String(required=True, validate=[validate.Length(min=1, max=254), STORABLE])
+    email = fields.String(required=True, validate=[validate.Length(min=1, max=EMAIL_MAX), STORABLE])
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
@@ -144,7 +156,7 @@ class DiscussionSchema(Schema):
 
 class DiscussionInputSchema(StrictSchema):
     title = title_field(required=True)
-    prompt = optional_text(50_000)
+    prompt = optional_text(BODY_MAX)
     opens_at = moment()
     due_at = moment()
     locks_at = moment()
@@ -164,9 +176,8 @@ class SourceSchema(StrictSchema):
     url = fields.String(allow_none=True, validate=[
         validate.Length(max=URL_MAX),
         # No spaces or control characters; the same in Python and in JSON Schema.
-        validate.Regexp(r"^https?://[^/?#\x00-\x20\ud800-\udfff]+"
-                        r"[^\x00-\x20\ud800-\udfff]*$",
-                        error="A link starts with http:// or https:// and a host."),
+        TextRule(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
+                 error="A link starts with http:// or https:// and a host."),
     ])
 
 

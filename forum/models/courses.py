@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, enum_column, utcnow
-from forum.models.limits import COURSE_CODE_MAX, TERM_MAX, TITLE_MAX
+from forum.models.limits import COURSE_CODE_MAX, TERM_MAX, TIMEZONE_MAX, TITLE_MAX
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
@@ -44,7 +44,7 @@ class Course(db.Model):
     code: Mapped[str] = mapped_column(String(COURSE_CODE_MAX), unique=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     term: Mapped[str] = mapped_column(String(TERM_MAX), default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX), default="UTC")
     visibility: Mapped[Visibility] = mapped_column(
         enum_column(Visibility), default=Visibility.PRIVATE
     )

@@ -11,12 +11,11 @@ from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import User
 from forum.models.courses import people_changed
-from forum.models.limits import EMAIL_MAX, NAME_MAX
+from forum.models.limits import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
 from forum.services.validation import FieldErrors, clean_text, collecting_errors
 from forum.transactions import writes
 
 PASSWORD_MIN = 8
-PASSWORD_MAX = 128
 
 # The most used passwords of at least eight characters; refused outright.
 COMMON_PASSWORDS = frozenset(

@@ -11,7 +11,7 @@ from forum.access import Actor, can_edit_grading_settings, can_view_discussion
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Grade
-from forum.models.limits import TITLE_MAX
+from forum.models.limits import CRITERION_DESCRIPTION_MAX, LEVEL_DESCRIPTION_MAX, TITLE_MAX
 from forum.services.validation import (
     POINTS_MAX,
     FieldErrors,
@@ -60,11 +60,12 @@ def clean_rubric(errors: FieldErrors, criteria: list[dict] | None,
             cleaned_levels.append({
                 "id": level.get("id"), "points": points,
                 "description": clean_text(errors, field, level.get("description"),
-                                          max_length=500, required=False),
+                                          max_length=LEVEL_DESCRIPTION_MAX, required=False),
             })
         cleaned.append({"id": criterion.get("id"), "title": title,
                         "description": clean_text(errors, field, criterion.get("description"),
-                                                  max_length=1000, required=False),
+                                                  max_length=CRITERION_DESCRIPTION_MAX,
+                                                  required=False),
                         "levels": cleaned_levels})
     return _keep_ids(cleaned, list(previous), set(used_ids))
 

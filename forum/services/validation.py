@@ -18,9 +18,7 @@ from forum.models.limits import (  # the limits services check, defined with the
 
 # Text is made of characters a database can store: no NUL (PostgreSQL refuses it) and
 # no lone UTF-16 surrogate (JSON can spell one, "\\ud800", but UTF-8 cannot encode it).
-# A regular-expression class, so that the API's schemas state the same rule.
 UNSTORABLE_CHARACTERS = r"\x00\ud800-\udfff"
-TEXT_CHARACTER = f"[^{UNSTORABLE_CHARACTERS}]"
 _UNSTORABLE = re.compile(f"[{UNSTORABLE_CHARACTERS}]")
 
 
@@ -76,7 +74,8 @@ def clean_text(
 
 
 def is_storable(text: str) -> bool:
-    """Whether the text has only characters a database stores (see TEXT_CHARACTER)."""
+    """Whether the text has only characters a database stores (no NUL, no lone
+    surrogate)."""
     return _UNSTORABLE.search(text) is None
 
 
