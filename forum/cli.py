@@ -1,4 +1,4 @@
-"""Flask commands: create-user, seed-demo."""
+"""Flask commands: create-user, seed-demo, bench-data, spam-retrain."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(bench_data_command)
+    app.cli.add_command(spam_retrain_command)
+
+
+@click.command("spam-retrain")
+def spam_retrain_command() -> None:
+    """Retrain the shipped spam model from the corpus in forum/spam/corpus/ (rewrites
+    forum/spam/model.json; what staff taught the site stays in the database)."""
+    from forum.spam.model import BASE_MODEL_PATH
+    from forum.spam.train import retrain
+
+    counts = retrain()
+    click.echo(f"Trained on {counts.spam_docs} spam and {counts.ham_docs} genuine comments; "
+               f"{len(counts.features):,} features written to {BASE_MODEL_PATH}.")
 
 
 @click.command("create-user")

@@ -56,6 +56,23 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
                                                      "10/minute;50/hour"),
         "FORUM_LIMIT_REGISTER": environ.get("FORUM_LIMIT_REGISTER", "10/hour"),
         "FORUM_TRUSTED_PROXIES": int(environ.get("FORUM_TRUSTED_PROXIES", "0")),
+        **moderation_settings(environ),
+    }
+
+
+def moderation_settings(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict:
+    """Guest comments and the spam filter: limits per address, the form's minimum time,
+    links per comment, how long a repeated text is refused, how many of a member's
+    first replies are scored and for how long a new account's are, and how many
+    members' flags hide an item."""
+    return {
+        "FORUM_LIMIT_GUEST": environ.get("FORUM_LIMIT_GUEST", "1 per 5 seconds;30 per day"),
+        "FORUM_GUEST_MIN_SECONDS": float(environ.get("FORUM_GUEST_MIN_SECONDS", "3")),
+        "FORUM_GUEST_MAX_LINKS": int(environ.get("FORUM_GUEST_MAX_LINKS", "2")),
+        "FORUM_GUEST_REPEAT_MINUTES": int(environ.get("FORUM_GUEST_REPEAT_MINUTES", "10")),
+        "FORUM_SCORE_FIRST_REPLIES": int(environ.get("FORUM_SCORE_FIRST_REPLIES", "3")),
+        "FORUM_NEW_ACCOUNT_HOURS": float(environ.get("FORUM_NEW_ACCOUNT_HOURS", "24")),
+        "FORUM_FLAGS_TO_HIDE": int(environ.get("FORUM_FLAGS_TO_HIDE", "3")),
     }
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from forum.models import Role, User, utcnow
-from forum.services import accounts, courses, discussions, posts, replies, rubrics
+from forum.models import Anonymous, Role, User, utcnow
+from forum.services import accounts, courses, discussions, guests, posts, replies, rubrics
 
 DEMO_PASSWORD = "forum-demo-2026"  # noqa: S105 - printed for newcomers on purpose
 
@@ -99,6 +99,66 @@ def seed_demo() -> None:
         if role is not None:
             courses.add_member(admin, course, email, role.value)
     _seed_discussions(course, people)
+    _seed_blog(admin, people)
+
+
+BLOG_PROMPT = """\
+This term our posts are public: anyone can read them and leave a comment, which the course
+staff review before it appears. Pick one poster from the 1920s or 1930s and read it as a
+historian would: who made it, for whom, and what did it ask its viewers to feel or do?
+"""
+
+BLOG_POST = """\
+The 1932 election poster *Wir Arbeiter sind erwacht* shows a giant worker striding over a
+crowd of small, anxious figures. It was aimed at industrial workers who had voted for the
+Social Democrats or the Communists for a decade, and it offers them dignity rather than a
+programme: no wages, no prices, only a promise that someone finally sees them.
+
+What strikes me is how little the poster says about the enemy. The message is belonging,
+which is harder to argue against than any policy.
+"""
+
+# Guest comments the demo's blog waits on: genuine ones held for review, spam for the
+# spam list (every guest comment is held on a `moderated` course).
+BLOG_GUESTS = [
+    ("Margarethe Vogel", "m.vogel@example.org", None,
+     "My grandfather kept a copy of this poster. You are right that it sells belonging: he "
+     "said the worker on it looked like the men in his street, not like a politician."),
+    ("Sam Okoro", "sokoro@example.net", "https://example.net/sam",
+     "Interesting reading, but I think you underrate the enemy here. The small anxious "
+     "figures are the point: the poster tells workers who to fear as much as who to join."),
+    ("Best Essay Writers USA", "orders@cheap-essays.example", "https://cheap-essays.example",
+     "Great post, very informative! Need help with your history essay? Our professional "
+     "writers deliver in 24 hours, visit https://cheap-essays.example and "
+     "https://cheap-essays.example/discount for 30% off."),
+]
+
+
+def _seed_blog(admin: User, people: dict[str, User]) -> None:
+    """A public course blog whose guest comments wait in the moderation queue."""
+    blog = courses.create_course(
+        admin, code="HIST-115", title="Posters and Publics: a Class Blog",
+        term="Autumn 2026", timezone="Europe/London", visibility="public",
+        guest_comments="moderated")
+    for email in ("okafor@example.edu", "reyes@example.edu", "ana@example.edu",
+                  "ben@example.edu"):
+        role = next(role for e, _n, role in PEOPLE if e == email)
+        courses.add_member(admin, blog, email, role.value)
+    now = utcnow()
+    topic = discussions.create_discussion(
+        people["okafor@example.edu"], blog, title="Reading a poster as a historian",
+        prompt=BLOG_PROMPT, opens_at=now - timedelta(days=5), due_at=now + timedelta(days=9),
+        locks_at=None, points_possible=5)
+    post = posts.create_post(
+        people["ana@example.edu"], topic, title="“We workers have awoken” (1932)",
+        body=BLOG_POST, sources=[{"citation": "NSDAP election poster, July 1932, "
+                                              "Bundesarchiv Plak 002-016-047."}])
+    replies.reply_to(people["ben@example.edu"], post, None,
+                     "The absence of an enemy is a good catch. Compare the KPD poster from "
+                     "the same month, which is all enemy and no belonging.")
+    for name, email, website, body in BLOG_GUESTS:
+        guests.comment_as_guest(Anonymous(), post, guests.GuestInput(
+            name=name, email=email, website=website, body=body, ip_address="192.0.2.10"))
 
 
 def _seed_discussions(course, people: dict[str, User]) -> None:

@@ -15,11 +15,18 @@ from sqlalchemy import select
 
 from forum import access
 from forum.extensions import db
-from forum.models import AnnotationVisibility, Anonymous, Enrollment, Role
-from forum.services import annotations, grading, posts, replies
+from forum.models import (
+    AnnotationVisibility,
+    Anonymous,
+    Enrollment,
+    GuestComments,
+    Role,
+    Visibility,
+)
+from forum.services import annotations, grading, guests, moderation, posts, replies
 
 SEATS = ["admin", "instructor", "ta", "author", "classmate", "outsider", "stranger",
-         "anonymous"]
+         "anonymous", "guest"]
 
 # Predicates that gate a page or a standing, not rows: no list is filtered by them.
 GATES = {
@@ -29,6 +36,7 @@ GATES = {
     "can_view_reply_revisions": "opens a reply's earlier versions, all or none",
     "can_view_gradebook": "opens the gradebook; its grades follow can_view_grade",
     "can_view_prompt_list": "opens the staff list of prompts",
+    "can_view_held": "a standing read by the row rules of posts and replies (held items)",
 }
 
 
@@ -71,8 +79,43 @@ def universe(make):
         grading.save_grade(teacher, discussion, student.id, version=None, score=7)
         grading.release_grades(teacher, discussion)
         grading.save_grade(teacher, discussion, peer.id, version=None, score=3)
+        _moderated_items(teacher, discussion, live, student, peer, make)
+    kept = make.discussion(public, created_by_id=public_teacher.id, title="Members only",
+                           visibility=Visibility.PRIVATE)
+    make.reply(make.post(kept, w.outsider, title="Kept to members"), w.author)
+    public.guest_comments = GuestComments.AUTO
+    db.session.commit()
+    w.guest_ids = set()
+    public_live = next(p for p in public.discussions[0].posts if p.title == "Live")
+    for name, body, honeypot in (
+            ("Reader", "The settlement was harsh, as the post says, in tone.", ""),
+            ("Held reader", "Another view on the settlement, held for review.", ""),
+            ("Bot", "Cheap essays, great post", "filled")):
+        comment = guests.comment_as_guest(Anonymous(), public_live, guests.GuestInput(
+            name=name, email=f"{name.split()[0].lower()}@example.org", body=body,
+            honeypot=honeypot))
+        if name == "Held reader":
+            moderation.moderate(public_teacher, comment, "hide", "Off topic")
+            w.guest_ids.add(comment.guest_id)
     w.actors = {seat: getattr(w, seat, None) or Anonymous() for seat in SEATS}
+    w.actors["guest"] = Anonymous(guest_ids=frozenset(w.guest_ids))
     return w
+
+
+def _moderated_items(teacher, discussion, live, student, peer, make):
+    """A post hidden by staff with a visible reply beneath it; a member's reply held for
+    review, one marked as spam, one hidden with a reply beneath; a flagged reply."""
+    hidden_post = make.post(discussion, peer, title="Hidden by staff")
+    make.reply(hidden_post, student, body="Answered before it was hidden.")
+    moderation.moderate(teacher, hidden_post, "hide", "Not the assignment")
+    for action in ("hide", "spam"):
+        held = make.reply(live, peer, body=f"To be {action}")
+        make.reply(live, student, parent=held, body=f"Beneath what became {action}")
+        moderation.moderate(teacher, held, action)
+    waiting = make.reply(live, student, body="Waiting for review")
+    waiting.moderation = waiting.moderation.PENDING
+    db.session.commit()
+    moderation.flag(peer, make.reply(live, student, body="Flagged once"), "Rude")
 
 
 def _all(model) -> list:

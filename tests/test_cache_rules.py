@@ -22,7 +22,8 @@ from forum.services import replies
 from forum.services.threads import thread_stamp
 from forum.web.thread_view import Peer
 
-SEATS = ["admin", "instructor", "ta", "student", "classmate", "outsider", "anonymous"]
+SEATS = ["admin", "instructor", "ta", "student", "classmate", "outsider", "anonymous",
+         "guest"]
 
 
 @pytest.fixture
@@ -36,13 +37,36 @@ def thread(world, make):
     resolved = make.prompt(world.post, world.ta, body="And the reparations?")
     replies.resolve_prompt(world.ta, resolved)
     world.answer = answer
+    _held_and_guests(world, make)
     return world
 
 
-def _subject(rule, reply: Reply):
-    """What the rule is asked about: the reply, its post or its course."""
+def _held_and_guests(world, make):
+    """A public course's thread with a guest's published and hidden comments, and a
+    member's reply held for review."""
+    from forum.models import Anonymous, GuestComments, Visibility
+    from forum.services import guests, moderation
+
+    world.course.visibility, world.course.guest_comments = Visibility.PUBLIC, GuestComments.AUTO
+    db.session.commit()
+    held = make.reply(world.post, world.classmate, body="Wait for me")
+    moderation.moderate(world.ta, held, "hide", "Later")
+    guest_ids = set()
+    for body in ("The tone was harsh indeed.", "A visitor's aside on the treaty."):
+        comment = guests.comment_as_guest(Anonymous(), world.post, guests.GuestInput(
+            name="Visitor", email="visitor@example.org", body=body))
+        guest_ids.add(comment.guest_id)
+    moderation.moderate(world.ta, comment, "hide", "Off topic")
+    world.actors["guest"] = Anonymous(guest_ids=frozenset(guest_ids))
+
+
+def _subject(rule, reply: Reply) -> tuple:
+    """What the rule is asked about: the reply, its post or its course (an item's rule
+    also reads its course)."""
     name = list(inspect.signature(rule).parameters)[1]
-    return {"reply": reply, "post": reply.post, "course": reply.post.discussion.course}[name]
+    course = reply.post.discussion.course
+    return {"reply": (reply,), "post": (reply.post,), "course": (course,),
+            "item": (reply, course)}[name]
 
 
 def _as_kind(actor, reply: Reply) -> Peer:
@@ -50,8 +74,10 @@ def _as_kind(actor, reply: Reply) -> Peer:
     they wrote the reply."""
     course = reply.post.discussion.course
     wrote = actor.is_authenticated and actor.id == reply.author_id
+    as_guest = frozenset({reply.guest_id}) & actor.guest_ids
     return Peer(role=access.role_in(actor, course), is_admin=access.is_admin(actor),
-                is_authenticated=actor.is_authenticated, id=actor.id if wrote else None)
+                is_authenticated=actor.is_authenticated, id=actor.id if wrote else None,
+                guest_ids=as_guest)
 
 
 @pytest.mark.parametrize("rule", access.THREAD_RULES, ids=lambda r: r.__name__)
@@ -64,7 +90,7 @@ def test_thread_rules_read_only_the_viewers_kind(thread, rule):
         subject = _subject(rule, reply)
         for seat in SEATS:
             actor = thread.actors[seat] or Anonymous()
-            assert rule(actor, subject) == rule(_as_kind(actor, reply), subject), \
+            assert rule(actor, *subject) == rule(_as_kind(actor, reply), *subject), \
                 (rule.__name__, seat, reply.id)
 
 
@@ -78,6 +104,7 @@ class Recorder:
     def __getattr__(self, name):
         self.read.add(name)
         values = {"id": self._id, "is_authenticated": True, "is_admin": False,
+                  "guest_ids": frozenset(),
                   "course_role": lambda _course_id: self._role}
         if name not in values:
             raise AttributeError(name)
@@ -86,11 +113,11 @@ class Recorder:
 
 @pytest.mark.parametrize("rule", access.THREAD_RULES, ids=lambda r: r.__name__)
 def test_thread_rules_read_the_actor_only_through_its_protocol(thread, rule):
-    protocol = {"id", "is_authenticated", "is_admin", "course_role"}
+    protocol = {"id", "is_authenticated", "is_admin", "course_role", "guest_ids"}
     for reply in db.session.scalars(db.select(Reply)):
         for role in (None, *Role):
             actor = Recorder(role, reply.author_id)
-            rule(actor, _subject(rule, reply))
+            rule(actor, *_subject(rule, reply))
             assert actor.read <= protocol, (rule.__name__, actor.read - protocol)
 
 

@@ -1,9 +1,10 @@
 """Who is acting: the Actor protocol, and the standing in a course that rules read.
 
 Rules read an actor only through `Actor`: its id, whether it is signed in, whether it
-is a site admin, and its role in a course. `User`, the anonymous visitor and the thread
-cache's stand-in viewer (`forum.web.thread_view.Peer`) are actors; so will be a guest
-and an LTI launch. A rule that needs anything else about the person (a name, an email,
+is a site admin, its role in a course, and which guest comments it wrote in this browser.
+`User`, the anonymous visitor (a guest is one who commented: `Visitor`) and the thread
+cache's stand-in viewer (`forum.web.thread_view.Peer`) are actors; so will be an LTI
+launch. A rule that needs anything else about the person (a name, an email,
 a setting) must not be used by the thread cache until the cache's key holds it (see
 docs/architecture.md).
 """
@@ -22,6 +23,8 @@ class Actor(Protocol):
     id: int | None  # None for the anonymous visitor and the cache's kind-wide viewer
     is_authenticated: bool
     is_admin: bool
+    # The guests (one per comment) this browser wrote as: empty for signed-in people.
+    guest_ids: frozenset[int]
 
     def course_role(self, course_id: int) -> Role | None:
         """The actor's role in the course, or None outside it."""
@@ -63,5 +66,9 @@ def is_student(actor: Actor, course: Course) -> bool:
 
 
 def is_author(actor: Actor, item) -> bool:
-    """Whether the actor wrote the item (a post, a reply)."""
-    return bool(actor.is_authenticated and actor.id is not None and item.author_id == actor.id)
+    """Whether the actor wrote the item (a post, a reply): as a member, or as a guest
+    in this browser."""
+    if actor.is_authenticated:
+        return actor.id is not None and item.author_id == actor.id
+    guest_id = getattr(item, "guest_id", None)
+    return guest_id is not None and guest_id in actor.guest_ids

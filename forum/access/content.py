@@ -12,8 +12,17 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from forum.access.actor import Actor, is_admin, is_author, is_instructor, is_member, is_staff
-from forum.access.courses import can_view_course, visible_courses
-from forum.models import Course, Discussion, Post, PromptState, Reply, utcnow
+from forum.access.courses import can_view_course, member_courses, visible_courses
+from forum.models import (
+    Course,
+    Discussion,
+    GuestComments,
+    Post,
+    PromptState,
+    Reply,
+    Visibility,
+    utcnow,
+)
 
 # Discussions
 
@@ -27,15 +36,30 @@ def can_edit_discussion(actor: Actor, discussion: Discussion) -> bool:
 
 
 def can_view_discussion(actor: Actor, discussion: Discussion) -> bool:
-    return can_view_course(actor, discussion.course)
+    """Members (and admins) read every discussion of their course; others the
+    discussions of a public course that are not kept to its members."""
+    course = discussion.course
+    return discussion.is_public or is_admin(actor) or is_member(actor, course)
+
+
+def _open_to_all() -> ColumnElement[bool]:
+    """Discussions not kept to members (twin of the override in Discussion.is_public)."""
+    return or_(Discussion.visibility.is_(None), Discussion.visibility != Visibility.PRIVATE)
 
 
 def visible_discussions(actor: Actor, course: Course | None = None) -> ColumnElement[bool]:
     """Discussions the actor may read (twin of can_view_discussion), of one course or of
     all courses."""
     if course is None:
-        return visible_courses(actor, Discussion.course_id)
-    return Discussion.course_id == course.id if can_view_course(actor, course) else false()
+        if is_admin(actor):
+            return true()
+        public = and_(visible_courses(actor, Discussion.course_id), _open_to_all())
+        return or_(public, member_courses(actor, Discussion.course_id))
+    if not can_view_course(actor, course):
+        return false()
+    if is_admin(actor) or is_member(actor, course):
+        return Discussion.course_id == course.id
+    return and_(Discussion.course_id == course.id, _open_to_all())
 
 
 def can_write_in(actor: Actor, discussion: Discussion, now: datetime | None = None) -> bool:
@@ -60,6 +84,33 @@ def is_tombstone_for(actor: Actor, item: Post | Reply, course: Course) -> bool:
     return item.is_deleted and not can_view_deleted(actor, course)
 
 
+def can_view_held(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """Items held back by moderation (pending, spam, hidden) are seen by staff and by
+    their own author (a guest in the browser that wrote it), who is told why."""
+    return item.is_approved or can_moderate(actor, course) or is_author(actor, item)
+
+
+def is_withheld_from(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """A held item shows to the actor only as a placeholder (while something the actor
+    may see hangs beneath it): no text, no author."""
+    return not can_view_held(actor, item, course)
+
+
+def _own(actor: Actor, model: type[Post] | type[Reply]) -> ColumnElement[bool]:
+    """Rows the actor wrote: as a member, or as a guest in this browser."""
+    if actor.is_authenticated and actor.id is not None:
+        return model.author_id == actor.id
+    if model is Reply and actor.guest_ids:
+        return Reply.guest_id.in_(sorted(actor.guest_ids))
+    return false()
+
+
+def _approved_or_own(actor: Actor, model: type[Post] | type[Reply],
+                     course: Course) -> ColumnElement[bool]:
+    """Twin of can_view_held."""
+    return true() if can_moderate(actor, course) else or_(model.is_approved, _own(actor, model))
+
+
 # Posts
 
 
@@ -68,30 +119,34 @@ def can_create_post(actor: Actor, discussion: Discussion, now: datetime | None =
 
 
 def can_view_post(actor: Actor, post: Post) -> bool:
-    """Published posts for everyone who sees the discussion; drafts for their author."""
-    if not can_view_discussion(actor, post.discussion):
+    """Published posts for everyone who sees the discussion; drafts for their author;
+    posts held by moderation for staff and their author."""
+    discussion = post.discussion
+    if not can_view_discussion(actor, discussion):
         return False
-    return post.is_published or is_author(actor, post)
+    return (post.is_published or is_author(actor, post)) and can_view_held(
+        actor, post, discussion.course)
 
 
-def _posts_in(within: Discussion | Course) -> tuple[Course, ColumnElement[bool]]:
-    """The course of a discussion or course, and the condition for posts inside it."""
+def _posts_in(actor: Actor, within: Discussion | Course
+              ) -> tuple[Course, ColumnElement[bool]]:
+    """The course of a discussion or course, and the condition for posts inside the
+    discussions of it that the actor may read."""
     if isinstance(within, Discussion):
-        return within.course, Post.discussion_id == within.id
+        inside = Post.discussion_id == within.id
+        return within.course, inside if can_view_discussion(actor, within) else false()
     return within, Post.discussion_id.in_(
-        select(Discussion.id).where(Discussion.course_id == within.id))
+        select(Discussion.id).where(visible_discussions(actor, within)))
 
 
 def visible_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[bool]:
     """The posts of a discussion (or of a whole course) that the actor may open (twin
     of can_view_post)."""
-    course, inside = _posts_in(within)
+    course, inside = _posts_in(actor, within)
     if not can_view_course(actor, course):
         return false()
-    shown = Post.is_published
-    if actor.is_authenticated and actor.id is not None:
-        shown = or_(shown, Post.author_id == actor.id)
-    return and_(inside, shown)
+    shown = or_(Post.is_published, _own(actor, Post))
+    return and_(inside, shown, _approved_or_own(actor, Post, course))
 
 
 def can_list_post(actor: Actor, post: Post) -> bool:
@@ -108,7 +163,7 @@ def listed_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[boo
     """The posts on the actor's list of a discussion, or of all of a course's
     discussions (twin of can_list_post)."""
     shown = visible_posts(actor, within)
-    course, _ = _posts_in(within)
+    course, _ = _posts_in(actor, within)
     if can_view_deleted(actor, course):
         return shown
     answered = exists().where(Reply.post_id == Post.id, _shown_reply(actor, course))
@@ -140,14 +195,18 @@ def can_view_revisions(actor: Actor, post: Post) -> bool:
 
 def can_view_reply(actor: Actor, reply: Reply) -> bool:
     """A reply of a post the actor sees; a deleted one whole only for staff (others see
-    its tombstone in the thread while something they see hangs beneath it)."""
+    its tombstone in the thread while something they see hangs beneath it); a held one
+    for staff and its author (others see a placeholder, likewise)."""
     post = reply.post
+    course = post.discussion.course
     return can_view_post(actor, post) and not is_tombstone_for(
-        actor, reply, post.discussion.course)
+        actor, reply, course) and can_view_held(actor, reply, course)
 
 
 def _shown_reply(actor: Actor, course: Course) -> ColumnElement[bool]:
-    return true() if can_view_deleted(actor, course) else Reply.is_live
+    if can_view_deleted(actor, course):
+        return true()
+    return and_(Reply.is_live, _approved_or_own(actor, Reply, course))
 
 
 def visible_replies(actor: Actor, post: Post) -> ColumnElement[bool]:
@@ -160,7 +219,7 @@ def visible_replies(actor: Actor, post: Post) -> ColumnElement[bool]:
 def visible_replies_in(actor: Actor, within: Discussion | Course) -> ColumnElement[bool]:
     """Replies the actor may read whole in the posts they may open in a discussion or a
     course: visible_replies' rule over many posts (join Reply to Post)."""
-    course, _ = _posts_in(within)
+    course, _ = _posts_in(actor, within)
     return and_(visible_posts(actor, within), Reply.post_id == Post.id,
                 _shown_reply(actor, course))
 
@@ -176,9 +235,42 @@ def can_see_reply_controls(actor: Actor, reply: Reply) -> bool:
     return is_author(actor, reply) or can_moderate(actor, reply.post.discussion.course)
 
 
+def takes_replies(post: Post) -> bool:
+    """A post that anyone may answer: published, approved, not deleted."""
+    return post.is_published and post.is_approved and not post.is_deleted
+
+
 def can_reply(actor: Actor, post: Post, now: datetime | None = None) -> bool:
-    return post.is_published and not post.is_deleted and can_write_in(
-        actor, post.discussion, now)
+    """Members answer a post while the discussion is open; a locked thread takes
+    replies only from staff."""
+    if not takes_replies(post) or not can_write_in(actor, post.discussion, now):
+        return False
+    return not post.is_locked or can_moderate(actor, post.discussion.course)
+
+
+def can_comment_as_guest(actor: Actor, post: Post, now: datetime | None = None) -> bool:
+    """Visitors without an account comment where the discussion takes guest comments,
+    while it accepts writing and the thread is not locked."""
+    discussion = post.discussion
+    return (not actor.is_authenticated and takes_replies(post) and not post.is_locked
+            and discussion.guest_policy is not GuestComments.OFF
+            and discussion.accepts_student_writing(now or utcnow()))
+
+
+def can_flag(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """Members report what others wrote (staff act on it instead)."""
+    return (is_member(actor, course) and not is_author(actor, item) and not item.is_deleted
+            and not can_moderate(actor, course))
+
+
+def can_lock(actor: Actor, post: Post) -> bool:
+    """Lock or pin a post's thread, restore an earlier text: staff."""
+    return post.is_published and can_moderate(actor, post.discussion.course)
+
+
+def can_see_guest_details(actor: Actor, course: Course) -> bool:
+    """A guest's email, website and address: staff only."""
+    return can_moderate(actor, course)
 
 
 def can_ask_prompt(actor: Actor, post: Post, now: datetime | None = None) -> bool:
@@ -215,5 +307,5 @@ def can_view_prompt_list(actor: Actor, discussion: Discussion) -> bool:
 THREAD_RULES = (
     can_view_deleted, can_reply, can_ask_prompt, can_see_reply_controls, can_edit_reply,
     can_view_reply_revisions, can_resolve_prompt, can_delete_reply, can_restore_reply,
-    can_view_reply,
+    can_view_reply, can_comment_as_guest, can_moderate, can_see_guest_details, can_flag,
 )

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per area."""
 
-from forum.models.base import utcnow
-from forum.models.courses import Course, Enrollment, Role, Visibility
+from forum.models.base import Moderation, utcnow
+from forum.models.courses import Course, Enrollment, GuestComments, Role, Visibility
 from forum.models.discussions import Discussion, ReadMark
 from forum.models.grading import (
     Annotation,
@@ -9,6 +9,14 @@ from forum.models.grading import (
     Grade,
     GradeChange,
     GradeState,
+)
+from forum.models.moderation import (
+    Flag,
+    Guest,
+    ModerationAction,
+    ModerationEntry,
+    SpamCheck,
+    SpamFeature,
 )
 from forum.models.posts import Post, PostSource, PostStatus, Revision
 from forum.models.replies import PromptState, Reply, ReplyKind
@@ -23,9 +31,15 @@ __all__ = [
     "Course",
     "Discussion",
     "Enrollment",
+    "Flag",
     "Grade",
     "GradeChange",
     "GradeState",
+    "Guest",
+    "GuestComments",
+    "Moderation",
+    "ModerationAction",
+    "ModerationEntry",
     "Post",
     "PostSource",
     "PostStatus",
@@ -35,6 +49,8 @@ __all__ = [
     "ReplyKind",
     "Revision",
     "Role",
+    "SpamCheck",
+    "SpamFeature",
     "User",
     "Visibility",
     "utcnow",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
+from sqlalchemy import DateTime, Enum, ForeignKey, String, TypeDecorator
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,3 +68,43 @@ class Deletable:
 
     def mark_restored(self) -> None:
         self.deleted_at, self.deleted_by_id = None, None
+
+
+class Moderation(enum.StrEnum):
+    """Where a post or reply stands with the moderators: only published items are
+    shown to everyone who reads the thread; the others to staff (and their author)."""
+
+    PUBLISHED = "published"
+    PENDING = "pending"  # held for review
+    SPAM = "spam"
+    HIDDEN = "hidden"  # taken down by staff or by members' flags, with a reason
+
+    @property
+    def label(self) -> str:
+        return {"published": "Published", "pending": "Awaiting review", "spam": "Spam",
+                "hidden": "Hidden"}[self.value]
+
+
+class Moderated:
+    """Content that moderators can hold back: the row stays, only who sees it changes."""
+
+    moderation: Mapped[Moderation] = mapped_column(
+        enum_column(Moderation), default=Moderation.PUBLISHED, index=True,
+        server_default=Moderation.PUBLISHED.value)
+    # Why staff hid it, shown to its author.
+    moderation_reason: Mapped[str | None] = mapped_column(String(500))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @hybrid_property
+    def is_approved(self) -> bool:
+        """Published by the moderators; in SQL, the condition for such rows."""
+        return self.moderation is Moderation.PUBLISHED
+
+    @is_approved.inplace.expression
+    @classmethod
+    def _is_approved_expression(cls):
+        return cls.moderation == Moderation.PUBLISHED
+
+    @property
+    def is_held(self) -> bool:
+        return self.moderation is not Moderation.PUBLISHED

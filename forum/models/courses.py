@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Update, update
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, Update, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 class Visibility(enum.StrEnum):
     PRIVATE = "private"
     PUBLIC = "public"
+
+
+class GuestComments(enum.StrEnum):
+    """Whether visitors without an account may comment on a public course's posts."""
+
+    OFF = "off"
+    MODERATED = "moderated"  # every guest comment waits for staff
+    AUTO = "auto"  # comments the spam filter scores clean are published at once
 
 
 class Role(enum.StrEnum):
@@ -48,6 +56,13 @@ class Course(db.Model):
     visibility: Mapped[Visibility] = mapped_column(
         enum_column(Visibility), default=Visibility.PRIVATE
     )
+    guest_comments: Mapped[GuestComments] = mapped_column(
+        enum_column(GuestComments), default=GuestComments.OFF,
+        server_default=GuestComments.OFF.value)
+    # Spam scores (0 to 1) at or above spam_threshold go to spam; from hold_threshold up
+    # they wait for review; below it a comment may be published where the course allows.
+    spam_threshold: Mapped[float] = mapped_column(Float, default=0.9, server_default="0.9")
+    hold_threshold: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Grows whenever a name or a role shown on the course's pages changes, so that
     # rendered copies of those pages (see forum/web/thread_view.py) are not reused.

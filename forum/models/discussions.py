@@ -18,7 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import UTCDateTime, utcnow
+from forum.models.base import UTCDateTime, enum_column, utcnow
+from forum.models.courses import GuestComments, Visibility
 from forum.models.limits import TITLE_MAX
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class Discussion(db.Model):
     min_peer_replies: Mapped[int] = mapped_column(Integer, default=0)
     require_prompt_answers: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_extra_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None follows the course; a discussion of a public course may be kept to members,
+    # and may take guest comments differently from the rest of the course.
+    visibility: Mapped[Visibility | None] = mapped_column(enum_column(Visibility))
+    guest_comments: Mapped[GuestComments | None] = mapped_column(enum_column(GuestComments))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -55,6 +60,18 @@ class Discussion(db.Model):
     posts: Mapped[list[Post]] = relationship(back_populates="discussion")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_public(self) -> bool:
+        """Readable by anyone: in a public course, unless kept to its members."""
+        return self.course.is_public and self.visibility is not Visibility.PRIVATE
+
+    @property
+    def guest_policy(self) -> GuestComments:
+        """Whether guests comment here: only where anyone may read."""
+        if not self.is_public:
+            return GuestComments.OFF
+        return self.guest_comments or self.course.guest_comments
 
     @property
     def is_closed(self) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from forum.extensions import db
-from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
+from forum.models.base import Deletable, Moderated, UTCDateTime, enum_column, utcnow
 from forum.models.limits import CITATION_MAX, TITLE_MAX, URL_MAX
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class PostStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class Post(Deletable, db.Model):
+class Post(Deletable, Moderated, db.Model):
     __tablename__ = "posts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,9 +41,13 @@ class Post(Deletable, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Staff lock a thread (no new replies) and pin posts to the top of the discussion.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Loaded for the post's page only (see forum.services.posts.get_post), else None.
     thread_stamp: Mapped[int | None] = query_expression()
     has_annotations: Mapped[bool | None] = query_expression()
+    viewer_holds: Mapped[bool | None] = query_expression()
 
     discussion: Mapped[Discussion] = relationship(back_populates="posts")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
@@ -64,6 +68,10 @@ class Post(Deletable, db.Model):
     @classmethod
     def _is_published_expression(cls):
         return cls.status == PostStatus.PUBLISHED
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
     @property
     def is_late(self) -> bool:

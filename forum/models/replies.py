@@ -6,13 +6,14 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, Text, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import Deletable, UTCDateTime, enum_column, utcnow
+from forum.models.base import Deletable, Moderated, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
+    from forum.models.moderation import Guest
     from forum.models.posts import Post
     from forum.models.users import User
 
@@ -44,14 +45,19 @@ class PromptState(enum.StrEnum):
     RESOLVED = "resolved"
 
 
-class Reply(Deletable, db.Model):
+class Reply(Deletable, Moderated, db.Model):
     __tablename__ = "replies"
-    __table_args__ = (Index("ix_replies_post_path", "post_id", "path"),)
+    __table_args__ = (
+        Index("ix_replies_post_path", "post_id", "path"),
+        CheckConstraint("(author_id IS NULL) <> (guest_id IS NULL)", name="one_author"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # A member wrote it, or a guest of a public course (then author_id is None).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    guest_id: Mapped[int | None] = mapped_column(ForeignKey("guests.id"), unique=True)
     kind: Mapped[ReplyKind] = mapped_column(enum_column(ReplyKind), default=ReplyKind.REPLY)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
@@ -69,7 +75,8 @@ class Reply(Deletable, db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     post: Mapped[Post] = relationship()
-    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    guest: Mapped[Guest | None] = relationship()
     parent: Mapped[Reply | None] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version}
@@ -77,6 +84,14 @@ class Reply(Deletable, db.Model):
     @property
     def is_prompt(self) -> bool:
         return self.kind is ReplyKind.PROMPT
+
+    @property
+    def is_by_guest(self) -> bool:
+        return self.guest_id is not None
+
+    @property
+    def author_name(self) -> str:
+        return self.guest.name if self.guest is not None else self.author.display_name
 
     @property
     def ancestor_ids(self) -> list[int]:

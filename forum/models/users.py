@@ -34,6 +34,7 @@ class User(UserMixin, db.Model):
     enrollments: Mapped[list[Enrollment]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    guest_ids = frozenset()  # people with accounts comment as themselves
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -60,11 +61,16 @@ class User(UserMixin, db.Model):
 
 
 class Anonymous(AnonymousUserMixin):
-    """A visitor without an account or token: belongs to no course, may read public ones."""
+    """A visitor without an account or token: belongs to no course, may read public ones.
+    `guest_ids` are the guest comments this visitor wrote from this browser, so that it
+    alone sees them while they wait for review."""
 
     id = None
     is_admin = False
     display_name = "Guest"
+
+    def __init__(self, guest_ids: frozenset[int] = frozenset()):
+        self.guest_ids = frozenset(guest_ids)
 
     def course_role(self, course_id: int) -> Role | None:
         return None

@@ -20,7 +20,7 @@ from forum.access import (
 )
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Anonymous, Course, Enrollment, Role, User, Visibility
+from forum.models import Anonymous, Course, Enrollment, GuestComments, Role, User, Visibility
 from forum.models.courses import people_changed
 from forum.models.limits import COURSE_CODE_MAX, TERM_MAX, TITLE_MAX
 from forum.services.accounts import find_user_by_email
@@ -69,11 +69,37 @@ def _clean_course_fields(errors: FieldErrors, fields: dict, course: Course | Non
         cleaned["visibility"] = Visibility(fields.get("visibility") or "private")
     except ValueError:
         errors.add("visibility", "Visibility is either private or public.")
+    cleaned.update(_clean_moderation_fields(errors, fields, course))
     code = cleaned["code"]
     if code and "code" not in errors:
         other = db.session.scalar(select(Course).where(Course.code == code))
         if other is not None and other is not course:
             errors.add_conflict("code", "Another course already uses this code.")
+    return cleaned
+
+
+def _threshold(errors: FieldErrors, field: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        errors.add(field, "A spam score threshold is a number from 0 to 1.")
+        return 0.0
+    return float(value)
+
+
+def _clean_moderation_fields(errors: FieldErrors, fields: dict, course: Course | None) -> dict:
+    """Guest comments and the spam thresholds; a field not given keeps its value."""
+    cleaned = {}
+    if fields.get("guest_comments") is not None:
+        try:
+            cleaned["guest_comments"] = GuestComments(fields["guest_comments"])
+        except ValueError:
+            errors.add("guest_comments", "Guest comments are off, moderated or auto.")
+    for name in ("spam_threshold", "hold_threshold"):
+        if fields.get(name) is not None:
+            cleaned[name] = _threshold(errors, name, fields[name])
+    spam_at = cleaned.get("spam_threshold", course.spam_threshold if course else 0.9)
+    hold_at = cleaned.get("hold_threshold", course.hold_threshold if course else 0.5)
+    if "spam_threshold" not in errors and "hold_threshold" not in errors and hold_at > spam_at:
+        errors.add("hold_threshold", "The hold threshold must not be above the spam threshold.")
     return cleaned
 
 

@@ -18,7 +18,16 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Course, Discussion, Post, ReadMark, Reply, utcnow
+from forum.models import (
+    Course,
+    Discussion,
+    GuestComments,
+    Post,
+    ReadMark,
+    Reply,
+    Visibility,
+    utcnow,
+)
 from forum.services.markup import render_markdown
 from forum.services.validation import (
     BODY_MAX,
@@ -42,7 +51,31 @@ def get_discussion(actor: Actor, discussion_id: int) -> Discussion:
     return discussion
 
 
-def _clean_fields(errors: FieldErrors, fields: dict) -> dict:
+FOLLOW_COURSE = "course"  # a discussion setting that follows its course's
+
+
+def _clean_overrides(errors: FieldErrors, fields: dict, course: Course) -> dict:
+    """Visibility and guest comments: the course's (None, "course") or the discussion's
+    own; a field not given keeps its value. Only a public course's discussions may be
+    public."""
+    cleaned = {}
+    for name, kind, message in (
+            ("visibility", Visibility, "Visibility is course, private or public."),
+            ("guest_comments", GuestComments, "Guest comments are course, off, moderated "
+                                              "or auto.")):
+        if name not in fields:
+            continue
+        value = fields[name]
+        try:
+            cleaned[name] = None if value in (None, "", FOLLOW_COURSE) else kind(value)
+        except ValueError:
+            errors.add(name, message)
+    if cleaned.get("visibility") is Visibility.PUBLIC and not course.is_public:
+        errors.add("visibility", "Only a public course's discussions can be public.")
+    return cleaned
+
+
+def _clean_fields(errors: FieldErrors, fields: dict, course: Course) -> dict:
     cleaned = {
         "title": clean_text(errors, "title", fields.get("title"), max_length=TITLE_MAX),
         "prompt": clean_text(errors, "prompt", fields.get("prompt"), max_length=BODY_MAX,
@@ -55,6 +88,7 @@ def _clean_fields(errors: FieldErrors, fields: dict) -> dict:
     cleaned["points_possible"] = clean_points(errors, "points_possible",
                                               0 if points is None else points)
     _check_date_order(errors, cleaned)
+    cleaned.update(_clean_overrides(errors, fields, course))
     return cleaned
 
 
@@ -85,7 +119,7 @@ def create_discussion(actor: Actor, course: Course, **fields) -> Discussion:
     """Start a discussion in a course (instructors). Raises PermissionDenied, Invalid."""
     authorize_create_discussion(actor, course)
     with collecting_errors() as errors:
-        cleaned = _clean_fields(errors, fields)
+        cleaned = _clean_fields(errors, fields, course)
     discussion = Discussion(
         course=course, created_by_id=actor.id,
         prompt_html=render_markdown(cleaned["prompt"]), **cleaned,
@@ -105,7 +139,7 @@ def update_discussion(
     expect_version(discussion, version)
     if fields:
         with collecting_errors() as errors:
-            cleaned = _clean_fields(errors, fields)
+            cleaned = _clean_fields(errors, fields, discussion.course)
         for name, value in cleaned.items():
             setattr(discussion, name, value)
         discussion.prompt_html = render_markdown(cleaned["prompt"])

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,7 +25,17 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Discussion, Post, PostSource, PostStatus, Reply, Revision, User, utcnow
+from forum.models import (
+    Discussion,
+    Moderation,
+    Post,
+    PostSource,
+    PostStatus,
+    Reply,
+    Revision,
+    User,
+    utcnow,
+)
 from forum.models.limits import CITATION_MAX
 from forum.services.annotations import ANY_ANNOTATION
 from forum.services.markup import render_markdown
@@ -50,16 +60,24 @@ _POST_WITH_PLACE = (  # built once: read on every request about a post
         joinedload(Post.discussion).joinedload(Discussion.course),
         joinedload(Post.author), joinedload(Post.sources))
 )
+# Whether the viewer wrote a reply in the thread that the moderators hold back.
+_VIEWER_HOLDS = exists().where(Reply.post_id == Post.id,
+                               Reply.author_id == bindparam("viewer_id"),
+                               Reply.moderation != Moderation.PUBLISHED)
 _POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THREAD_STAMP),
-                                          with_expression(Post.has_annotations, ANY_ANNOTATION))
+                                          with_expression(Post.has_annotations, ANY_ANNOTATION),
+                                          with_expression(Post.viewer_holds, _VIEWER_HOLDS))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
     """The post, if the actor may see it (drafts only by their author). For its page,
     also what spares the page other statements: its thread stamp (the page keeps
-    rendered threads) and whether it has annotations. Raises NotFound."""
-    query = _POST_FOR_PAGE if for_page else _POST_WITH_PLACE
-    post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
+    rendered threads), whether it has annotations and whether the viewer wrote a held
+    reply in its thread. Raises NotFound."""
+    query, values = _POST_WITH_PLACE, {"post_id": post_id}
+    if for_page:
+        query, values = _POST_FOR_PAGE, {**values, "viewer_id": actor.id or 0}
+    post = db.session.scalars(query, values).unique().one_or_none()
     if post is None or not can_view_post(actor, post):
         raise NotFound("No such post.")
     return post
@@ -196,8 +214,8 @@ class PostSummary:
     tombstone: bool  # deleted, and the viewer sees neither its text nor its author
 
 
-# Published posts in order of publication, the actor's own drafts first.
-_LISTING_ORDER = (Post.is_published, Post.published_at, Post.id)
+# The actor's own drafts first, then pinned posts, then in order of publication.
+_LISTING_ORDER = (Post.is_published, Post.pinned_at.is_(None), Post.published_at, Post.id)
 
 
 def _listing_rules(actor: Actor, discussion: Discussion
@@ -224,7 +242,8 @@ def _listing_filters(author_id: int | None, since: datetime | None
 # A list of hundreds of posts shows their titles, not their texts.
 _SUMMARY_ONLY = (
     load_only(Post.id, Post.discussion_id, Post.author_id, Post.title, Post.status,
-              Post.published_at, Post.deleted_at),
+              Post.published_at, Post.deleted_at, Post.moderation, Post.pinned_at,
+              Post.locked_at),
     joinedload(Post.author).load_only(User.display_name),
 )
 

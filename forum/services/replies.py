@@ -26,6 +26,7 @@ from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Post, PromptState, Reply, ReplyKind, Revision, utcnow
 from forum.models.replies import path_ids, path_segment
+from forum.services import screening
 from forum.services.markup import render_markdown
 from forum.services.validation import (
     BODY_MAX,
@@ -39,6 +40,7 @@ from forum.services.words import count_words
 from forum.transactions import writes
 
 REPEAT_WINDOW = timedelta(hours=1)
+LOCKED_MESSAGE = "This thread is locked by the course staff; it takes no more replies."
 
 
 def get_reply(actor: Actor, reply_id: int) -> Reply:
@@ -53,7 +55,7 @@ def get_reply(actor: Actor, reply_id: int) -> Reply:
     return reply
 
 
-def _parent_in(post: Post, parent_id: int | None) -> Reply | None:
+def _parent_in(actor: Actor, post: Post, parent_id: int | None) -> Reply | None:
     if parent_id is None:
         return None
     parent = db.session.get(Reply, parent_id)
@@ -62,6 +64,9 @@ def _parent_in(post: Post, parent_id: int | None) -> Reply | None:
                       conflict=True)
     if parent.is_deleted:
         raise Invalid({"parent_id": ["The message you answer was deleted."]}, conflict=True)
+    if not can_view_reply(actor, parent):  # held back from this actor
+        raise Invalid({"parent_id": ["The message you answer is not in this thread."]},
+                      conflict=True)
     return parent
 
 
@@ -72,6 +77,10 @@ def _refusal(actor: Actor, post: Post) -> str:
     course = post.discussion.course
     if not (is_member(actor, course) or is_admin(actor)):
         return "Only members of this course can reply."
+    if post.is_locked:
+        return LOCKED_MESSAGE
+    if not post.is_approved:
+        return "This post is held by the moderators; it takes no replies for now."
     return "This discussion is closed for replies."
 
 
@@ -87,13 +96,22 @@ def _clean_quote(errors: FieldErrors, post: Post, quote: str | None) -> str | No
     return quote or None
 
 
-def _add_reply(actor: Actor, post: Post, parent: Reply | None, reply: Reply) -> Reply:
-    """Place the reply in the tree, mark answered prompts, commit."""
+def place_reply(post: Post, parent: Reply | None, reply: Reply) -> None:
+    """Add the reply to the session at its place in the tree (not committed)."""
     db.session.add(reply)
     db.session.flush()  # the path needs the reply's own id
     reply.path = (parent.path if parent else "") + path_segment(reply.id)
     reply.depth = parent.depth + 1 if parent else 0
-    if parent is not None and actor.id == post.author_id:
+
+
+def _add_reply(actor: Actor, post: Post, parent: Reply | None, reply: Reply,
+               verdict=None) -> Reply:
+    """Place the reply in the tree, mark answered prompts, keep the spam filter's
+    verdict where it ran, commit."""
+    place_reply(post, parent, reply)
+    if verdict is not None:
+        screening.keep(post, reply, verdict)
+    if parent is not None and actor.id == post.author_id and reply.is_approved:
         db.session.execute(
             update(Reply)
             .where(Reply.id.in_(path_ids(parent.path)), Reply.kind == ReplyKind.PROMPT,
@@ -125,15 +143,18 @@ def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None) 
         raise NotFound("No such post.")
     if not can_reply(actor, post):
         raise PermissionDenied(_refusal(actor, post))
-    parent = _parent_in(post, parent_id)
+    parent = _parent_in(actor, post, parent_id)
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
         if body and _is_repeat(actor, post, body):
             errors.add_conflict("body", "You already posted this reply here.")
-    return _add_reply(actor, post, parent, Reply(
+    verdict = screening.screen_member_reply(actor, post, parent, body)
+    reply = Reply(
         post=post, parent_id=parent_id, author_id=actor.id, body=body,
         body_html=render_markdown(body), word_count=count_words(body), created_at=utcnow(),
-    ))
+        moderation=screening.member_state(verdict, post.discussion.course),
+    )
+    return _add_reply(actor, post, parent, reply, verdict)
 
 
 @writes
@@ -147,7 +168,7 @@ def ask_prompt(
     if not can_ask_prompt(actor, post):
         raise PermissionDenied("Only instructors and TAs ask prompts, while the discussion "
                                "is not closed.")
-    parent = _parent_in(post, parent_id)
+    parent = _parent_in(actor, post, parent_id)
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Question")
         quote = _clean_quote(errors, post, quote)

@@ -13,6 +13,7 @@ from forum.access import (
     can_view_post,
     can_view_prompt_list,
     is_tombstone_for,
+    is_withheld_from,
     my_courses,
 )
 from forum.errors import NotFound, PermissionDenied
@@ -30,7 +31,8 @@ from forum.models import (
 
 @dataclass(frozen=True)
 class ThreadNode:
-    """One reply as a viewer sees it; a tombstone hides its body and author."""
+    """One reply as a viewer sees it; a tombstone (deleted, or held back by the
+    moderators) hides its body and author."""
 
     reply: Reply
     tombstone: bool
@@ -54,19 +56,22 @@ def author_roles(course_id: int, user_ids: set[int]) -> dict[int, Role]:
 def load_thread(actor: Actor, post: Post) -> list[ThreadNode]:
     """Every reply of the post in tree order, in two queries whatever the size.
 
-    Others see a deleted reply only as a tombstone, and only while something visible
-    hangs beneath it; staff see deleted replies whole.
+    Others see a deleted or held reply only as a tombstone, and only while something
+    visible hangs beneath it; staff see every reply whole, and authors their own held
+    ones.
     """
     if not can_view_post(actor, post):
         raise NotFound("No such post.")
     replies = list(db.session.scalars(
         select(Reply).where(Reply.post_id == post.id)
-        .options(joinedload(Reply.author)).order_by(Reply.path)
+        .options(joinedload(Reply.author), joinedload(Reply.guest)).order_by(Reply.path)
     ))
     course = post.discussion.course
-    tombstones = {r.id for r in replies if is_tombstone_for(actor, r, course)}
+    tombstones = {r.id for r in replies if is_tombstone_for(actor, r, course)
+                  or is_withheld_from(actor, r, course)}
     shown = _shown_ids(replies, tombstones)
-    roles = author_roles(course.id, {r.author_id for r in replies} | {post.author_id})
+    roles = author_roles(course.id, {r.author_id for r in replies if r.author_id}
+                         | {post.author_id})
     return [
         ThreadNode(r, tombstone=r.id in tombstones, author_role=roles.get(r.author_id))
         for r in replies if r.id in shown

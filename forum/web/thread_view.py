@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from functools import cache as once
 
-from flask import current_app, get_template_attribute, url_for
+from flask import current_app, get_template_attribute, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -33,6 +33,7 @@ from forum.services.threads import ThreadNode, load_thread, thread_stamp
 
 log = logging.getLogger(__name__)
 TEMPLATE = "posts/_thread.html"
+GUEST_COMMENTS = "guest_comments"  # session key: {guest id: post id} written by this browser
 
 # A kind's copy is a tuple of parts: text as it is; None where the viewer's CSRF token
 # goes; (author id, parts for everyone else, parts for the author) at each reply's
@@ -51,6 +52,7 @@ class Peer:
     is_admin: bool
     is_authenticated: bool = True
     id: int | None = None
+    guest_ids: frozenset[int] = frozenset()  # a kind's copy is never a guest's own
 
     def course_role(self, _course_id: int) -> Role | None:
         return self.role
@@ -73,11 +75,13 @@ class ThreadPage:
         self.signed_in = self.actor.is_authenticated
         self.can_reply = perm.can_reply(self.actor, self.post)
         self.can_prompt = perm.can_ask_prompt(self.actor, self.post)
+        self.can_guest_comment = perm.can_comment_as_guest(self.actor, self.post)
+        self.moderates = perm.can_moderate(self.actor, course)
         self.reply_url = url_for("posts.reply", post_id=self.post.id)
         self.prompt_url = url_for("posts.prompt", post_id=self.post.id)
         self.author_name = self.post.author.display_name
         self.authors = {
-            item.reply.id: "a deleted reply" if item.tombstone else item.reply.author.display_name
+            item.reply.id: _hidden_name(item.reply) if item.tombstone else item.reply.author_name
             for item in self.thread
         }
 
@@ -101,12 +105,34 @@ class ThreadPage:
         return f"\x00{self.marker}:{what}\x00"
 
 
+def _hidden_name(reply: Reply) -> str:
+    return "a deleted reply" if reply.is_deleted else "a hidden reply"
+
+
+def _sees_own_held(viewer, post: Post) -> bool:
+    """Whether the viewer wrote a reply in this thread that the moderators hold back:
+    only they (and staff) see it, so no kind's copy may serve them. A member's is read
+    with the post (Post.viewer_holds); a guest's from the comments this browser wrote."""
+    if viewer.is_authenticated:
+        return bool(post.viewer_holds)
+    return post.id in guest_posts()
+
+
+def guest_posts() -> set[int]:
+    """The posts this browser commented on as a guest (kept in its session)."""
+    return {post_id for post_id in session.get(GUEST_COMMENTS, {}).values()
+            if isinstance(post_id, int)}
+
+
 def thread_html(post: Post, failed: dict | None = None) -> Markup:
     """The thread section of the post page as the current viewer may see it."""
     viewer = current_user._get_current_object()  # once, not through the proxy at each use
     token = generate_csrf() if viewer.is_authenticated else ""
-    if failed:  # a refused form, shown again with its text: this viewer's alone
-        return _render(ThreadPage(post, load_thread(viewer, post), viewer, token, failed))
+    if failed or _sees_own_held(viewer, post):
+        # A refused form shown again with its text, or the viewer's own held reply:
+        # this viewer's alone.
+        return _render(ThreadPage(post, load_thread(viewer, post), viewer, token,
+                                  failed or {}))
     # Pieces of one escaped rendering, and the CSRF token, which is URL-safe.
     return Markup("".join(_fill(_kind_copy(viewer, post), token, viewer.id)))  # noqa: S704
 
@@ -137,8 +163,9 @@ def _cache_key(viewer, post: Post) -> str:
     facts = (
         _template_digest(), post.id, thread_stamp(post), course.people_version,
         course.timezone, post.author.display_name, post.status.value, post.is_deleted,
-        _peer_of(viewer, course), perm.can_reply(viewer, post),
-        perm.can_ask_prompt(viewer, post),
+        post.moderation.value, post.is_locked, _peer_of(viewer, course),
+        perm.can_reply(viewer, post), perm.can_ask_prompt(viewer, post),
+        perm.can_comment_as_guest(viewer, post),
     )
     return "thread:" + hashlib.sha256(repr(facts).encode()).hexdigest()
 

@@ -1,0 +1,411 @@
+"""Moderation: the staff's queue, their actions on posts and replies (one or many),
+members' flags, locks and pins, restoring an earlier text, and erasing a guest's data.
+Every action is logged; nothing is removed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flask import current_app
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from forum.access import (
+    Actor,
+    can_flag,
+    can_lock,
+    can_moderate,
+    can_view_post,
+    can_view_reply,
+    is_staff,
+)
+from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import (
+    Course,
+    Discussion,
+    Flag,
+    Guest,
+    Moderation,
+    ModerationAction,
+    ModerationEntry,
+    Post,
+    Reply,
+    Revision,
+    SpamCheck,
+    utcnow,
+)
+from forum.models.limits import REASON_MAX
+from forum.models.moderation import ERASED_NAME
+from forum.services import spam
+from forum.services.markup import render_markdown
+from forum.services.validation import clean_text, collecting_errors
+from forum.services.versions import commit_versioned
+from forum.services.words import count_words
+from forum.spam.signals import Comment
+from forum.transactions import writes
+
+Kind = Literal["post", "reply"]
+ACTIONS = ("approve", "spam", "hide", "restore")
+QUEUE_STATES = ("pending", "spam", "flagged", "hidden")
+FLAG_HIDE_REASON = "Hidden after reports from members, until the course staff review it."
+DEFAULT_HIDE_REASON = "Hidden by the course staff."
+QUEUE_DEPTH_MAX = 10_000  # deeper pages of the queue are empty: keep a request cheap
+_TARGET_STATE = {"approve": Moderation.PUBLISHED, "restore": Moderation.PUBLISHED,
+                 "spam": Moderation.SPAM, "hide": Moderation.HIDDEN}
+
+
+def course_of(item: Post | Reply) -> Course:
+    post = item if isinstance(item, Post) else item.post
+    return post.discussion.course
+
+
+def kind_of(item: Post | Reply) -> Kind:
+    return "post" if isinstance(item, Post) else "reply"
+
+
+def _authorize(actor: Actor, course: Course) -> None:
+    if not can_moderate(actor, course):
+        raise PermissionDenied("Only instructors and TAs moderate this course.")
+
+
+# The queue
+
+
+@dataclass
+class QueueItem:
+    """One post or reply waiting for, or set aside by, the moderators."""
+
+    item: Post | Reply
+    kind: Kind
+    post: Post  # the post itself, or the post whose thread the reply is in
+    check: SpamCheck | None = None
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def created_at(self):
+        return self.item.created_at
+
+
+def _state_filter(model, state: str | None) -> ColumnElement[bool]:
+    """Rows in the queue for a state filter; no filter: held back or flagged."""
+    open_flag = exists().where(
+        (Flag.post_id if model is Post else Flag.reply_id) == model.id,
+        Flag.resolved_at.is_(None))
+    if state == "flagged":
+        return open_flag
+    if state is not None:
+        return model.moderation == Moderation(state)
+    return or_(model.moderation != Moderation.PUBLISHED, open_flag)
+
+
+def _queue_query(model, course: Course, state: str | None):
+    query = select(model)
+    if model is Reply:
+        query = query.join(Post, Reply.post_id == Post.id)
+    return query.join(Discussion, Post.discussion_id == Discussion.id).where(
+        Discussion.course_id == course.id, _state_filter(model, state))
+
+
+def moderation_queue(actor: Actor, course: Course, state: str | None = None, *,
+                     offset: int = 0, limit: int = 50) -> tuple[list[QueueItem], int]:
+    """Posts and replies held back or flagged in the course, newest first, with their
+    spam verdicts and flags, and the total. Raises PermissionDenied, Invalid."""
+    _authorize(actor, course)
+    if state is not None and state not in QUEUE_STATES:
+        raise Invalid({"state": [f"State is one of {', '.join(QUEUE_STATES)}."]})
+    total = sum(db.session.scalar(select(func.count()).select_from(
+        _queue_query(model, course, state).subquery())) for model in (Post, Reply))
+    if offset >= QUEUE_DEPTH_MAX:
+        return [], total
+    window = offset + limit
+    replies = db.session.scalars(
+        _queue_query(Reply, course, state).options(
+            joinedload(Reply.guest), joinedload(Reply.author),
+            joinedload(Reply.post).joinedload(Post.author))
+        .order_by(Reply.created_at.desc(), Reply.id.desc()).limit(window)).unique().all()
+    posts = db.session.scalars(
+        _queue_query(Post, course, state).options(joinedload(Post.author))
+        .order_by(Post.created_at.desc(), Post.id.desc()).limit(window)).unique().all()
+    items = [QueueItem(r, "reply", r.post) for r in replies] + [
+        QueueItem(p, "post", p) for p in posts]
+    items.sort(key=lambda q: (q.created_at, q.kind, q.item.id), reverse=True)
+    items = items[offset:window]
+    _attach(items)
+    return items, total
+
+
+def _attach(items: list[QueueItem]) -> None:
+    """The verdicts and open flags of a page of the queue, in two statements."""
+    reply_ids = [q.item.id for q in items if q.kind == "reply"]
+    post_ids = [q.item.id for q in items if q.kind == "post"]
+    checks = {c.reply_id: c for c in db.session.scalars(
+        select(SpamCheck).where(SpamCheck.reply_id.in_(reply_ids)))} if reply_ids else {}
+    flags = db.session.scalars(
+        select(Flag).where(Flag.resolved_at.is_(None), or_(
+            Flag.reply_id.in_(reply_ids), Flag.post_id.in_(post_ids)))
+        .options(joinedload(Flag.user)).order_by(Flag.id)).all() if items else []
+    for q in items:
+        if q.kind == "reply":
+            q.check = checks.get(q.item.id)
+            q.flags = [f for f in flags if f.reply_id == q.item.id]
+        else:
+            q.flags = [f for f in flags if f.post_id == q.item.id]
+
+
+def waiting_counts(actor: Actor, course: Course) -> dict[str, int]:
+    """How many items wait for review and how many carry open flags: for staff; an
+    empty mapping for everyone else."""
+    if not can_moderate(actor, course):
+        return {}
+    return {state: sum(db.session.scalar(select(func.count()).select_from(
+        _queue_query(model, course, state).subquery())) for model in (Post, Reply))
+        for state in ("pending", "flagged")}
+
+
+# Acting on items
+
+
+def find_item(actor: Actor, kind: str, item_id: int) -> Post | Reply:
+    """A post or reply the actor may see. Raises NotFound."""
+    model = {"post": Post, "reply": Reply}.get(kind)
+    item = db.session.get(model, item_id) if model else None
+    visible = can_view_post if model is Post else can_view_reply
+    if item is None or not visible(actor, item):
+        raise NotFound(f"No such {kind or 'item'}.")
+    return item
+
+
+def _clean_reason(action: str, reason: str | None) -> str | None:
+    with collecting_errors() as errors:
+        if action not in ACTIONS:
+            errors.add("action", f"Action is one of {', '.join(ACTIONS)}.")
+        reason = clean_text(errors, "reason", reason, max_length=REASON_MAX, required=False,
+                            label="Reason")
+    if action == "hide":
+        return reason or DEFAULT_HIDE_REASON
+    return None
+
+
+def _apply(actor: Actor, item: Post | Reply, action: str, reason: str | None) -> None:
+    """One action on one item, its flags answered, what the filter learns, the log."""
+    now = utcnow()
+    item.moderation = _TARGET_STATE[action]
+    item.moderation_reason = reason
+    item.moderated_at = now
+    for flag in _open_flags(item):
+        flag.resolved_at = now
+    if isinstance(item, Reply) and action in ("approve", "spam", "restore"):
+        _teach(item, action == "spam")
+    db.session.add(ModerationEntry(
+        course_id=course_of(item).id, actor_id=actor.id, action=action,
+        post_id=item.id if isinstance(item, Post) else item.post_id,
+        reply_id=item.id if isinstance(item, Reply) else None, note=reason or ""))
+
+
+def _open_flags(item: Post | Reply) -> list[Flag]:
+    column = Flag.post_id if isinstance(item, Post) else Flag.reply_id
+    return list(db.session.scalars(
+        select(Flag).where(column == item.id, Flag.resolved_at.is_(None))))
+
+
+def _teach(reply: Reply, is_spam: bool) -> None:
+    """Staff decisions teach the filter; a reply it never read is read now (as it is
+    stored: no timing or address signals)."""
+    check = db.session.scalar(select(SpamCheck).where(SpamCheck.reply_id == reply.id))
+    if check is None:
+        if not is_spam:
+            return  # an ordinary member's reply restored: nothing to unlearn
+        verdict = spam.judge(Comment(
+            body=reply.body, author_name=reply.author_name,
+            website=(reply.guest.website or "") if reply.guest else "",
+            post_text=f"{reply.post.title}\n{reply.post.body}", is_guest=reply.is_by_guest))
+        check = spam.record(reply.id, verdict)
+    spam.learn(check, is_spam)
+
+
+@writes
+def moderate(actor: Actor, item: Post | Reply, action: str, reason: str | None = None
+             ) -> Post | Reply:
+    """Approve, mark as spam, hide (with a reason its author is shown) or restore a post
+    or reply. Raises PermissionDenied, Invalid, Conflict."""
+    _authorize(actor, course_of(item))
+    reason = _clean_reason(action, reason)
+    _apply(actor, item, action, reason)
+    commit_versioned()
+    return item
+
+
+@writes
+def moderate_many(actor: Actor, course: Course, targets: Iterable[tuple[str, int]],
+                  action: str, reason: str | None = None) -> list[Post | Reply]:
+    """One action on a selection of the course's posts and replies, all or none.
+    Raises PermissionDenied, Invalid, NotFound."""
+    _authorize(actor, course)
+    reason = _clean_reason(action, reason)
+    items = []
+    for kind, item_id in dict.fromkeys(targets):
+        item = find_item(actor, kind, item_id)
+        if course_of(item).id != course.id:
+            raise NotFound(f"No such {kind}.")
+        items.append(item)
+    if not items:
+        raise Invalid({"ids": ["Choose at least one item."]})
+    for item in items:
+        _apply(actor, item, action, reason)
+    commit_versioned()
+    return items
+
+
+# Flags
+
+
+@writes
+def flag(actor: Actor, item: Post | Reply, reason: str | None) -> Flag:
+    """A member reports a post or reply; enough reports from different members hide it
+    until staff review it. Raises PermissionDenied, Invalid."""
+    course = course_of(item)
+    if not can_flag(actor, item, course):
+        raise PermissionDenied("Members report what others wrote; staff act on it instead.")
+    with collecting_errors() as errors:
+        reason = clean_text(errors, "reason", reason, max_length=REASON_MAX, label="Reason")
+        column = Flag.post_id if isinstance(item, Post) else Flag.reply_id
+        if reason and db.session.scalar(select(Flag.id).where(
+                column == item.id, Flag.user_id == actor.id)) is not None:
+            errors.add_conflict("reason", "You already reported this.")
+    report = Flag(user_id=actor.id, reason=reason, created_at=utcnow(),
+                  **{column.key: item.id})
+    db.session.add(report)
+    db.session.flush()
+    threshold = current_app.config["FORUM_FLAGS_TO_HIDE"]
+    if item.is_approved and len(_open_flags(item)) >= threshold:
+        item.moderation, item.moderation_reason = Moderation.HIDDEN, FLAG_HIDE_REASON
+        item.moderated_at = utcnow()
+        db.session.add(ModerationEntry(
+            course_id=course.id, action=ModerationAction.HOLD.value,
+            post_id=item.id if isinstance(item, Post) else item.post_id,
+            reply_id=None if isinstance(item, Post) else item.id,
+            note=f"{threshold} reports from members"))
+    commit_versioned()
+    return report
+
+
+def flags_on(actor: Actor, item: Post | Reply) -> list[Flag]:
+    """Who reported the item and why, for staff. Raises PermissionDenied."""
+    _authorize(actor, course_of(item))
+    column = Flag.post_id if isinstance(item, Post) else Flag.reply_id
+    return list(db.session.scalars(select(Flag).where(column == item.id)
+                                   .options(joinedload(Flag.user)).order_by(Flag.id)))
+
+
+# Thread controls
+
+
+def _log(actor: Actor, post: Post, action: ModerationAction, note: str = "",
+         reply_id: int | None = None) -> None:
+    db.session.add(ModerationEntry(course_id=post.discussion.course_id, actor_id=actor.id,
+                                   action=action.value, post_id=post.id, reply_id=reply_id,
+                                   note=note))
+
+
+@writes
+def set_locked(actor: Actor, post: Post, locked: bool) -> Post:
+    """Lock a post's thread (no new replies but the staff's) or open it again.
+    Raises PermissionDenied."""
+    if not can_lock(actor, post):
+        raise PermissionDenied("Only instructors and TAs lock threads.")
+    post.locked_at = utcnow() if locked else None
+    _log(actor, post, ModerationAction.LOCK if locked else ModerationAction.UNLOCK)
+    commit_versioned()
+    return post
+
+
+@writes
+def set_pinned(actor: Actor, post: Post, pinned: bool) -> Post:
+    """Pin a post to the top of its discussion, or unpin it. Raises PermissionDenied."""
+    if not can_lock(actor, post):
+        raise PermissionDenied("Only instructors and TAs pin posts.")
+    post.pinned_at = utcnow() if pinned else None
+    _log(actor, post, ModerationAction.PIN if pinned else ModerationAction.UNPIN)
+    commit_versioned()
+    return post
+
+
+@writes
+def restore_revision(actor: Actor, revision: Revision) -> Post | Reply:
+    """Put an earlier text back (staff); the text it replaces is kept as a revision.
+    Raises NotFound, PermissionDenied."""
+    item = db.session.get(Post, revision.post_id) if revision.post_id else \
+        db.session.get(Reply, revision.reply_id)
+    course = course_of(item)
+    if not is_staff(actor, course):
+        raise PermissionDenied("Only instructors and TAs restore earlier versions.")
+    now = utcnow()
+    post = item if isinstance(item, Post) else item.post
+    db.session.add(Revision(post_id=revision.post_id, reply_id=revision.reply_id,
+                            title=getattr(item, "title", None) if revision.post_id else None,
+                            body=item.body, editor_id=actor.id, created_at=now))
+    if isinstance(item, Post) and revision.title:
+        item.title = revision.title
+    item.body, item.body_html = revision.body, render_markdown(revision.body)
+    item.word_count, item.edited_at = count_words(revision.body), now
+    _log(actor, post, ModerationAction.RESTORE_REVISION, f"revision {revision.id}",
+         reply_id=None if isinstance(item, Post) else item.id)
+    commit_versioned()
+    return item
+
+
+def get_revision(actor: Actor, revision_id: int) -> Revision:
+    """A revision of something the actor may see. Raises NotFound."""
+    revision = db.session.get(Revision, revision_id)
+    if revision is None:
+        raise NotFound("No such revision.")
+    item = db.session.get(Post, revision.post_id) if revision.post_id else \
+        db.session.get(Reply, revision.reply_id)
+    visible = can_view_post if isinstance(item, Post) else can_view_reply
+    if not visible(actor, item):
+        raise NotFound("No such revision.")
+    return revision
+
+
+# A guest's personal data
+
+
+@writes
+def erase_guest(actor: Actor, reply: Reply, remove_text: bool) -> int:
+    """Erase the personal data of the guest who wrote the reply, in every comment they
+    left (same email) in courses the actor moderates: name and email replaced, website
+    and address dropped; their texts kept or, if chosen, removed. Logged without the
+    data itself. Returns how many comments changed. Raises PermissionDenied, Invalid."""
+    course = course_of(reply)
+    _authorize(actor, course)
+    if reply.guest is None:
+        raise Invalid({"reply": ["Only a guest's comment has guest data to erase."]})
+    if reply.guest.is_erased:
+        raise Invalid({"reply": ["This guest's data was already erased."]}, conflict=True)
+    email = reply.guest.email
+    comments = db.session.scalars(
+        select(Reply).join(Guest, Reply.guest_id == Guest.id)
+        .join(Post, Reply.post_id == Post.id)
+        .join(Discussion, Post.discussion_id == Discussion.id)
+        .where(Guest.email == email, Guest.erased_at.is_(None))
+        .options(selectinload(Reply.guest),
+                 joinedload(Reply.post).joinedload(Post.discussion))).unique().all()
+    now = utcnow()
+    erased = [c for c in comments if can_moderate(actor, course_of(c))]
+    for comment in erased:
+        guest = comment.guest
+        guest.name, guest.email, guest.website, guest.ip_address = ERASED_NAME, "", None, ""
+        guest.erased_at = now
+        if remove_text:
+            comment.body, comment.body_html, comment.word_count = "", "", 0
+            if not comment.is_deleted:
+                comment.mark_deleted(actor.id)
+        flag_modified(comment, "guest_id")  # a new version: kept threads show the change
+        _log(actor, comment.post, ModerationAction.ERASE_GUEST,
+             "text removed" if remove_text else "text kept", reply_id=comment.id)
+    commit_versioned()
+    return len(erased)
