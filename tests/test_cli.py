@@ -5,7 +5,19 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Discussion, Enrollment, Post, PromptState, Reply, ReplyKind, Role, User
+from forum.models import (
+    Course,
+    Discussion,
+    GuestComments,
+    Moderation,
+    Post,
+    PromptState,
+    Reply,
+    ReplyKind,
+    Role,
+    SpamCheck,
+    User,
+)
 from forum.models.base import utcnow
 from forum.models.replies import path_segment
 
@@ -18,16 +30,39 @@ def test_seed_demo_builds_a_realistic_course(app):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "okafor@example.edu" in result.output and "ana@example.edu" in result.output
-    roles = [e.role for e in db.session.scalars(select(Enrollment))]
+    seminar = db.session.scalar(select(Course).where(Course.code == "HIST-230"))
+    roles = [e.role for e in seminar.enrollments]
     assert roles.count(Role.INSTRUCTOR) == 1 and roles.count(Role.TA) == 1
     assert roles.count(Role.STUDENT) >= 6
-    assert _count(Discussion) == 2
+    assert _count(Discussion, Discussion.course_id == seminar.id) == 2
     posts = db.session.scalars(select(Post)).all()
     assert posts and all(post.sources for post in posts)
     assert max(reply.depth for reply in db.session.scalars(select(Reply))) >= 2
     states = {r.prompt_state for r in db.session.scalars(
         select(Reply).where(Reply.kind == ReplyKind.PROMPT))}
     assert {PromptState.OPEN, PromptState.ANSWERED} <= states
+
+
+def test_seed_demo_has_a_public_blog_with_a_moderation_queue(app):
+    """A newcomer sees the queue at once: genuine guest comments wait, spam is in spam,
+    each with the filter's reasons."""
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    blog = db.session.scalar(select(Course).where(Course.code == "HIST-115"))
+    assert blog.is_public and blog.guest_comments is GuestComments.MODERATED
+    states = [r.moderation for r in db.session.scalars(
+        select(Reply).where(Reply.guest_id.is_not(None)))]
+    assert states.count(Moderation.PENDING) >= 2 and states.count(Moderation.SPAM) == 1
+    assert all(check.reasons for check in db.session.scalars(select(SpamCheck)))
+
+
+def test_spam_retrain_rebuilds_the_shipped_model(app, tmp_path):
+    from forum.spam.model import BASE_MODEL_PATH
+
+    out = tmp_path / "model.json"
+    result = app.test_cli_runner().invoke(args=["spam-retrain", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == BASE_MODEL_PATH.read_text()  # the shipped file is current
+    assert "genuine comments" in result.output
 
 
 def test_seed_demo_leaves_a_used_database_alone(app, make):

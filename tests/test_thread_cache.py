@@ -68,6 +68,44 @@ def test_every_viewer_sees_exactly_their_own_rendering(app, crowd, make, public)
     assert len(seen) >= 5  # students, TAs, instructor, admin... differ from each other
 
 
+def test_held_replies_reach_only_staff_and_their_own_author(app, crowd, make):
+    """A reply held by the moderators is never in a copy served to others; its author,
+    a member or a guest in the browser that wrote it, gets a rendering of their own."""
+    from forum.models import Anonymous, GuestComments
+    from forum.services import guests, moderation
+
+    crowd.course.visibility = crowd.course.visibility.PUBLIC
+    crowd.course.guest_comments = GuestComments.MODERATED
+    db.session.commit()
+    held = make.reply(crowd.post, crowd.classmate, body="A member's reply under review.")
+    moderation.moderate(crowd.ta, held, "hide", "Check the quotation")
+    comment = guests.comment_as_guest(Anonymous(), crowd.post, guests.GuestInput(
+        name="Visitor", email="visitor@example.org", body="A visitor's held comment."))
+    visitor = Anonymous(guest_ids=frozenset({comment.guest_id}))
+    staff = {"ta", "ta2", "instructor", "admin"}
+    for name in [*VIEWERS, "visitor"] * 2:
+        user = {"anonymous": None, "visitor": visitor}.get(name) or getattr(crowd, name)
+        served, alone = _served_to(app, user, crowd.post, comment)
+        assert served == alone, name
+        assert ("under review" in served) is (name in staff | {"classmate"}), name
+        assert ("held comment" in served) is (name in staff | {"visitor"}), name
+        assert "visitor@example.org" not in served
+
+
+def _served_to(app, user, post, comment) -> tuple[str, str]:
+    """Like _cached_and_direct, for a guest too (known by this browser's session)."""
+    if user is None or user.is_authenticated:
+        return _cached_and_direct(app, user, post)
+    with app.test_request_context(f"/posts/{post.id}"):
+        from flask import session
+
+        session["guest_comments"] = {str(comment.guest_id): post.id}
+        g._login_user = user
+        served = str(thread_html(post))
+        alone = ThreadPage(post, load_thread(user, post), user, "")
+        return served, str(_render(alone))
+
+
 def _page(client, post) -> str:
     response = client.get(f"/posts/{post.id}")
     assert response.status_code == 200

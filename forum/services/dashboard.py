@@ -84,9 +84,10 @@ def _replies_to_me(actor: Actor) -> list[Reply]:
         select(Reply).join(Post, Reply.post_id == Post.id).join(Discussion)
         .where(
             my_courses(actor, Discussion.course_id),
-            Reply.author_id != actor.id, Reply.is_live, Post.is_live,
+            Reply.author_id.is_distinct_from(actor.id), Reply.is_live, Post.is_live,
+            Reply.is_approved, Post.is_approved,
             or_(Reply.parent_id.in_(mine),
                 Reply.parent_id.is_(None) & Reply.post_id.in_(my_posts)),
-        ).options(joinedload(Reply.author), joinedload(Reply.post))
+        ).options(joinedload(Reply.author), joinedload(Reply.guest), joinedload(Reply.post))
         .order_by(Reply.created_at.desc()).limit(RECENT_LIMIT)
     ))

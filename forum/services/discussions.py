@@ -14,6 +14,7 @@ from forum.access import (
     can_edit_discussion,
     can_view_discussion,
     listed_posts,
+    visible_discussions,
     visible_replies_in,
 )
 from forum.errors import NotFound, PermissionDenied
@@ -176,7 +177,7 @@ def summarize_discussions(actor: Actor, course: Course) -> list[DiscussionSummar
     """Each discussion of the course with its counts, in four queries whatever the size:
     the same posts and replies the discussion's list shows the actor."""
     discussions = list(db.session.scalars(
-        select(Discussion).where(Discussion.course_id == course.id)
+        select(Discussion).where(visible_discussions(actor, course))
         .order_by(Discussion.due_at.is_(None), Discussion.due_at, Discussion.id)
     ))
     posts, replies = _listed_posts(actor, course), _counted_replies(actor, course)
@@ -217,7 +218,7 @@ def _new_counts(actor: Actor, posts, replies) -> dict[int, int]:
         select(items.c.discussion_id, func.count())
         .outerjoin(ReadMark, and_(ReadMark.discussion_id == items.c.discussion_id,
                                   ReadMark.user_id == actor.id))
-        .where(items.c.author_id != actor.id,
+        .where(items.c.author_id.is_distinct_from(actor.id),
                or_(ReadMark.seen_at.is_(None), items.c.at > ReadMark.seen_at))
         .group_by(items.c.discussion_id)
     ).all()

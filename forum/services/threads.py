@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from forum.access import (
@@ -21,6 +21,7 @@ from forum.extensions import db
 from forum.models import (
     Discussion,
     Enrollment,
+    Moderation,
     Post,
     PromptState,
     Reply,
@@ -83,6 +84,13 @@ def load_thread(actor: Actor, post: Post) -> list[ThreadNode]:
 _STAMP = select(func.coalesce(func.sum(Reply.version), 0))
 THREAD_STAMP = _STAMP.where(Reply.post_id == Post.id).correlate(Post).scalar_subquery()
 _STAMP_OF = _STAMP.where(Reply.post_id == bindparam("post_id"))
+
+
+def held_reply_by(actor: Actor, post: Post) -> bool:
+    """Whether the actor wrote a reply in the post's thread that the moderators hold."""
+    return db.session.scalar(select(
+        exists().where(Reply.post_id == post.id, Reply.author_id == actor.id,
+                       Reply.moderation != Moderation.PUBLISHED))) or False
 
 
 def thread_stamp(post: Post) -> int:

@@ -29,7 +29,7 @@ from forum import access as perm
 from forum.access import Actor
 from forum.extensions import cache
 from forum.models import Post, Reply, Role
-from forum.services.threads import ThreadNode, load_thread, thread_stamp
+from forum.services.threads import ThreadNode, held_reply_by, load_thread, thread_stamp
 
 log = logging.getLogger(__name__)
 TEMPLATE = "posts/_thread.html"
@@ -114,7 +114,9 @@ def _sees_own_held(viewer, post: Post) -> bool:
     only they (and staff) see it, so no kind's copy may serve them. A member's is read
     with the post (Post.viewer_holds); a guest's from the comments this browser wrote."""
     if viewer.is_authenticated:
-        return bool(post.viewer_holds)
+        if post.viewer_holds is None:  # the post was not loaded for its page
+            return held_reply_by(viewer, post)
+        return post.viewer_holds
     return post.id in guest_posts()
 
 
