@@ -84,7 +84,8 @@ def test_held_replies_reach_only_staff_and_their_own_author(app, crowd, make):
     visitor = Anonymous(guest_ids=frozenset({comment.guest_id}))
     staff = {"ta", "ta2", "instructor", "admin"}
     for name in [*VIEWERS, "visitor"] * 2:
-        user = {"anonymous": None, "visitor": visitor}.get(name) or getattr(crowd, name)
+        user = {"anonymous": None, "visitor": visitor}[name] if name in (
+            "anonymous", "visitor") else getattr(crowd, name)
         served, alone = _served_to(app, user, crowd.post, comment)
         assert served == alone, name
         assert ("under review" in served) is (name in staff | {"classmate"}), name

@@ -93,7 +93,8 @@ class ThreadPage:
 
     # Our own placeholders, written only while rendering a kind's copy: ids and hex.
     def slot_open(self, reply: Reply) -> Markup:
-        return Markup(self._mark(f"o{reply.author_id}"))  # noqa: S704
+        # A guest's reply has no member author: 0 is nobody's id.
+        return Markup(self._mark(f"o{reply.author_id or 0}"))  # noqa: S704
 
     def slot_mid(self) -> Markup:
         return Markup(self._mark("m"))  # noqa: S704
