@@ -11,8 +11,10 @@ from forum.models import (
     Course,
     Discussion,
     Enrollment,
+    Flag,
     Grade,
     GradeChange,
+    Moderation,
     Post,
     PromptState,
     Reply,
@@ -55,6 +57,9 @@ PAGES = {
     "gradebook export": ("/courses/{course}/gradebook.csv", INSTRUCTORS),
     "my grades": ("/grades", expect(200, 200, 200, 200, 200, outsider=200)),
     "change password": ("/account/password", expect(200, 200, 200, 200, 200, outsider=200)),
+    "moderation queue": ("/courses/{course}/moderation", STAFF),
+    "report a post": ("/posts/{post}/report", expect(403, 403, 403, 403, 200)),
+    "report a reply": ("/replies/{reply}/report", expect(403, 403, 403, 200, 403)),
 }
 
 
@@ -157,6 +162,21 @@ ACTIONS = {
         {"points_possible": "10", "rubric": "Argument\n5 | Strong", "min_posts": "1"},
         expect(302, 302, 403, 403, 403),
         lambda w: db.session.get(Discussion, w.discussion.id).rubric != [],
+    ),
+    "hide a post from the queue": (
+        "/courses/{course}/moderation/post/{post}", {"action": "hide", "reason": "Off topic"},
+        expect(302, 302, 302, 403, 403),
+        lambda w: db.session.get(Post, w.post.id).moderation is Moderation.HIDDEN,
+    ),
+    "report a reply": (
+        "/replies/{reply}/report", {"reason": "Rude"},
+        expect(403, 403, 403, 302, 403),
+        lambda w: _count(Flag, Flag.reply_id == w.reply.id) == 1,
+    ),
+    "lock a thread": (
+        "/posts/{post}/lock", {},
+        expect(302, 302, 302, 403, 403),
+        lambda w: db.session.get(Post, w.post.id).locked_at is not None,
     ),
     "create a course": (
         "/courses/new",

@@ -59,9 +59,11 @@ def instructor_token(_postgres_schema) -> str:
         db.engine.dispose()
 
 
-# Rules that join several fields, which JSON Schema cannot state: a request can match
-# the document and still break them (due before opening; a quote on a plain reply).
-CROSS_FIELD_RULES = {"due_at", "locks_at", "quote"}
+# Rules that join several fields, or a field and stored data, which JSON Schema cannot
+# state: a request can match the document and still break them (due before opening; a
+# quote on a plain reply; a hold threshold above the spam threshold; a public discussion
+# in a private course, which alone is a 409).
+CROSS_FIELD_RULES = {"due_at", "locks_at", "quote", "hold_threshold", "visibility"}
 
 
 @schema.parametrize()

@@ -8,8 +8,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from forum.extensions import db
-from forum.models import Role, Visibility
-from forum.services import grading, rubrics
+from forum.models import Anonymous, GuestComments, Role, SpamCheck, Visibility
+from forum.services import grading, guests, moderation, rubrics
 from tests.test_browser import (  # noqa: F401  (fixtures)
     _log_in,
     browser_type_launch_args,
@@ -61,6 +61,9 @@ PAGES = [
     ("no such page", "/no-such-page", EVERYONE, 404),
     ("no such course", "/courses/2147483647", SIGNED_IN, 404),
     ("forbidden", "/discussions/{discussion}/grading/settings", {"student"}, 403),
+    ("moderation queue", "/courses/{course}/moderation", STAFF, 200),
+    ("report a post", "/posts/{others_post}/report", {"student"}, 200),
+    ("report a reply", "/replies/{others_reply}/report", {"student"}, 200),
 ]
 
 # The first elements that reach past the screen's right edge, outside a scroll box.
@@ -71,6 +74,10 @@ WIDE_ELEMENTS = """[...document.querySelectorAll("body *")]
 
 LONG_URL = "https://example.org/" + "a-very-long-path-segment-without-breaks" * 4
 LONG_NAME = "Maximiliana Wolfeschlegelsteinhausenbergerdorff-Featherstonehaugh"
+LONG_EMAIL = ("maximiliana.wolfeschlegelsteinhausenbergerdorff@"
+              "department-of-modern-european-history-and-politics.example.org")
+LONG_REASON = ("The comment links to a site that other comments marked as spam linked to: "
+               + LONG_URL)
 
 
 @pytest.fixture
@@ -85,6 +92,19 @@ def seeded(world, make):
                            body=f"See {LONG_URL} and [this]({LONG_URL}).",
                            sources=[(LONG_URL, LONG_URL)])
     world.own_reply = make.reply(world.post, world.student, body=f"Also {LONG_URL}")
+    others_reply = make.reply(world.post, long_named, body="A classmate's answer.")
+    others_post = make.post(world.discussion, world.classmate, title="A classmate's post")
+    # The queue holds a guest's comment with a long email, website and spam reasons,
+    # and a member's report.
+    world.course.guest_comments = GuestComments.MODERATED
+    db.session.commit()
+    held = guests.comment_as_guest(Anonymous(), world.post, guests.GuestInput(
+        name=LONG_NAME, email=LONG_EMAIL, website=LONG_URL, ip_address="2001:db8::7334",
+        body=f"A guest's thought on the treaty, with {LONG_URL}"))
+    check = db.session.scalar(db.select(SpamCheck).where(SpamCheck.reply_id == held.id))
+    check.reasons = [LONG_REASON, "Written " + "very-" * 30 + "quickly"]
+    db.session.commit()
+    moderation.flag(world.student, others_reply, f"Copied from {LONG_URL}")
     rubrics.update_grading_settings(
         world.instructor, world.discussion, version=None, points_possible=40,
         rubric=[{"title": f"Criterion number {n} with a long title",
@@ -99,7 +119,8 @@ def seeded(world, make):
     grading.release_grades(world.instructor, world.discussion)
     world.ids = {"course": world.course.id, "discussion": world.discussion.id,
                  "post": world.post.id, "reply": world.own_reply.id,
-                 "student": world.student.id}
+                 "student": world.student.id, "others_post": others_post.id,
+                 "others_reply": others_reply.id}
     return world
 
 

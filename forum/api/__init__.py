@@ -13,13 +13,14 @@ from forum.api import (
     errors,
     feedback,
     grading,
+    moderation,
     posts,
     replies,
 )
 from forum.extensions import api, client_address, csrf, limiter
 from forum.limits import WRITE_METHODS, caller_key, writes_limit, writes_per_ip_limit
 
-RESOURCES = (accounts, courses, discussions, posts, replies, grading, feedback)
+RESOURCES = (accounts, courses, discussions, posts, replies, grading, feedback, moderation)
 DOCS_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                "script-src 'self'; object-src 'none'; base-uri 'none'; "
                "frame-ancestors 'none'")

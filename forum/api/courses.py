@@ -47,7 +47,9 @@ class Courses(MethodView):
 
 def _course_fields(course) -> dict:
     return {"code": course.code, "title": course.title, "term": course.term,
-            "timezone": course.timezone, "visibility": course.visibility.value}
+            "timezone": course.timezone, "visibility": course.visibility.value,
+            "guest_comments": course.guest_comments.value,
+            "spam_threshold": course.spam_threshold, "hold_threshold": course.hold_threshold}
 
 
 @bp.route("/courses/<id:course_id>")

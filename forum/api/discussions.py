@@ -47,12 +47,13 @@ class Discussions(MethodView):
 
     @bp.arguments(DiscussionInputSchema)
     @bp.created(DiscussionSchema)
-    @bp.errors(403, 422)
+    @bp.errors(403, 409, 422)
     @bp.doc(operationId="createDiscussion")
     def post(self, data, course_id: int):
         """Start a discussion (instructors)"""
         user = require_user()
         course = get_course(user, course_id)
+        discussion_service.authorize_create_discussion(user, course)
         discussion = discussion_service.create_discussion(user, course, **data)
         return created(discussion_view(discussion), ".DiscussionItem",
                        discussion_id=discussion.id)

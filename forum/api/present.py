@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from forum.access import role_in
-from forum.models import Course, Discussion, Post, Reply, Role
+from forum.access import can_moderate, can_see_guest_details, is_author, role_in
+from forum.models import Course, Discussion, Flag, Post, Reply, Role
+from forum.services.discussions import FOLLOW_COURSE
+from forum.services.moderation import QueueItem
 from forum.services.posts import shown_as_tombstone
 from forum.services.threads import PromptRow, ThreadNode, author_roles
 
@@ -12,12 +14,23 @@ def user_ref(user) -> dict:
     return {"id": user.id, "display_name": user.display_name}
 
 
+def author_ref(reply: Reply) -> dict:
+    """Who wrote a reply, for anyone who reads it: a guest by the name they gave, and
+    nothing else of theirs (email, website and address are for the moderation queue)."""
+    if reply.guest is not None:
+        return {"id": None, "display_name": reply.guest.name, "guest": True}
+    return {**user_ref(reply.author), "guest": False}
+
+
 def course_view(course: Course, viewer) -> dict:
-    return {
+    view = {
         "id": course.id, "code": course.code, "title": course.title, "term": course.term,
         "timezone": course.timezone, "visibility": course.visibility,
-        "my_role": role_in(viewer, course),
+        "my_role": role_in(viewer, course), "guest_comments": course.guest_comments,
     }
+    if can_moderate(viewer, course):
+        view.update(spam_threshold=course.spam_threshold, hold_threshold=course.hold_threshold)
+    return view
 
 
 def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = None) -> dict:
@@ -25,6 +38,9 @@ def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = Non
         "id", "course_id", "title", "prompt", "prompt_html", "opens_at", "due_at", "locks_at",
         "points_possible", "created_at", "updated_at")}
     view["closed"] = discussion.is_closed
+    # None follows the course: shown as "course".
+    view["visibility"] = str(discussion.visibility or FOLLOW_COURSE)
+    view["guest_comments"] = str(discussion.guest_comments or FOLLOW_COURSE)
     if counts is not None:
         view["post_count"], view["reply_count"] = counts
     return view
@@ -41,7 +57,10 @@ def post_view(post: Post, viewer, reply_count: int | None = None) -> dict:
         body_html=post.body_html, status=post.status, late=post.is_published and post.is_late,
         sources=[{"citation": s.citation, "url": s.url} for s in post.sources],
         created_at=post.created_at, published_at=post.published_at, edited_at=post.edited_at,
+        moderation=post.moderation, locked=post.is_locked, pinned=post.pinned_at is not None,
     )
+    if is_author(viewer, post) or can_moderate(viewer, post.discussion.course):
+        view["moderation_reason"] = post.moderation_reason
     return view
 
 
@@ -51,9 +70,12 @@ def reply_view(reply: Reply, tombstone: bool, author_role: Role | None) -> dict:
     if tombstone:
         return view
     view.update(
-        kind=reply.kind, author=user_ref(reply.author), author_role=author_role,
+        kind=reply.kind, author=author_ref(reply), author_role=author_role,
         body=reply.body, body_html=reply.body_html, quote=reply.quote,
         prompt_state=reply.prompt_state, created_at=reply.created_at, edited_at=reply.edited_at,
+        # Whoever is shown a held reply whole is its author or course staff.
+        moderation=reply.moderation,
+        moderation_reason=reply.moderation_reason if reply.is_held else None,
     )
     return view
 
@@ -68,7 +90,8 @@ def single_reply_view(reply: Reply, viewer) -> dict:
 
 
 def role_in_course(user, course: Course) -> Role | None:
-    return user.course_role(course.id)
+    """A member author's role in the course; None for a guest's reply (no user)."""
+    return None if user is None else user.course_role(course.id)
 
 
 def prompt_views(rows: list[PromptRow]) -> list[dict]:
@@ -97,3 +120,48 @@ def nest(nodes: list[ThreadNode]) -> list[dict]:
         parent = by_id.get(node.reply.parent_id)
         (parent["replies"] if parent else roots).append(view)
     return roots
+
+
+# Moderation
+
+
+def flag_view(flag: Flag) -> dict:
+    return {"id": flag.id, "user": user_ref(flag.user), "reason": flag.reason,
+            "created_at": flag.created_at, "resolved_at": flag.resolved_at}
+
+
+def _queue_author(item: Post | Reply, details: bool) -> dict:
+    """The author as staff see them in the queue: a guest's email, website and address
+    for those who may see them (every moderator)."""
+    guest = getattr(item, "guest", None)
+    if guest is None:
+        return {**user_ref(item.author), "guest": False, "email": None, "website": None,
+                "ip_address": None}
+    return {"id": None, "display_name": guest.name, "guest": True,
+            "email": guest.email if details else None,
+            "website": guest.website if details else None,
+            "ip_address": guest.ip_address if details else None}
+
+
+def queue_item_view(entry: QueueItem, viewer) -> dict:
+    item = entry.item
+    details = can_see_guest_details(viewer, entry.post.discussion.course)
+    view = {
+        "kind": entry.kind, "id": item.id, "body": item.body, "state": item.moderation,
+        "deleted": item.is_deleted, "created_at": item.created_at, "post_id": entry.post.id,
+        "post_title": entry.post.title,
+        "author": _queue_author(item, details),
+        "spam": None if entry.check is None else {
+            "score": entry.check.score, "reasons": list(entry.check.reasons or [])},
+        "flags": [flag_view(flag) for flag in entry.flags],
+        "moderation_reason": item.moderation_reason,
+    }
+    if entry.kind == "post":
+        view["title"] = item.title
+    return view
+
+
+def moderation_result_view(item: Post | Reply) -> dict:
+    return {"kind": "post" if isinstance(item, Post) else "reply", "id": item.id,
+            "state": item.moderation, "moderation_reason": item.moderation_reason,
+            "moderated_at": item.moderated_at}

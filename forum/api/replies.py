@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask.views import MethodView
+from werkzeug.exceptions import Forbidden
 
 from forum.api.auth import actor, require_user
 from forum.api.common import PAGINATION, Blueprint, created, page_of
 from forum.api.posts import revision_view
 from forum.api.present import node_view, single_reply_view
 from forum.api.schemas import (
+    GuestCommentInputSchema,
+    GuestCommentSchema,
     ReplyInputSchema,
     ReplySchema,
     ReplyUpdateSchema,
     RevisionSchema,
 )
-from forum.errors import Invalid
-from forum.models import ReplyKind
+from forum.errors import Invalid, PermissionDenied
+from forum.extensions import client_address, limiter
+from forum.models import Moderation, ReplyKind
 from forum.services import replies as reply_service
+from forum.services.guests import GuestInput, comment_as_guest
 from forum.services.posts import get_post
 from forum.services.threads import load_thread
 
@@ -129,3 +135,46 @@ class ReplyRevisions(MethodView):
         reply = reply_service.get_reply(user, reply_id)
         return page_of(reply_service.revisions_of_reply(user, reply), revision_view,
                        pagination_parameters)
+
+
+def guest_limit() -> str:
+    return current_app.config["FORUM_LIMIT_GUEST"]
+
+
+def _guest_limit_message() -> str:
+    return (f"Too many comments from your address (the limit is {guest_limit()}): wait for "
+            "the time in Retry-After, then try again.")
+
+
+@bp.route("/posts/<id:post_id>/comments")
+class PostGuestComments(MethodView):
+    @bp.arguments(GuestCommentInputSchema)
+    @bp.created(GuestCommentSchema)
+    @bp.errors(403, 409, 422)
+    @bp.doc(security=[])
+    @limiter.limit(guest_limit, key_func=client_address, error_message=_guest_limit_message)
+    @bp.doc(operationId="createGuestComment")
+    def post(self, data, post_id: int):
+        """Comment as a visitor without an account, where a public discussion takes guest
+        comments; send no token (members reply with createReply). Your email and website
+        are seen only by the course staff; the comment may wait for their review."""
+        caller = actor()
+        if caller.is_authenticated:
+            get_post(caller, post_id)  # what a member may not see stays 404
+            raise Forbidden("You have an account here: reply with POST "
+                            f"/api/v1/posts/{post_id}/replies and your token.")
+        post = get_post(caller, post_id)
+        try:
+            reply = comment_as_guest(caller, post, GuestInput(
+                name=data["name"], email=data["email"], body=data["body"],
+                website=data.get("website"), parent_id=data.get("parent_id"),
+                ip_address=request.remote_addr or "", seconds_on_form=None))
+        except PermissionDenied as error:
+            # A guest is anonymous by nature: a token would not help, so not a 401.
+            raise Forbidden(error.message) from error
+        published = reply.moderation is Moderation.PUBLISHED
+        # Spam is reported as pending: the sender never learns what the filter thought.
+        view = {"id": reply.id, "state": "published" if published else "pending",
+                "message": "Your comment is published." if published
+                else "Your comment is held for review."}
+        return created(view, ".ReplyItem", reply_id=reply.id)

@@ -18,7 +18,15 @@ from forum.api.common import (
     title_field,
     whole_number,
 )
-from forum.models import PostStatus, PromptState, ReplyKind, Role, Visibility
+from forum.models import (
+    GuestComments,
+    Moderation,
+    PostStatus,
+    PromptState,
+    ReplyKind,
+    Role,
+    Visibility,
+)
 from forum.models.limits import (
     BODY_MAX,
     COURSE_CODE_MAX,
@@ -26,16 +34,24 @@ from forum.models.limits import (
     NAME_MAX,
     PASSWORD_MAX,
     POINTS_MAX,
+    REASON_MAX,
     TERM_MAX,
     TIMEZONE_MAX,
     URL_MAX,
 )
+from forum.services.discussions import FOLLOW_COURSE
+from forum.services.moderation import ACTIONS, QUEUE_STATES
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
 from forum.services.replies import QUOTE_MAX
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT, EXPIRY_DAYS_MAX
 
 Timestamp = fields.AwareDateTime
 ROLES = [role.value for role in Role]
+GUEST_COMMENTS = [setting.value for setting in GuestComments]
+# A discussion's own settings, or "course": follow the course's.
+DISCUSSION_VISIBILITY = [FOLLOW_COURSE, *(v.value for v in Visibility)]
+DISCUSSION_GUEST_COMMENTS = [FOLLOW_COURSE, *GUEST_COMMENTS]
+ID_MAX = 2**31 - 1
 
 
 def moment(**kwargs) -> fields.AwareDateTime:
@@ -46,6 +62,21 @@ def moment(**kwargs) -> fields.AwareDateTime:
 class UserRefSchema(Schema):
     id = fields.Integer(required=True)
     display_name = fields.String(required=True)
+
+
+class AuthorRefSchema(Schema):
+    """Who wrote a reply: a member, or a guest of a public course (no id; a guest's
+    email, website and address are never shown here)."""
+
+    id = fields.Integer(required=True, allow_none=True,
+                        metadata={"description": "The member's id; null for a guest"})
+    display_name = fields.String(required=True)
+    guest = fields.Boolean(required=True,
+                           metadata={"description": "Written by a visitor without an account"})
+
+
+def threshold(**kwargs) -> Number:
+    return Number(validate=validate.Range(min=0, max=1), **kwargs)
 
 
 # Accounts and tokens
@@ -102,6 +133,13 @@ class CourseSchema(Schema):
     visibility = fields.Enum(Visibility, by_value=True, required=True)
     my_role = fields.Enum(Role, by_value=True, allow_none=True,
                           metadata={"description": "The caller's role; null if not a member"})
+    guest_comments = fields.Enum(GuestComments, by_value=True, required=True, metadata={
+        "description": "Whether visitors without an account comment on a public course: "
+                       "off, moderated (each waits for staff) or auto (clean ones published)"})
+    spam_threshold = fields.Float(metadata={
+        "description": "Spam scores from this up go to spam (course staff only)"})
+    hold_threshold = fields.Float(metadata={
+        "description": "Spam scores from this up wait for review (course staff only)"})
 
 
 class CourseInputSchema(StrictSchema):
@@ -112,6 +150,9 @@ class CourseInputSchema(StrictSchema):
     timezone = fields.String(validate=[validate.Length(min=1, max=TIMEZONE_MAX), STORABLE],
                              metadata={"example": "Europe/London"})
     visibility = fields.String(validate=validate.OneOf([v.value for v in Visibility]))
+    guest_comments = fields.String(validate=validate.OneOf(GUEST_COMMENTS))
+    spam_threshold = threshold(metadata={"description": "0 to 1; at least hold_threshold"})
+    hold_threshold = threshold(metadata={"description": "0 to 1; at most spam_threshold"})
 
 
 class CourseUpdateSchema(CourseInputSchema):
@@ -148,6 +189,11 @@ class DiscussionSchema(Schema):
     locks_at = Timestamp(allow_none=True)
     points_possible = fields.Float(required=True)
     closed = fields.Boolean(required=True)
+    visibility = fields.String(required=True, validate=validate.OneOf(DISCUSSION_VISIBILITY),
+                               metadata={"description": "'course' follows the course's"})
+    guest_comments = fields.String(
+        required=True, validate=validate.OneOf(DISCUSSION_GUEST_COMMENTS),
+        metadata={"description": "'course' follows the course's"})
     post_count = fields.Integer()
     reply_count = fields.Integer()
     created_at = Timestamp(required=True)
@@ -161,6 +207,13 @@ class DiscussionInputSchema(StrictSchema):
     due_at = moment()
     locks_at = moment()
     points_possible = Number(validate=validate.Range(min=0, max=POINTS_MAX))
+    visibility = fields.String(
+        allow_none=True, validate=validate.OneOf(DISCUSSION_VISIBILITY),
+        metadata={"description": "'course' (or null) follows the course; only a public "
+                                 "course's discussions may be public"})
+    guest_comments = fields.String(
+        allow_none=True, validate=validate.OneOf(DISCUSSION_GUEST_COMMENTS),
+        metadata={"description": "'course' (or null) follows the course"})
 
 
 class DiscussionUpdateSchema(DiscussionInputSchema):
@@ -198,6 +251,12 @@ class PostSchema(Schema):
     created_at = Timestamp()
     published_at = Timestamp(allow_none=True)
     edited_at = Timestamp(allow_none=True)
+    moderation = fields.Enum(Moderation, by_value=True, metadata={
+        "description": "published, or held back: pending, spam, hidden"})
+    moderation_reason = fields.String(allow_none=True, metadata={
+        "description": "Why staff hid it: only for its author and course staff"})
+    locked = fields.Boolean(metadata={"description": "Takes no more replies but staff's"})
+    pinned = fields.Boolean(metadata={"description": "Listed first in its discussion"})
 
 
 class PostInputSchema(StrictSchema):
@@ -231,7 +290,8 @@ class RevisionSchema(Schema):
 # Replies and prompts
 
 class ReplySchema(Schema):
-    """A reply; a tombstone has only id, post_id, parent_id, depth and deleted."""
+    """A reply; a tombstone (deleted, or held back by the moderators) has only id,
+    post_id, parent_id, depth and deleted."""
 
     id = fields.Integer(required=True)
     post_id = fields.Integer(required=True)
@@ -239,14 +299,19 @@ class ReplySchema(Schema):
     depth = fields.Integer(required=True)
     deleted = fields.Boolean(required=True)
     kind = fields.Enum(ReplyKind, by_value=True)
-    author = fields.Nested(UserRefSchema)
-    author_role = fields.Enum(Role, by_value=True, allow_none=True)
+    author = fields.Nested(AuthorRefSchema)
+    author_role = fields.Enum(Role, by_value=True, allow_none=True,
+                              metadata={"description": "Null for guests"})
     body = fields.String()
     body_html = fields.String()
     quote = fields.String(allow_none=True)
     prompt_state = fields.Enum(PromptState, by_value=True, allow_none=True)
     created_at = Timestamp()
     edited_at = Timestamp(allow_none=True)
+    moderation = fields.Enum(Moderation, by_value=True, metadata={
+        "description": "published, or held back (then seen only by staff and its author)"})
+    moderation_reason = fields.String(allow_none=True, metadata={
+        "description": "Why staff hid it (held replies only)"})
 
 
 class ReplyNodeSchema(ReplySchema):
@@ -278,3 +343,121 @@ class PromptSchema(ReplySchema):
 
 class PromptArgsSchema(StrictSchema):
     state = fields.String(validate=validate.OneOf([state.value for state in PromptState]))
+
+
+class GuestCommentInputSchema(StrictSchema):
+    name = fields.String(required=True,
+                         validate=[validate.Length(min=1, max=NAME_MAX), HAS_TEXT])
+    email = fields.String(required=True, validate=[validate.Length(min=1, max=EMAIL_MAX), STORABLE],
+                          metadata={"description": "Seen only by the course staff"})
+    website = fields.String(allow_none=True, validate=[
+        validate.Length(max=URL_MAX),
+        TextRule(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
+                 error="A link starts with http:// or https:// and a host.")],
+        metadata={"description": "Seen only by the course staff"})
+    body = body_field(required=True)
+    parent_id = whole_number(allow_none=True, validate=validate.Range(min=1, max=ID_MAX))
+
+
+class GuestCommentSchema(Schema):
+    id = fields.Integer(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(["published", "pending"]),
+                          metadata={"description": "published, or pending: held for review"})
+    message = fields.String(required=True)
+
+
+# Moderation
+
+class ModerationAuthorSchema(AuthorRefSchema):
+    email = fields.String(allow_none=True, metadata={"description": "A guest's email"})
+    website = fields.String(allow_none=True, metadata={"description": "A guest's website"})
+    ip_address = fields.String(allow_none=True,
+                               metadata={"description": "A guest's network address"})
+
+
+class SpamVerdictSchema(Schema):
+    score = fields.Float(required=True, metadata={"description": "0 (clean) to 1 (spam)"})
+    reasons = fields.List(fields.String(), required=True)
+
+
+class FlagSchema(Schema):
+    id = fields.Integer(required=True)
+    user = fields.Nested(UserRefSchema, required=True, metadata={"description": "Who reported"})
+    reason = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    resolved_at = Timestamp(allow_none=True,
+                            metadata={"description": "When staff acted on the item"})
+
+
+class FlagInputSchema(StrictSchema):
+    reason = fields.String(required=True,
+                           validate=[validate.Length(min=1, max=REASON_MAX), HAS_TEXT])
+
+
+class ModerationItemSchema(Schema):
+    """A post or reply in the moderation queue, with what staff need to decide."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["post", "reply"]))
+    id = fields.Integer(required=True)
+    title = fields.String(metadata={"description": "Posts only"})
+    body = fields.String(required=True)
+    state = fields.Enum(Moderation, by_value=True, required=True)
+    deleted = fields.Boolean(required=True)
+    created_at = Timestamp(required=True)
+    post_id = fields.Integer(required=True,
+                             metadata={"description": "The post, or the post it answers"})
+    post_title = fields.String(required=True)
+    author = fields.Nested(ModerationAuthorSchema, required=True)
+    spam = fields.Nested(SpamVerdictSchema, allow_none=True, required=True)
+    flags = fields.List(fields.Nested(FlagSchema), required=True,
+                        metadata={"description": "Open reports"})
+    moderation_reason = fields.String(allow_none=True, required=True)
+
+
+class ModerationQueueArgsSchema(StrictSchema):
+    state = fields.String(validate=validate.OneOf(QUEUE_STATES), metadata={
+        "description": "Only these; without it, everything held back or flagged"})
+
+
+class ModerationInputSchema(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    reason = fields.String(allow_none=True,
+                           validate=[validate.Length(max=REASON_MAX), STORABLE],
+                           metadata={"description": "Why (hide: shown to the author)"})
+
+
+class ModerationTargetSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["post", "reply"]))
+    id = whole_number(required=True, validate=validate.Range(min=1, max=ID_MAX))
+
+
+class BulkModerationInputSchema(ModerationInputSchema):
+    ids = fields.List(fields.Nested(ModerationTargetSchema), required=True,
+                      validate=validate.Length(min=1, max=100),
+                      metadata={"description": "1 to 100 of the course's posts and replies"})
+
+
+class ModerationResultSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["post", "reply"]))
+    id = fields.Integer(required=True)
+    state = fields.Enum(Moderation, by_value=True, required=True)
+    moderation_reason = fields.String(allow_none=True, required=True)
+    moderated_at = Timestamp(allow_none=True, required=True)
+
+
+class RestoredItemSchema(Schema):
+    """The post or reply whose earlier text was put back."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["post", "reply"]))
+    post = fields.Nested(PostSchema, metadata={"description": "When kind is post"})
+    reply = fields.Nested(ReplySchema, metadata={"description": "When kind is reply"})
+
+
+class GuestErasureInputSchema(StrictSchema):
+    remove_text = flag(load_default=False, metadata={
+        "description": "Also remove the texts (the comments become tombstones)"})
+
+
+class GuestErasureSchema(Schema):
+    erased = fields.Integer(required=True,
+                            metadata={"description": "How many comments changed"})

@@ -72,7 +72,9 @@ def _clean_overrides(errors: FieldErrors, fields: dict, course: Course) -> dict:
         except ValueError:
             errors.add(name, message)
     if cleaned.get("visibility") is Visibility.PUBLIC and not course.is_public:
-        errors.add("visibility", "Only a public course's discussions can be public.")
+        # Well formed, but it clashes with the course as stored.
+        errors.add_conflict("visibility", "Only a public course's discussions can be "
+                                          "public; make the course public first.")
     return cleaned
 
 

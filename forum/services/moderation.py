@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flask import current_app
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -90,11 +90,15 @@ class QueueItem:
         return self.item.created_at
 
 
+def _open_flag(model) -> ColumnElement[bool]:
+    """Rows with a report no moderator has acted on yet."""
+    return exists().where((Flag.post_id if model is Post else Flag.reply_id) == model.id,
+                          Flag.resolved_at.is_(None))
+
+
 def _state_filter(model, state: str | None) -> ColumnElement[bool]:
     """Rows in the queue for a state filter; no filter: held back or flagged."""
-    open_flag = exists().where(
-        (Flag.post_id if model is Post else Flag.reply_id) == model.id,
-        Flag.resolved_at.is_(None))
+    open_flag = _open_flag(model)
     if state == "flagged":
         return open_flag
     if state is not None:
@@ -102,12 +106,14 @@ def _state_filter(model, state: str | None) -> ColumnElement[bool]:
     return or_(model.moderation != Moderation.PUBLISHED, open_flag)
 
 
-def _queue_query(model, course: Course, state: str | None):
+def _queue_query(model, course: Course | None, state: str | None):
+    """The model's rows in the queue of a course (of any course: None)."""
     query = select(model)
     if model is Reply:
         query = query.join(Post, Reply.post_id == Post.id)
-    return query.join(Discussion, Post.discussion_id == Discussion.id).where(
-        Discussion.course_id == course.id, _state_filter(model, state))
+    query = query.join(Discussion, Post.discussion_id == Discussion.id).where(
+        _state_filter(model, state))
+    return query if course is None else query.where(Discussion.course_id == course.id)
 
 
 def moderation_queue(actor: Actor, course: Course, state: str | None = None, *,
@@ -156,14 +162,41 @@ def _attach(items: list[QueueItem]) -> None:
             q.flags = [f for f in flags if f.post_id == q.item.id]
 
 
-def waiting_counts(actor: Actor, course: Course) -> dict[str, int]:
-    """How many items wait for review and how many carry open flags: for staff; an
-    empty mapping for everyone else."""
-    if not can_moderate(actor, course):
-        return {}
-    return {state: sum(db.session.scalar(select(func.count()).select_from(
-        _queue_query(model, course, state).subquery())) for model in (Post, Reply))
-        for state in ("pending", "flagged")}
+def queue_counts(actor: Actor, course: Course) -> dict[str | None, int]:
+    """How many items each of the queue's filters holds (None: all of them), in one
+    statement. Raises PermissionDenied."""
+    _authorize(actor, course)
+    rows = union_all(*(
+        _queue_query(model, course, None).with_only_columns(
+            model.moderation.label("state"), _open_flag(model).label("flagged"))
+        for model in (Post, Reply))).subquery()
+    counts: dict[str | None, int] = dict.fromkeys((None, *QUEUE_STATES), 0)
+    for state, flagged, n in db.session.execute(
+            select(rows.c.state, rows.c.flagged, func.count())
+            .group_by(rows.c.state, rows.c.flagged)):
+        counts[None] += n
+        if flagged:
+            counts["flagged"] += n
+        if state in counts:  # published items are in the queue only when flagged
+            counts[state] += n
+    return counts
+
+
+def waiting_counts(actor: Actor, courses: Iterable[Course]) -> dict[int, dict[str, int]]:
+    """For each of the courses the actor moderates, how many items wait for review and
+    how many carry open flags; two statements however many courses."""
+    counts = {c.id: {"pending": 0, "flagged": 0} for c in courses if can_moderate(actor, c)}
+    if not counts:
+        return counts
+    for state in ("pending", "flagged"):
+        rows = union_all(*(
+            _queue_query(model, None, state).with_only_columns(Discussion.course_id)
+            .where(Discussion.course_id.in_(sorted(counts)))
+            for model in (Post, Reply))).subquery()
+        for course_id, n in db.session.execute(
+                select(rows.c.course_id, func.count()).group_by(rows.c.course_id)):
+            counts[course_id][state] = n
+    return counts
 
 
 # Acting on items
@@ -379,11 +412,13 @@ def erase_guest(actor: Actor, reply: Reply, remove_text: bool) -> int:
     """Erase the personal data of the guest who wrote the reply, in every comment they
     left (same email) in courses the actor moderates: name and email replaced, website
     and address dropped; their texts kept or, if chosen, removed. Logged without the
-    data itself. Returns how many comments changed. Raises PermissionDenied, Invalid."""
+    data itself. Returns how many comments changed. Raises PermissionDenied, Invalid
+    (a conflict: a member's reply, or data already erased)."""
     course = course_of(reply)
     _authorize(actor, course)
     if reply.guest is None:
-        raise Invalid({"reply": ["Only a guest's comment has guest data to erase."]})
+        raise Invalid({"reply": ["Only a guest's comment has guest data to erase."]},
+                      conflict=True)
     if reply.guest.is_erased:
         raise Invalid({"reply": ["This guest's data was already erased."]}, conflict=True)
     email = reply.guest.email

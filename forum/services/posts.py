@@ -60,13 +60,16 @@ _POST_WITH_PLACE = (  # built once: read on every request about a post
         joinedload(Post.discussion).joinedload(Discussion.course),
         joinedload(Post.author), joinedload(Post.sources))
 )
-# Whether the viewer wrote a reply in the thread that the moderators hold back.
-_VIEWER_HOLDS = exists().where(Reply.post_id == Post.id,
-                               Reply.author_id == bindparam("viewer_id"),
-                               Reply.moderation != Moderation.PUBLISHED)
 _POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THREAD_STAMP),
-                                          with_expression(Post.has_annotations, ANY_ANNOTATION),
-                                          with_expression(Post.viewer_holds, _VIEWER_HOLDS))
+                                          with_expression(Post.has_annotations, ANY_ANNOTATION))
+
+
+def _viewer_holds(viewer_id: int | None):
+    """Whether the viewer wrote a reply in the thread that the moderators hold back (the
+    value is bound into the option, so a refresh after a commit can read it again)."""
+    return with_expression(Post.viewer_holds, exists().where(
+        Reply.post_id == Post.id, Reply.author_id == (viewer_id or 0),
+        Reply.moderation != Moderation.PUBLISHED))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
@@ -74,10 +77,8 @@ def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
     also what spares the page other statements: its thread stamp (the page keeps
     rendered threads), whether it has annotations and whether the viewer wrote a held
     reply in its thread. Raises NotFound."""
-    query, values = _POST_WITH_PLACE, {"post_id": post_id}
-    if for_page:
-        query, values = _POST_FOR_PAGE, {**values, "viewer_id": actor.id or 0}
-    post = db.session.scalars(query, values).unique().one_or_none()
+    query = _POST_FOR_PAGE.options(_viewer_holds(actor.id)) if for_page else _POST_WITH_PLACE
+    post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
     if post is None or not can_view_post(actor, post):
         raise NotFound("No such post.")
     return post

@@ -8,8 +8,8 @@ from sqlalchemy.orm import joinedload
 
 from forum import access
 from forum.extensions import db, login_manager
-from forum.models import Anonymous, User
-from forum.web import auth, courses, discussions, grading, main, posts
+from forum.models import User
+from forum.web import auth, courses, discussions, grading, guests, main, moderation, posts
 from forum.web.templating import register_filters
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -48,9 +48,9 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.anonymous_user = Anonymous
+    login_manager.anonymous_user = guests.anonymous_visitor
     login_manager.session_protection = "basic"
-    for module in (main, auth, courses, discussions, posts, grading):
+    for module in (main, auth, courses, discussions, posts, grading, guests, moderation):
         app.register_blueprint(module.bp)
     register_filters(app)
 

@@ -9,6 +9,7 @@ from forum.access import can_see_member_emails
 from forum.errors import Invalid
 from forum.services import courses as course_service
 from forum.services.discussions import summarize_discussions
+from forum.services.moderation import waiting_counts
 from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors, status_of
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -25,7 +26,8 @@ def index():
 def show(course_id: int):
     course = course_service.get_course(current_user, course_id)
     return render_template("courses/show.html", course=course,
-                           summaries=summarize_discussions(current_user, course))
+                           summaries=summarize_discussions(current_user, course),
+                           waiting=waiting_counts(current_user, [course]).get(course.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -60,13 +62,14 @@ def edit(course_id: int):
             return redirect(url_for("courses.show", course_id=course.id))
     elif not form.is_submitted():
         form.visibility.data = course.visibility.value
+        form.guest_comments.data = course.guest_comments.value
     return render_template("courses/form.html", form=form, course=course), status_of(form)
 
 
 def _course_fields(form: CourseForm) -> dict:
     return {name: getattr(form, name).data
-            for name in ("code", "title", "term", "timezone", "visibility")}
-
+            for name in ("code", "title", "term", "timezone", "visibility", "guest_comments",
+                         "spam_threshold", "hold_threshold")}
 
 
 @bp.route("/<id:course_id>/members", methods=["GET", "POST"])

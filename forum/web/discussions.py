@@ -32,6 +32,8 @@ def _discussion_fields(form: DiscussionForm, timezone: str) -> dict:
         "due_at": from_local(form.due_at.data, timezone),
         "locks_at": from_local(form.locks_at.data, timezone),
         "points_possible": form.points_possible.data,
+        "visibility": form.visibility.data,  # "course": follows the course
+        "guest_comments": form.guest_comments.data,
     }
 
 

@@ -3,7 +3,11 @@ errors are put back on these forms by `show_errors`."""
 
 from __future__ import annotations
 
+import time
+
+from flask import current_app
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -15,6 +19,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -25,11 +30,19 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from forum.errors import Invalid
-from forum.models import Role, Visibility
+from forum.models import GuestComments, Role, Visibility
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT
 from forum.services.validation import is_storable, storable_copy
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+FOLLOW_COURSE = "course"  # a discussion setting that follows its course's (the service's word)
+GUEST_COMMENT_CHOICES = [
+    SelectChoice(GuestComments.OFF.value, "Off: only members write"),
+    SelectChoice(GuestComments.MODERATED.value,
+                 "Moderated: every guest comment waits for the course staff"),
+    SelectChoice(GuestComments.AUTO.value,
+                 "Automatic: comments the spam filter finds clean appear at once"),
+]
 SOURCE_ROWS_MIN = 3
 SOURCE_ROWS_SPARE = 2
 
@@ -47,6 +60,13 @@ class ForumForm(FlaskForm):
                 field.data = storable_copy(field.data)  # the page shows it back
                 valid = False
         return valid
+
+
+class CourseOrOwnField(SelectField):
+    """A discussion's own setting, or "course" where it follows the course (None)."""
+
+    def process_data(self, value) -> None:
+        self.data = FOLLOW_COURSE if value is None or value == "" else str(value)
 
 
 class ActionForm(ForumForm):
@@ -88,6 +108,20 @@ class CourseForm(ForumForm):
         SelectChoice(Visibility.PRIVATE.value, "Private: members only"),
         SelectChoice(Visibility.PUBLIC.value, "Public: anyone may read"),
     ])
+    guest_comments = SelectField(
+        "Guest comments", choices=GUEST_COMMENT_CHOICES, default=GuestComments.OFF.value,
+        description="Whether visitors without an account may comment on the posts of a "
+                    "public course. They give a name and an email that only the course "
+                    "staff see; every comment is scored by the spam filter.")
+    spam_threshold = FloatField(
+        "Spam threshold", default=0.9, validators=[Optional()],
+        description="A spam score from 0 to 1. Guest comments scoring at least this go "
+                    "to spam, unseen by readers; staff can still approve them.")
+    hold_threshold = FloatField(
+        "Hold threshold", default=0.5, validators=[Optional()],
+        description="Comments scoring at least this (and below the spam threshold) wait "
+                    "for review, even where comments are automatic. At most the spam "
+                    "threshold.")
 
 
 class MemberForm(ForumForm):
@@ -107,6 +141,17 @@ class DiscussionForm(ForumForm):
     locks_at = DateTimeLocalField("Locks", validators=[Optional()], format="%Y-%m-%dT%H:%M",
                                   description="After this, students can no longer write.")
     points_possible = IntegerField("Points possible", default=0, validators=[Optional()])
+    visibility = CourseOrOwnField(
+        "Who may read it", default=FOLLOW_COURSE, choices=[
+            SelectChoice(FOLLOW_COURSE, "Course setting"),
+            SelectChoice(Visibility.PRIVATE.value, "Members only"),
+            SelectChoice(Visibility.PUBLIC.value, "Public: anyone may read"),
+        ], description="“Course setting” follows the course: public if the course is. "
+                       "Only a public course's discussions can be public.")
+    guest_comments = CourseOrOwnField(
+        "Guest comments", default=FOLLOW_COURSE,
+        choices=[SelectChoice(FOLLOW_COURSE, "Course setting"), *GUEST_COMMENT_CHOICES],
+        description="Guests comment only where anyone may read.")
     version = HiddenField()
 
 
@@ -182,6 +227,62 @@ class PromptForm(ForumForm):
     quote = TextAreaField("Passage you ask about (optional)",
                           description="Copy a sentence from the post.")
     parent_id = HiddenField()
+
+
+class GuestCommentForm(ForumForm):
+    """A visitor's comment. `homepage_url` is a honeypot people never see; `started`
+    is the signed moment the form was drawn."""
+
+    name = StringField("Your name", description="Shown with your comment.")
+    email = EmailField("Email", description="Never shown to anyone but the course staff.")
+    website = URLField("Website (optional)")
+    body = TextAreaField("Comment", description="Markdown. At most two links.")
+    homepage_url = StringField("Leave this empty")
+    parent_id = HiddenField()
+    started = HiddenField()
+
+    def start_clock(self) -> None:
+        """Sign the moment the form is drawn, unless it already carries a good one (a
+        form shown again keeps the time it was first opened)."""
+        if self._started_at() is None:
+            self.started.data = _form_clock().dumps(time.time())
+
+    def seconds_on_form(self) -> float:
+        """How long the visitor had the form: 0 when the signed moment is missing or
+        forged (only programs send such forms)."""
+        started = self._started_at()
+        return 0.0 if started is None else max(0.0, time.time() - started)
+
+    def _started_at(self) -> float | None:
+        try:
+            started = _form_clock().loads(self.started.data or "")
+        except BadData:
+            return None
+        return float(started) if isinstance(started, int | float) else None
+
+
+def _form_clock() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="guest-form")
+
+
+class FlagForm(ForumForm):
+    reason = TextAreaField("Why should the course staff look at it?",
+                           description="Only the course staff see your report and its reason.")
+
+
+class ModerateForm(ForumForm):
+    """One item or a selection of the queue: an action and, for hiding, a reason."""
+
+    action = SelectField("Action", choices=[
+        SelectChoice("approve", "Approve"), SelectChoice("spam", "Mark as spam"),
+        SelectChoice("hide", "Hide"), SelectChoice("restore", "Restore")])
+    reason = StringField("Reason", description="Shown to the author when hiding.")
+
+
+class EraseGuestForm(ForumForm):
+    text = RadioField("Their comments", choices=[
+        SelectChoice("keep", "Keep the text"), SelectChoice("remove", "Remove the text")],
+        default="keep")
 
 
 def _fields_by_name(form) -> dict:

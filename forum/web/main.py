@@ -8,6 +8,7 @@ from flask_login import current_user
 from forum.services.accounts import get_profile
 from forum.services.courses import public_courses
 from forum.services.dashboard import build_dashboard
+from forum.services.moderation import waiting_counts
 
 bp = Blueprint("main", __name__)
 
@@ -16,7 +17,9 @@ bp = Blueprint("main", __name__)
 def index():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html", public_courses=public_courses())
-    return render_template("main/dashboard.html", board=build_dashboard(current_user))
+    board = build_dashboard(current_user)
+    return render_template("main/dashboard.html", board=board,
+                           waiting=waiting_counts(current_user, board.courses))
 
 
 @bp.get("/users/<id:user_id>")

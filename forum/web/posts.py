@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.access import can_annotate
-from forum.errors import Conflict, Invalid
+from forum.access import can_annotate, can_comment_as_guest, can_flag
+from forum.errors import Conflict, Invalid, NotFound
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.services import annotations as annotation_service
@@ -16,6 +16,8 @@ from forum.services.annotations import annotations_for
 from forum.web.auth import safe_next
 from forum.web.forms import (
     AnnotationForm,
+    FlagForm,
+    GuestCommentForm,
     PostForm,
     PromptForm,
     ReplyForm,
@@ -41,16 +43,43 @@ def _post_page(template: str, post, **context) -> str:
 
 
 def _render_post(post, status: int = 200, failed: dict | None = None,
-                 annotation_form: AnnotationForm | None = None):
-    """The post page; `failed` re-shows a reply or prompt form that was refused."""
+                 annotation_form: AnnotationForm | None = None,
+                 guest_form: GuestCommentForm | None = None,
+                 flag_form: FlagForm | None = None):
+    """The post page; `failed` re-shows a reply or prompt form that was refused, the
+    other forms come back as they were sent."""
     if failed and "parent_id" in failed["errors"]:
         failed["parent_id"] = ""  # no such form on the page: explain it at the top
     if annotation_form is None and can_annotate(current_user, post):
         annotation_form = AnnotationForm(formdata=None)
+    if guest_form is None and can_comment_as_guest(current_user, post):
+        guest_form = GuestCommentForm(formdata=None, parent_id=request.args.get("reply_to"))
+    if guest_form is not None:
+        guest_form.start_clock()
+    if flag_form is None and can_flag(current_user, post, post.discussion.course):
+        flag_form = FlagForm(formdata=None)
     return _post_page(
         "posts/show.html", post, thread_html=thread_html(post, failed),
         annotations=annotations_for(current_user, post), annotation_form=annotation_form,
+        guest_form=guest_form, replying_to=_replying_to(post, guest_form),
+        flag_form=flag_form,
     ), status
+
+
+def _replying_to(post, form: GuestCommentForm | None):
+    """The reply a guest's comment answers (from `?reply_to=` or the form sent), if it
+    is one the visitor sees in this thread; otherwise the comment answers the post."""
+    if form is None:
+        return None
+    value = (form.parent_id.data or "").strip()
+    try:
+        parent = reply_service.get_reply(current_user, optional_id(value)) if value else None
+    except (Invalid, NotFound):
+        parent = None
+    if parent is None or parent.post_id != post.id or parent.is_deleted:
+        form.parent_id.data = ""
+        return None
+    return parent
 
 
 @bp.get("/posts/<id:post_id>")
