@@ -3,7 +3,6 @@ its checks (time on the form, honeypot, links, repeats) and the spam filter's ve
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,10 +26,10 @@ from forum.services.markup import render_markdown
 from forum.services.replies import place_reply
 from forum.services.validation import FieldErrors, clean_text, clean_url, collecting_errors
 from forum.services.words import count_words
+from forum.spam.links import count_links
 from forum.spam.signals import Comment
 from forum.transactions import writes
 
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 BURST_WINDOW = timedelta(minutes=10)
 
 
@@ -59,10 +58,6 @@ class GuestInput:
     ip_address: str = ""
     honeypot: str = ""  # a field people never see; only programs fill it
     seconds_on_form: float | None = None  # None where unknown (the API)
-
-
-def count_links(text: str) -> int:
-    return len(_LINK.findall(text))
 
 
 def _clean(errors: FieldErrors, data: GuestInput, settings: GuestSettings) -> dict:

@@ -20,7 +20,6 @@ from forum.access import (
     can_moderate,
     can_view_post,
     can_view_reply,
-    is_staff,
 )
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
@@ -65,6 +64,17 @@ def course_of(item: Post | Reply) -> Course:
 
 def kind_of(item: Post | Reply) -> Kind:
     return "post" if isinstance(item, Post) else "reply"
+
+
+def log_action(item: Post | Reply, action: ModerationAction, actor: Actor | None = None,
+               note: str = "") -> None:
+    """One line of the moderation log about a post or reply (no actor: the spam filter
+    or members' reports), in the caller's unit of work."""
+    post = item if isinstance(item, Post) else item.post
+    db.session.add(ModerationEntry(
+        course_id=post.discussion.course_id, actor_id=actor.id if actor else None,
+        action=action.value, post_id=post.id,
+        reply_id=None if isinstance(item, Post) else item.id, note=note))
 
 
 def _authorize(actor: Actor, course: Course) -> None:
@@ -233,10 +243,7 @@ def _apply(actor: Actor, item: Post | Reply, action: str, reason: str | None) ->
         flag.resolved_at = now
     if isinstance(item, Reply) and action in ("approve", "spam", "restore"):
         _teach(item, action == "spam")
-    db.session.add(ModerationEntry(
-        course_id=course_of(item).id, actor_id=actor.id, action=action,
-        post_id=item.id if isinstance(item, Post) else item.post_id,
-        reply_id=item.id if isinstance(item, Reply) else None, note=reason or ""))
+    log_action(item, ModerationAction(action), actor, reason or "")
 
 
 def _open_flags(item: Post | Reply) -> list[Flag]:
@@ -317,11 +324,7 @@ def flag(actor: Actor, item: Post | Reply, reason: str | None) -> Flag:
     if item.is_approved and len(_open_flags(item)) >= threshold:
         item.moderation, item.moderation_reason = Moderation.HIDDEN, FLAG_HIDE_REASON
         item.moderated_at = utcnow()
-        db.session.add(ModerationEntry(
-            course_id=course.id, action=ModerationAction.HOLD.value,
-            post_id=item.id if isinstance(item, Post) else item.post_id,
-            reply_id=None if isinstance(item, Post) else item.id,
-            note=f"{threshold} reports from members"))
+        log_action(item, ModerationAction.HOLD, note=f"{threshold} reports from members")
     commit_versioned()
     return report
 
@@ -337,13 +340,6 @@ def flags_on(actor: Actor, item: Post | Reply) -> list[Flag]:
 # Thread controls
 
 
-def _log(actor: Actor, post: Post, action: ModerationAction, note: str = "",
-         reply_id: int | None = None) -> None:
-    db.session.add(ModerationEntry(course_id=post.discussion.course_id, actor_id=actor.id,
-                                   action=action.value, post_id=post.id, reply_id=reply_id,
-                                   note=note))
-
-
 @writes
 def set_locked(actor: Actor, post: Post, locked: bool) -> Post:
     """Lock a post's thread (no new replies but the staff's) or open it again.
@@ -351,7 +347,7 @@ def set_locked(actor: Actor, post: Post, locked: bool) -> Post:
     if not can_lock(actor, post):
         raise PermissionDenied("Only instructors and TAs lock threads.")
     post.locked_at = utcnow() if locked else None
-    _log(actor, post, ModerationAction.LOCK if locked else ModerationAction.UNLOCK)
+    log_action(post, ModerationAction.LOCK if locked else ModerationAction.UNLOCK, actor)
     commit_versioned()
     return post
 
@@ -362,7 +358,7 @@ def set_pinned(actor: Actor, post: Post, pinned: bool) -> Post:
     if not can_lock(actor, post):
         raise PermissionDenied("Only instructors and TAs pin posts.")
     post.pinned_at = utcnow() if pinned else None
-    _log(actor, post, ModerationAction.PIN if pinned else ModerationAction.UNPIN)
+    log_action(post, ModerationAction.PIN if pinned else ModerationAction.UNPIN, actor)
     commit_versioned()
     return post
 
@@ -371,13 +367,10 @@ def set_pinned(actor: Actor, post: Post, pinned: bool) -> Post:
 def restore_revision(actor: Actor, revision: Revision) -> Post | Reply:
     """Put an earlier text back (staff); the text it replaces is kept as a revision.
     Raises NotFound, PermissionDenied."""
-    item = db.session.get(Post, revision.post_id) if revision.post_id else \
-        db.session.get(Reply, revision.reply_id)
-    course = course_of(item)
-    if not is_staff(actor, course):
+    item = _revised(revision)
+    if not can_moderate(actor, course_of(item)):
         raise PermissionDenied("Only instructors and TAs restore earlier versions.")
     now = utcnow()
-    post = item if isinstance(item, Post) else item.post
     db.session.add(Revision(post_id=revision.post_id, reply_id=revision.reply_id,
                             title=getattr(item, "title", None) if revision.post_id else None,
                             body=item.body, editor_id=actor.id, created_at=now))
@@ -385,10 +378,16 @@ def restore_revision(actor: Actor, revision: Revision) -> Post | Reply:
         item.title = revision.title
     item.body, item.body_html = revision.body, render_markdown(revision.body)
     item.word_count, item.edited_at = count_words(revision.body), now
-    _log(actor, post, ModerationAction.RESTORE_REVISION, f"revision {revision.id}",
-         reply_id=None if isinstance(item, Post) else item.id)
+    log_action(item, ModerationAction.RESTORE_REVISION, actor, f"revision {revision.id}")
     commit_versioned()
     return item
+
+
+def _revised(revision: Revision) -> Post | Reply:
+    """The post or reply the revision is an earlier text of."""
+    if revision.post_id is not None:
+        return db.session.get(Post, revision.post_id)
+    return db.session.get(Reply, revision.reply_id)
 
 
 def get_revision(actor: Actor, revision_id: int) -> Revision:
@@ -396,8 +395,7 @@ def get_revision(actor: Actor, revision_id: int) -> Revision:
     revision = db.session.get(Revision, revision_id)
     if revision is None:
         raise NotFound("No such revision.")
-    item = db.session.get(Post, revision.post_id) if revision.post_id else \
-        db.session.get(Reply, revision.reply_id)
+    item = _revised(revision)
     visible = can_view_post if isinstance(item, Post) else can_view_reply
     if not visible(actor, item):
         raise NotFound("No such revision.")
@@ -440,7 +438,7 @@ def erase_guest(actor: Actor, reply: Reply, remove_text: bool) -> int:
             if not comment.is_deleted:
                 comment.mark_deleted(actor.id)
         flag_modified(comment, "guest_id")  # a new version: kept threads show the change
-        _log(actor, comment.post, ModerationAction.ERASE_GUEST,
-             "text removed" if remove_text else "text kept", reply_id=comment.id)
+        log_action(comment, ModerationAction.ERASE_GUEST, actor,
+                   "text removed" if remove_text else "text kept")
     commit_versioned()
     return len(erased)

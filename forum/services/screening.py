@@ -14,13 +14,13 @@ from forum.models import (
     Course,
     Moderation,
     ModerationAction,
-    ModerationEntry,
     Post,
     Reply,
     User,
     utcnow,
 )
 from forum.services import spam
+from forum.services.moderation import log_action
 from forum.spam.model import Verdict
 from forum.spam.signals import Comment
 
@@ -72,6 +72,4 @@ def keep(post: Post, reply: Reply, verdict: Verdict) -> None:
     """Record the verdict beside the reply, and log a hold (in the caller's unit)."""
     spam.record(reply.id, verdict)
     if reply.moderation is not Moderation.PUBLISHED:
-        db.session.add(ModerationEntry(
-            course_id=post.discussion.course_id, action=ModerationAction.HOLD.value,
-            post_id=post.id, reply_id=reply.id, note=f"spam filter: {verdict.score:.2f}"))
+        log_action(reply, ModerationAction.HOLD, note=f"spam filter: {verdict.score:.2f}")

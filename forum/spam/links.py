@@ -18,6 +18,11 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]+")
 GENERIC_TLDS = frozenset(["com", "net", "org"])
 
 
+def count_links(body: str) -> int:
+    """Links written out (http://, https://, www.): what the guests' link limit counts."""
+    return sum(1 for _ in URL.finditer(body))
+
+
 def link_signals(body: str) -> list[str]:
     """How many links a comment has that are not to known sources, and where they go."""
     hosts = [m.group() for m in URL.finditer(body)]

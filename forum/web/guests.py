@@ -21,7 +21,7 @@ from forum.models import Anonymous, Moderation
 from forum.services import posts as post_service
 from forum.services.guests import GuestInput, comment_as_guest
 from forum.web.forms import GuestCommentForm, optional_id, show_errors
-from forum.web.posts import _render_post
+from forum.web.posts import render_post
 from forum.web.thread_view import GUEST_COMMENTS
 
 bp = Blueprint("guests", __name__)
@@ -76,7 +76,7 @@ def _comment_later(breached):
     post = post_service.get_post(current_user, request.view_args["post_id"], for_page=True)
     form = GuestCommentForm()
     form.form_errors.append(_limit_message(breached))
-    return make_response(_render_post(post, 429, guest_form=form))
+    return make_response(render_post(post, 429, guest_form=form))
 
 
 @bp.post("/posts/<id:post_id>/comments")
@@ -96,7 +96,7 @@ def comment(post_id: int):
         show_errors(form, error)
         if "parent_id" in error.errors:  # a hidden field: say it at the top
             form.form_errors.extend(error.errors["parent_id"])
-        return _render_post(post, 409 if error.conflict else 422, guest_form=form)
+        return render_post(post, 409 if error.conflict else 422, guest_form=form)
     _remember(reply.guest_id, post_id)
     published = reply.moderation is Moderation.PUBLISHED
     flash(PUBLISHED if published else HELD, "success")

@@ -42,7 +42,7 @@ def _post_page(template: str, post, **context) -> str:
         post_tombstone=post_service.shown_as_tombstone(current_user, post), **context)
 
 
-def _render_post(post, status: int = 200, failed: dict | None = None,
+def render_post(post, status: int = 200, failed: dict | None = None,
                  annotation_form: AnnotationForm | None = None,
                  guest_form: GuestCommentForm | None = None,
                  flag_form: FlagForm | None = None):
@@ -84,7 +84,7 @@ def _replying_to(post, form: GuestCommentForm | None):
 
 @bp.get("/posts/<id:post_id>")
 def show(post_id: int):
-    return _render_post(post_service.get_post(current_user, post_id, for_page=True))
+    return render_post(post_service.get_post(current_user, post_id, for_page=True))
 
 
 def _thread_anchor(post, reply=None) -> str:
@@ -101,7 +101,7 @@ def reply(post_id: int):
         created = reply_service.reply_to(current_user, post, optional_id(form.parent_id.data),
                                          form.body.data)
     except Invalid as error:
-        return _render_post(post, 422, {"kind": "reply", "parent_id": form.parent_id.data,
+        return render_post(post, 422, {"kind": "reply", "parent_id": form.parent_id.data,
                                         "body": form.body.data, "errors": error.errors})
     flash("Reply posted.", "success")
     return redirect(_thread_anchor(post, created))
@@ -116,7 +116,7 @@ def prompt(post_id: int):
         created = reply_service.ask_prompt(current_user, post, optional_id(form.parent_id.data),
                                            form.body.data, form.quote.data)
     except Invalid as error:
-        return _render_post(post, 422, {"kind": "prompt", "parent_id": form.parent_id.data,
+        return render_post(post, 422, {"kind": "prompt", "parent_id": form.parent_id.data,
                                         "body": form.body.data, "quote": form.quote.data,
                                         "errors": error.errors})
     flash(f"Prompt sent to {post.author.display_name}.", "success")
@@ -133,7 +133,7 @@ def annotate(post_id: int):
                                     body=form.body.data, visibility=form.visibility.data)
     except Invalid as error:
         show_errors(form, error)
-        return _render_post(post, 422, annotation_form=form)
+        return render_post(post, 422, annotation_form=form)
     flash("Comment on the passage saved.", "success")
     if request.form.get("next"):  # from the grading view
         return redirect(safe_next(request.form["next"]))
