@@ -295,3 +295,16 @@ class TestRedisAway:
     def test_pages_still_come(self, world, login_as):
         page = _page(login_as(world.classmate), world.post)
         assert "Moderate for whom?" in page and "Which terms do you mean?" in page
+
+
+def test_a_members_own_held_reply_is_on_their_page_alone(crowd, login_as):
+    """Read with the post in the page's statement (no third statement), the viewer's own
+    held reply sends them past the kind's copy, which never holds it."""
+    from forum.services import moderation
+
+    held = crowd.own_reply  # the author's answer to her classmate
+    moderation.moderate(crowd.ta, held, "hide", "Cite the page, please")
+    mine = _thread(login_as(crowd.student), crowd.post)
+    theirs = _thread(login_as(crowd.classmate), crowd.post)
+    assert "The author answers her classmate." in mine and "Cite the page, please" in mine
+    assert "The author answers her classmate." not in theirs

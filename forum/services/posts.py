@@ -62,14 +62,12 @@ _POST_WITH_PLACE = (  # built once: read on every request about a post
 )
 _POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THREAD_STAMP),
                                           with_expression(Post.has_annotations, ANY_ANNOTATION))
-
-
-def _viewer_holds(viewer_id: int | None):
-    """Whether the viewer wrote a reply in the thread that the moderators hold back (the
-    value is bound into the option, so a refresh after a commit can read it again)."""
-    return with_expression(Post.viewer_holds, exists().where(
-        Reply.post_id == Post.id, Reply.author_id == (viewer_id or 0),
-        Reply.moderation != Moderation.PUBLISHED))
+# For a signed-in viewer, also whether they wrote a reply in the thread that the
+# moderators hold back: read as a column beside the post, not as a loader option, so a
+# refresh after a commit never needs the viewer again.
+_POST_FOR_MEMBER_PAGE = _POST_FOR_PAGE.add_columns(exists().where(
+    Reply.post_id == Post.id, Reply.author_id == bindparam("viewer_id"),
+    Reply.moderation != Moderation.PUBLISHED).label("viewer_holds"))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
@@ -77,8 +75,15 @@ def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
     also what spares the page other statements: its thread stamp (the page keeps
     rendered threads), whether it has annotations and whether the viewer wrote a held
     reply in its thread. Raises NotFound."""
-    query = _POST_FOR_PAGE.options(_viewer_holds(actor.id)) if for_page else _POST_WITH_PLACE
-    post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
+    if for_page and actor.is_authenticated:
+        row = db.session.execute(_POST_FOR_MEMBER_PAGE, {
+            "post_id": post_id, "viewer_id": actor.id}).unique().one_or_none()
+        post = None if row is None else row[0]
+        if post is not None:
+            set_committed_value(post, "viewer_holds", row.viewer_holds)
+    else:
+        query = _POST_FOR_PAGE if for_page else _POST_WITH_PLACE
+        post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
     if post is None or not can_view_post(actor, post):
         raise NotFound("No such post.")
     return post
