@@ -59,10 +59,12 @@ def user_for_token(secret: str) -> User | None:
     """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(
+    # With the user's courses in the same statement: nearly every call asks a rule
+    # that reads the caller's role.
+    token = db.session.scalars(
         select(ApiToken).where(ApiToken.token_hash == _digest(secret))
-        .options(joinedload(ApiToken.user))
-    )
+        .options(joinedload(ApiToken.user).joinedload(User.enrollments))
+    ).unique().one_or_none()
     now = utcnow()
     if token is None or not token.is_usable(now) or token.user.is_disabled:
         return None
