@@ -11,7 +11,14 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from forum.extensions import db
-from forum.models.base import Deletable, Moderated, UTCDateTime, enum_column, utcnow
+from forum.models.base import (
+    Deletable,
+    Moderated,
+    UTCDateTime,
+    enum_column,
+    held_index,
+    utcnow,
+)
 from forum.models.limits import CITATION_MAX, TITLE_MAX, URL_MAX
 
 if TYPE_CHECKING:
@@ -27,6 +34,7 @@ class PostStatus(enum.StrEnum):
 
 class Post(Deletable, Moderated, db.Model):
     __tablename__ = "posts"
+    __table_args__ = (held_index("posts", "discussion_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id"), index=True)

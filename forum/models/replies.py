@@ -10,7 +10,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import Deletable, Moderated, UTCDateTime, enum_column, utcnow
+from forum.models.base import (
+    Deletable,
+    Moderated,
+    UTCDateTime,
+    enum_column,
+    held_index,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from forum.models.moderation import Guest
@@ -50,6 +57,7 @@ class Reply(Deletable, Moderated, db.Model):
     __table_args__ = (
         Index("ix_replies_post_path", "post_id", "path"),
         CheckConstraint("(author_id IS NULL) <> (guest_id IS NULL)", name="one_author"),
+        held_index("replies", "author_id", "post_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, select, text
 from sqlalchemy.orm import joinedload, load_only, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +27,6 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
     Discussion,
-    Moderation,
     Post,
     PostSource,
     PostStatus,
@@ -36,6 +35,7 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.models.base import HELD_SQL
 from forum.models.limits import CITATION_MAX
 from forum.services.annotations import ANY_ANNOTATION
 from forum.services.markup import render_markdown
@@ -66,8 +66,8 @@ _POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THR
 # moderators hold back: read as a column beside the post, not as a loader option, so a
 # refresh after a commit never needs the viewer again.
 _POST_FOR_MEMBER_PAGE = _POST_FOR_PAGE.add_columns(exists().where(
-    Reply.post_id == Post.id, Reply.author_id == bindparam("viewer_id"),
-    Reply.moderation != Moderation.PUBLISHED).label("viewer_holds"))
+    Reply.author_id == bindparam("viewer_id"), Reply.post_id == Post.id,
+    text(f"replies.{HELD_SQL}")).label("viewer_holds"))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
