@@ -185,6 +185,17 @@ def world(make):
     return w
 
 
+@pytest.fixture
+def blog(world):
+    """The world's course as a public blog whose guest comments wait for staff."""
+    from forum.models import GuestComments, Visibility
+
+    world.course.visibility = Visibility.PUBLIC
+    world.course.guest_comments = GuestComments.MODERATED
+    db.session.commit()
+    return world
+
+
 class ApiClient:
     """Calls the JSON API as a given user (None: without a token)."""
 

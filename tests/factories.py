@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from forum.extensions import db
 from forum.models import (
+    Anonymous,
     Course,
     Discussion,
     Enrollment,
@@ -22,7 +23,7 @@ from forum.models import (
     Visibility,
     utcnow,
 )
-from forum.services import replies
+from forum.services import guests, replies
 from forum.services.markup import render_markdown
 from forum.services.words import count_words
 
@@ -98,6 +99,16 @@ class Factory:
               body: str | None = None) -> Reply:
         body = body or f"I see it differently, for reason {next(_numbers)}."
         return replies.reply_to(author, post, parent.id if parent else None, body)
+
+    def guest_comment(self, post: Post, body: str = "A visitor's view of the treaty.", *,
+                      name: str = "Grete Visitor", email: str = "grete@example.org",
+                      website: str | None = None, ip: str = "", parent: Reply | None = None,
+                      **fields) -> Reply:
+        """A visitor's comment through the guests' door (scored, held as the course
+        says); no time on the form unless given, as through the API."""
+        return guests.comment_as_guest(Anonymous(), post, guests.GuestInput(
+            name=name, email=email, body=body, website=website, ip_address=ip,
+            parent_id=parent.id if parent else None, **fields))
 
     def prompt(self, post: Post, author: User, parent: Reply | None = None,
                body: str = "What do you mean here?", quote: str | None = None) -> Reply:

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import (
-    Anonymous,
     Flag,
     Guest,
     GuestComments,
@@ -24,9 +23,9 @@ from forum.models import (
     Visibility,
 )
 from forum.services import moderation
-from forum.services.guests import GuestInput, comment_as_guest
 from forum.services.moderation import FLAG_HIDE_REASON
 from forum.services.replies import LOCKED_MESSAGE, update_reply
+from tests.factories import Factory
 
 SEATS = ["admin", "instructor", "ta", "student", "outsider", "anonymous"]
 STAFF_SEATS = {"admin", "instructor", "ta"}
@@ -40,24 +39,17 @@ def _user(world, seat):
     return None if seat == "anonymous" else world.actors[seat]
 
 
-def guest_comment(post, body: str, *, name: str = "Grete Visitor",
-                  email: str = "grete@example.org", website: str | None = None,
-                  ip: str = "198.51.100.23", parent: Reply | None = None) -> Reply:
-    return comment_as_guest(Anonymous(), post, GuestInput(
-        name=name, email=email, body=body, website=website, ip_address=ip,
-        parent_id=parent.id if parent else None, seconds_on_form=None))
+def guest_comment(post, body: str, *, ip: str = "198.51.100.23", **fields) -> Reply:
+    return Factory().guest_comment(post, body, ip=ip, **fields)
 
 
 @pytest.fixture
-def blog(world):
-    """The world's course made public, taking guest comments that wait for staff; the
-    spam threshold out of reach, so that held comments are pending whatever the filter
-    makes of them."""
-    world.course.visibility = Visibility.PUBLIC
-    world.course.guest_comments = GuestComments.MODERATED
-    world.course.spam_threshold = 1.0
+def blog(blog):
+    """The blog with the spam threshold out of reach, so that held comments are pending
+    whatever the filter makes of them."""
+    blog.course.spam_threshold = 1.0
     db.session.commit()
-    return world
+    return blog
 
 
 # The queue and the actions, seat by seat

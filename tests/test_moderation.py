@@ -19,27 +19,18 @@ from forum.models import (
     SpamFeature,
     Visibility,
 )
-from forum.services import guests, moderation, posts, replies
+from forum.services import moderation, posts, replies
 from forum.services.threads import load_thread, thread_stamp
+from tests.factories import Factory
 
 GENUINE = "Was the treaty's tone really harsh, or only the reparations clause?"
 SPAM = ("Great post, very informative! Buy cheap essays at https://essays.example "
         "and https://essays.example/sale, best prices")
 
 
-@pytest.fixture
-def blog(world):
-    """The world's course as a public blog taking guest comments for review."""
-    world.course.visibility = Visibility.PUBLIC
-    world.course.guest_comments = GuestComments.MODERATED
-    db.session.commit()
-    return world
-
-
 def comment(post, body=GENUINE, *, name="Margarethe Vogel", email="mv@example.org",
             **fields):
-    return guests.comment_as_guest(Anonymous(), post, guests.GuestInput(
-        name=name, email=email, body=body, **fields))
+    return Factory().guest_comment(post, body, name=name, email=email, **fields)
 
 
 def shown_to(actor, post) -> set[int]:

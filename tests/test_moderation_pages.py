@@ -44,15 +44,6 @@ def guest_form(app, body: str = GENUINE, **fields) -> dict:
             "homepage_url": "", "parent_id": "", "started": signed_start(app), **fields}
 
 
-@pytest.fixture
-def blog(world):
-    """The world's course as a public blog taking guest comments for review."""
-    world.course.visibility = Visibility.PUBLIC
-    world.course.guest_comments = GuestComments.MODERATED
-    db.session.commit()
-    return world
-
-
 def _replies_by_guests() -> list[Reply]:
     return list(db.session.scalars(select(Reply).where(Reply.guest_id.is_not(None))
                                    .order_by(Reply.id)))
