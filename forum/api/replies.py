@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from werkzeug.exceptions import Forbidden
 
@@ -20,6 +20,7 @@ from forum.api.schemas import (
 )
 from forum.errors import Invalid, PermissionDenied
 from forum.extensions import client_address, limiter
+from forum.limits import guest_limit
 from forum.models import Moderation, ReplyKind
 from forum.services import replies as reply_service
 from forum.services.guests import GuestInput, comment_as_guest
@@ -135,10 +136,6 @@ class ReplyRevisions(MethodView):
         reply = reply_service.get_reply(user, reply_id)
         return page_of(reply_service.revisions_of_reply(user, reply), revision_view,
                        pagination_parameters)
-
-
-def guest_limit() -> str:
-    return current_app.config["FORUM_LIMIT_GUEST"]
 
 
 def _guest_limit_message() -> str:

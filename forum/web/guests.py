@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -17,6 +16,7 @@ from flask_login import current_user
 
 from forum.errors import Invalid
 from forum.extensions import limiter
+from forum.limits import guest_limit
 from forum.models import Anonymous, Moderation
 from forum.services import posts as post_service
 from forum.services.guests import GuestInput, comment_as_guest
@@ -46,10 +46,6 @@ def _remember(guest_id: int, post_id: int) -> None:
     written.pop(str(guest_id), None)
     written[str(guest_id)] = post_id
     session[GUEST_COMMENTS] = dict(list(written.items())[-KEPT_COMMENTS:])
-
-
-def guest_limit() -> str:
-    return current_app.config["FORUM_LIMIT_GUEST"]
 
 
 def commented(response) -> bool:
