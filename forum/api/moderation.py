@@ -28,7 +28,6 @@ from forum.api.schemas import (
     ReplySchema,
     RestoredItemSchema,
 )
-from forum.errors import Invalid
 from forum.models import Post
 from forum.services import moderation
 from forum.services.courses import get_course
@@ -224,10 +223,5 @@ class GuestErasure(MethodView):
         they left in courses you moderate; optionally remove the texts too (instructors
         and TAs). 409 when the reply is not a guest's or was already erased."""
         user = require_user()
-        reply = get_reply(user, reply_id)
-        try:
-            erased = moderation.erase_guest(user, reply, data["remove_text"])
-        except Invalid as error:
-            # The request is well formed; the reply it names has no guest data (left).
-            raise Invalid(error.errors, error.message, conflict=True) from error
+        erased = moderation.erase_guest(user, get_reply(user, reply_id), data["remove_text"])
         return {"erased": erased}

@@ -100,10 +100,14 @@ class QueueItem:
         return self.item.created_at
 
 
+def _flag_target(model: type[Post] | type[Reply]):
+    """The column of a flag that names a post, or a reply."""
+    return Flag.post_id if model is Post else Flag.reply_id
+
+
 def _open_flag(model) -> ColumnElement[bool]:
     """Rows with a report no moderator has acted on yet."""
-    return exists().where((Flag.post_id if model is Post else Flag.reply_id) == model.id,
-                          Flag.resolved_at.is_(None))
+    return exists().where(_flag_target(model) == model.id, Flag.resolved_at.is_(None))
 
 
 def _state_filter(model, state: str | None) -> ColumnElement[bool]:
@@ -212,12 +216,15 @@ def waiting_counts(actor: Actor, courses: Iterable[Course]) -> dict[int, dict[st
 # Acting on items
 
 
-def find_item(actor: Actor, kind: str, item_id: int) -> Post | Reply:
-    """A post or reply the actor may see. Raises NotFound."""
+def find_item(actor: Actor, kind: str, item_id: int, within: Course | None = None
+              ) -> Post | Reply:
+    """A post or reply the actor may see (of the course `within`, when given).
+    Raises NotFound."""
     model = {"post": Post, "reply": Reply}.get(kind)
     item = db.session.get(model, item_id) if model else None
     visible = can_view_post if model is Post else can_view_reply
-    if item is None or not visible(actor, item):
+    if item is None or not visible(actor, item) or (
+            within is not None and course_of(item).id != within.id):
         raise NotFound(f"No such {kind or 'item'}.")
     return item
 
@@ -247,9 +254,8 @@ def _apply(actor: Actor, item: Post | Reply, action: str, reason: str | None) ->
 
 
 def _open_flags(item: Post | Reply) -> list[Flag]:
-    column = Flag.post_id if isinstance(item, Post) else Flag.reply_id
     return list(db.session.scalars(
-        select(Flag).where(column == item.id, Flag.resolved_at.is_(None))))
+        select(Flag).where(_flag_target(type(item)) == item.id, Flag.resolved_at.is_(None))))
 
 
 def _teach(reply: Reply, is_spam: bool) -> None:
@@ -286,12 +292,8 @@ def moderate_many(actor: Actor, course: Course, targets: Iterable[tuple[str, int
     Raises PermissionDenied, Invalid, NotFound."""
     _authorize(actor, course)
     reason = _clean_reason(action, reason)
-    items = []
-    for kind, item_id in dict.fromkeys(targets):
-        item = find_item(actor, kind, item_id)
-        if course_of(item).id != course.id:
-            raise NotFound(f"No such {kind}.")
-        items.append(item)
+    items = [find_item(actor, kind, item_id, course)
+             for kind, item_id in dict.fromkeys(targets)]
     if not items:
         raise Invalid({"ids": ["Choose at least one item."]})
     for item in items:
@@ -303,16 +305,20 @@ def moderate_many(actor: Actor, course: Course, targets: Iterable[tuple[str, int
 # Flags
 
 
+def authorize_flag(actor: Actor, item: Post | Reply) -> None:
+    """Raises PermissionDenied unless the actor may report the item."""
+    if not can_flag(actor, item, course_of(item)):
+        raise PermissionDenied("Members report what others wrote; staff act on it instead.")
+
+
 @writes
 def flag(actor: Actor, item: Post | Reply, reason: str | None) -> Flag:
     """A member reports a post or reply; enough reports from different members hide it
     until staff review it. Raises PermissionDenied, Invalid."""
-    course = course_of(item)
-    if not can_flag(actor, item, course):
-        raise PermissionDenied("Members report what others wrote; staff act on it instead.")
+    authorize_flag(actor, item)
     with collecting_errors() as errors:
         reason = clean_text(errors, "reason", reason, max_length=REASON_MAX, label="Reason")
-        column = Flag.post_id if isinstance(item, Post) else Flag.reply_id
+        column = _flag_target(type(item))
         if reason and db.session.scalar(select(Flag.id).where(
                 column == item.id, Flag.user_id == actor.id)) is not None:
             errors.add_conflict("reason", "You already reported this.")
@@ -332,8 +338,7 @@ def flag(actor: Actor, item: Post | Reply, reason: str | None) -> Flag:
 def flags_on(actor: Actor, item: Post | Reply) -> list[Flag]:
     """Who reported the item and why, for staff. Raises PermissionDenied."""
     _authorize(actor, course_of(item))
-    column = Flag.post_id if isinstance(item, Post) else Flag.reply_id
-    return list(db.session.scalars(select(Flag).where(column == item.id)
+    return list(db.session.scalars(select(Flag).where(_flag_target(type(item)) == item.id)
                                    .options(joinedload(Flag.user)).order_by(Flag.id)))
 
 

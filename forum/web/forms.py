@@ -31,11 +31,11 @@ from wtforms.validators import Optional
 
 from forum.errors import Invalid
 from forum.models import GuestComments, Role, Visibility
+from forum.services.discussions import FOLLOW_COURSE
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT
 from forum.services.validation import is_storable, storable_copy
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
-FOLLOW_COURSE = "course"  # a discussion setting that follows its course's (the service's word)
 GUEST_COMMENT_CHOICES = [
     SelectChoice(GuestComments.OFF.value, "Off: only members write"),
     SelectChoice(GuestComments.MODERATED.value,

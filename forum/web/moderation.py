@@ -7,8 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.access import can_flag
-from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.errors import Invalid
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.services import moderation as moderation_service
@@ -83,9 +82,7 @@ def _messages(error: Invalid) -> list[str]:
 @login_required
 def act(course_id: int, kind: str, item_id: int):
     course = get_course(current_user, course_id)
-    item = moderation_service.find_item(current_user, kind, item_id)
-    if moderation_service.course_of(item).id != course.id:
-        raise NotFound(f"No such {kind}.")
+    item = moderation_service.find_item(current_user, kind, item_id, course)
     form = ModerateForm()
     action = form.action.data or ""
     try:
@@ -130,9 +127,7 @@ def bulk(course_id: int):
 @login_required
 def erase_guest(course_id: int, item_id: int):
     course = get_course(current_user, course_id)
-    reply = moderation_service.find_item(current_user, "reply", item_id)
-    if moderation_service.course_of(reply).id != course.id:
-        raise NotFound("No such reply.")
+    reply = moderation_service.find_item(current_user, "reply", item_id, course)
     form = EraseGuestForm()
     try:
         changed = moderation_service.erase_guest(current_user, reply,
@@ -153,10 +148,8 @@ def erase_guest(course_id: int, item_id: int):
 @login_required
 def report(kind: str, item_id: int):
     item = moderation_service.find_item(current_user, kind, item_id)
+    moderation_service.authorize_flag(current_user, item)
     post = item if kind == "post" else item.post
-    course = post.discussion.course
-    if not can_flag(current_user, item, course):
-        raise PermissionDenied("Members report what others wrote; staff act on it instead.")
     form = FlagForm()
     status = None
     if form.validate_on_submit():
@@ -170,8 +163,8 @@ def report(kind: str, item_id: int):
             anchor = "post" if kind == "post" else f"reply-{item.id}"
             return redirect(url_for("posts.show", post_id=post.id, _anchor=anchor))
     return render_template("moderation/report.html", form=form, item=item, kind=kind,
-                           post=post, discussion=post.discussion, course=course
-                           ), status or status_of(form)
+                           post=post, discussion=post.discussion,
+                           course=post.discussion.course), status or status_of(form)
 
 
 # Thread controls and earlier versions
