@@ -9,8 +9,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from forum.access import Actor, can_comment_as_guest, can_view_post, can_view_reply
-from forum.errors import Invalid, NotFound, PermissionDenied
+from forum.access import Actor, can_comment_as_guest, can_view_post
+from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
     Guest,
@@ -23,7 +23,7 @@ from forum.models.limits import BODY_MAX, NAME_MAX
 from forum.services import screening, spam
 from forum.services.accounts import normalize_email
 from forum.services.markup import render_markdown
-from forum.services.replies import place_reply
+from forum.services.replies import parent_in, place_reply
 from forum.services.validation import FieldErrors, clean_text, clean_url, collecting_errors
 from forum.services.words import count_words
 from forum.spam.links import count_links
@@ -95,16 +95,6 @@ def _recent_from(ip_address: str) -> int:
         Guest.ip_address == ip_address, Guest.created_at >= utcnow() - BURST_WINDOW))
 
 
-def _parent(actor: Actor, post: Post, parent_id: int | None) -> Reply | None:
-    if parent_id is None:
-        return None
-    parent = db.session.get(Reply, parent_id)
-    if parent is None or parent.post_id != post.id or not can_view_reply(actor, parent):
-        raise Invalid({"parent_id": ["The message you answer is not in this thread."]},
-                      conflict=True)
-    return parent
-
-
 @writes
 def comment_as_guest(actor: Actor, post: Post, data: GuestInput) -> Reply:
     """A visitor's comment, scored by the spam filter: published, held for review or
@@ -116,7 +106,7 @@ def comment_as_guest(actor: Actor, post: Post, data: GuestInput) -> Reply:
     if not can_comment_as_guest(actor, post):
         raise PermissionDenied("This post does not take comments from visitors.")
     settings = GuestSettings.current()
-    parent = _parent(actor, post, data.parent_id)
+    parent = parent_in(actor, post, data.parent_id)
     with collecting_errors() as errors:
         cleaned = _clean(errors, data, settings)
         if _too_fast(data, settings):

@@ -55,7 +55,9 @@ def get_reply(actor: Actor, reply_id: int) -> Reply:
     return reply
 
 
-def _parent_in(actor: Actor, post: Post, parent_id: int | None) -> Reply | None:
+def parent_in(actor: Actor, post: Post, parent_id: int | None) -> Reply | None:
+    """The reply being answered: in this thread, not deleted, seen by the actor.
+    Raises Invalid (a conflict with the thread as stored)."""
     if parent_id is None:
         return None
     parent = db.session.get(Reply, parent_id)
@@ -143,7 +145,7 @@ def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None) 
         raise NotFound("No such post.")
     if not can_reply(actor, post):
         raise PermissionDenied(_refusal(actor, post))
-    parent = _parent_in(actor, post, parent_id)
+    parent = parent_in(actor, post, parent_id)
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
         if body and _is_repeat(actor, post, body):
@@ -168,7 +170,7 @@ def ask_prompt(
     if not can_ask_prompt(actor, post):
         raise PermissionDenied("Only instructors and TAs ask prompts, while the discussion "
                                "is not closed.")
-    parent = _parent_in(actor, post, parent_id)
+    parent = parent_in(actor, post, parent_id)
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Question")
         quote = _clean_quote(errors, post, quote)
