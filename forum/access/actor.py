@@ -1,7 +1,8 @@
 """Who is acting: the Actor protocol, and the standing in a course that rules read.
 
 Rules read an actor only through `Actor`: its id, whether it is signed in, whether it
-is a site admin, its role in a course, and which guest comments it wrote in this browser.
+is a site admin, its role in a course, which guest comments it wrote in this browser,
+and whether its own work unlocked a discussion that reveals classmates' writing late.
 `User`, the anonymous visitor (a guest is one who commented: `Visitor`) and the thread
 cache's stand-in viewer (`forum.web.thread_view.Peer`) are actors; so will be an LTI
 launch. A rule that needs anything else about the person (a name, an email,
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from forum.models import Course, Role
+from forum.models import Course, Discussion, Role
 
 
 @runtime_checkable
@@ -28,6 +29,11 @@ class Actor(Protocol):
 
     def course_role(self, course_id: int) -> Role | None:
         """The actor's role in the course, or None outside it."""
+        ...
+
+    def has_unlocked(self, discussion: Discussion) -> bool:
+        """Whether the actor's own work in the discussion (a published post, a released
+        grade) opened classmates' writing to them, where the discussion reveals it so."""
         ...
 
 

@@ -11,9 +11,18 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
-from forum.access.actor import Actor, is_admin, is_author, is_instructor, is_member, is_staff
+from forum.access.actor import (
+    Actor,
+    is_admin,
+    is_author,
+    is_instructor,
+    is_member,
+    is_staff,
+    is_student,
+)
 from forum.access.courses import can_view_course, member_courses, visible_courses
 from forum.models import (
+    Anonymity,
     Course,
     Discussion,
     GuestComments,
@@ -109,6 +118,19 @@ def _approved_or_own(actor: Actor, model: type[Post] | type[Reply],
                      course: Course) -> ColumnElement[bool]:
     """Twin of can_view_held."""
     return true() if can_moderate(actor, course) else or_(model.is_approved, _own(actor, model))
+
+
+# Anonymity
+
+
+def can_write_anonymously(actor: Actor, discussion: Discussion) -> bool:
+    """Students write without their name shown to classmates where the discussion
+    allows it (staff always write as themselves)."""
+    return discussion.anonymity is not Anonymity.OFF and is_student(actor, discussion.course)
+
+
+def must_write_anonymously(actor: Actor, discussion: Discussion) -> bool:
+    return discussion.anonymity is Anonymity.REQUIRED and is_student(actor, discussion.course)
 
 
 # Posts

@@ -2,7 +2,7 @@
 
 from forum.models.base import Moderation, utcnow
 from forum.models.courses import Course, Enrollment, GuestComments, Role, Visibility
-from forum.models.discussions import Discussion, ReadMark
+from forum.models.discussions import Anonymity, Discussion, Likes, ReadMark, Reveal
 from forum.models.grading import (
     Annotation,
     AnnotationVisibility,
@@ -10,6 +10,7 @@ from forum.models.grading import (
     GradeChange,
     GradeState,
 )
+from forum.models.images import Image
 from forum.models.moderation import (
     Flag,
     Guest,
@@ -19,6 +20,7 @@ from forum.models.moderation import (
     SpamFeature,
 )
 from forum.models.posts import Post, PostSource, PostStatus, Revision
+from forum.models.reactions import Like, Mention
 from forum.models.replies import PromptState, Reply, ReplyKind
 from forum.models.tokens import ApiToken
 from forum.models.users import Anonymous, User
@@ -26,6 +28,7 @@ from forum.models.users import Anonymous, User
 __all__ = [
     "Annotation",
     "AnnotationVisibility",
+    "Anonymity",
     "Anonymous",
     "ApiToken",
     "Course",
@@ -37,6 +40,10 @@ __all__ = [
     "GradeState",
     "Guest",
     "GuestComments",
+    "Image",
+    "Like",
+    "Likes",
+    "Mention",
     "Moderation",
     "ModerationAction",
     "ModerationEntry",
@@ -47,6 +54,7 @@ __all__ = [
     "ReadMark",
     "Reply",
     "ReplyKind",
+    "Reveal",
     "Revision",
     "Role",
     "SpamCheck",

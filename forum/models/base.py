@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, TypeDecorator, text
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    false,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -97,6 +106,21 @@ def held_index(table: str, *columns: str) -> Index:
     viewer's own"."""
     held = text(HELD_SQL)
     return Index(f"ix_{table}_held", *columns, sqlite_where=held, postgresql_where=held)
+
+
+class Appreciated:
+    """Content that staff endorse and members like: the count is kept on the row, so
+    that a like changes the item's version (and the thread's stamp) like any edit."""
+
+    endorsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    endorsed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    like_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Written without a name shown to classmates (the discussion allows or requires it).
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    @property
+    def is_endorsed(self) -> bool:
+        return self.endorsed_at is not None
 
 
 class Moderated:

@@ -16,3 +16,4 @@ LEVEL_DESCRIPTION_MAX = 500  # a rubric level's description
 CRITERION_DESCRIPTION_MAX = 1_000
 REASON_MAX = 500  # why a score differs from its rubric's sum
 POINTS_MAX = 10_000
+ALT_MAX = 300  # an image's alt text

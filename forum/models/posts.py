@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from forum.extensions import db
 from forum.models.base import (
+    Appreciated,
     Deletable,
     Moderated,
     UTCDateTime,
@@ -23,6 +24,7 @@ from forum.models.limits import CITATION_MAX, TITLE_MAX, URL_MAX
 
 if TYPE_CHECKING:
     from forum.models.discussions import Discussion
+    from forum.models.images import Image
     from forum.models.replies import Reply
     from forum.models.users import User
 
@@ -32,7 +34,7 @@ class PostStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class Post(Deletable, Moderated, db.Model):
+class Post(Deletable, Moderated, Appreciated, db.Model):
     __tablename__ = "posts"
     __table_args__ = (held_index("posts", "discussion_id"),)
 
@@ -63,6 +65,8 @@ class Post(Deletable, Moderated, db.Model):
         back_populates="post", order_by="PostSource.position", cascade="all, delete-orphan"
     )
 
+    images: Mapped[list[Image]] = relationship(
+        back_populates="post", order_by="Image.position", viewonly=True)
     # Every reply of the thread, deleted ones too; read by rules, written through Reply.
     replies: Mapped[list[Reply]] = relationship(viewonly=True)
 

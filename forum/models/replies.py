@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import (
+    Appreciated,
     Deletable,
     Moderated,
     UTCDateTime,
@@ -52,7 +53,7 @@ class PromptState(enum.StrEnum):
     RESOLVED = "resolved"
 
 
-class Reply(Deletable, Moderated, db.Model):
+class Reply(Deletable, Moderated, Appreciated, db.Model):
     __tablename__ = "replies"
     __table_args__ = (
         Index("ix_replies_post_path", "post_id", "path"),
@@ -71,8 +72,10 @@ class Reply(Deletable, Moderated, db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     # Counted once when the body is written (forum.services.words.count_words).
     word_count: Mapped[int] = mapped_column(Integer, server_default="0")
-    # A prompt may quote the passage of the post it asks about.
+    # A passage quoted from the post (a prompt asks about it; a reply answers it), or
+    # from the reply named by quoted_reply_id.
     quote: Mapped[str | None] = mapped_column(Text)
+    quoted_reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
     prompt_state: Mapped[PromptState | None] = mapped_column(enum_column(PromptState))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -85,7 +88,9 @@ class Reply(Deletable, Moderated, db.Model):
     post: Mapped[Post] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     guest: Mapped[Guest | None] = relationship()
-    parent: Mapped[Reply | None] = relationship(remote_side=[id])
+    parent: Mapped[Reply | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    quoted_reply: Mapped[Reply | None] = relationship(remote_side=[id],
+                                                      foreign_keys=[quoted_reply_id])
 
     __mapper_args__ = {"version_id_col": version}
 

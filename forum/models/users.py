@@ -16,6 +16,7 @@ from forum.models.limits import EMAIL_MAX, NAME_MAX
 
 if TYPE_CHECKING:
     from forum.models.courses import Enrollment, Role
+    from forum.models.discussions import Discussion
 
 
 class User(UserMixin, db.Model):
@@ -56,6 +57,11 @@ class User(UserMixin, db.Model):
                 return enrollment.role
         return None
 
+    def has_unlocked(self, discussion: Discussion) -> bool:
+        """Whether this user's own work opened classmates' writing in the discussion to
+        them (see Discussion.reveal)."""
+        return discussion.unlocked_by(self.id)
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r}>"
 
@@ -74,3 +80,6 @@ class Anonymous(AnonymousUserMixin):
 
     def course_role(self, course_id: int) -> Role | None:
         return None
+
+    def has_unlocked(self, discussion: Discussion) -> bool:
+        return False

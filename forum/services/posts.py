@@ -44,6 +44,7 @@ from forum.services.validation import (
     BODY_MAX,
     TITLE_MAX,
     FieldErrors,
+    anonymity_choice,
     clean_text,
     clean_url,
     collecting_errors,
@@ -137,14 +138,17 @@ def authorize_create_post(actor: Actor, discussion: Discussion) -> None:
 def create_post(
     actor: Actor, discussion: Discussion, *, title: str | None, body: str | None,
     sources: Iterable[dict] | None = None, publish: bool = True,
+    anonymous: bool | None = None,
 ) -> Post:
-    """Write a post, published or as a draft only its author sees.
+    """Write a post, published or as a draft only its author sees; anonymous to
+    classmates where the discussion allows or requires it.
     Raises NotFound, PermissionDenied, Invalid."""
     authorize_create_post(actor, discussion)
     with collecting_errors() as errors:
         title, body, source_rows = _clean_post(errors, title, body, sources)
+        anonymous = anonymity_choice(errors, actor, discussion, anonymous)
     now = utcnow()
-    post = Post(
+    post = Post(anonymous=anonymous,
         discussion=discussion, author_id=actor.id, title=title, body=body,
         body_html=render_markdown(body), word_count=count_words(body), sources=source_rows,
         status=PostStatus.PUBLISHED if publish else PostStatus.DRAFT,

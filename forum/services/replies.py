@@ -32,6 +32,7 @@ from forum.services.validation import (
     BODY_MAX,
     QUOTE_MAX,
     FieldErrors,
+    anonymity_choice,
     clean_text,
     collecting_errors,
 )
@@ -137,10 +138,30 @@ def _is_repeat(actor: Actor, post: Post, body: str) -> bool:
     ) is not None
 
 
+def _clean_quoted(errors: FieldErrors, actor: Actor, post: Post, quote: str | None,
+                  quoted_reply_id: int | None) -> tuple[str | None, int | None]:
+    """A passage a reply quotes: from the post, or from a reply of the same thread that
+    the writer sees whole."""
+    if quoted_reply_id is None:
+        return _clean_quote(errors, post, quote), None
+    quoted = db.session.get(Reply, quoted_reply_id)
+    if quoted is None or quoted.post_id != post.id or not can_view_reply(actor, quoted):
+        errors.add_conflict("quoted_reply_id", "The reply you quote is not in this thread.")
+        return None, None
+    quote = clean_text(errors, "quote", quote, max_length=QUOTE_MAX, label="Quoted passage")
+    if quote and "quote" not in errors and _normalized(quote) not in _normalized(quoted.body):
+        errors.add_conflict("quote", "The quoted passage must be copied from that reply.")
+    return quote, quoted.id
+
+
 @writes
-def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None) -> Reply:
-    """Answer the post or one of its replies. The post's author answering beneath an
-    open prompt marks it answered. Raises NotFound, PermissionDenied, Invalid."""
+def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None, *,
+             anonymous: bool | None = None, quote: str | None = None,
+             quoted_reply_id: int | None = None) -> Reply:
+    """Answer the post or one of its replies, optionally quoting a passage of the post
+    or of a reply in its thread; anonymous to classmates where the discussion allows or
+    requires it. The post's author answering beneath an open prompt marks it answered.
+    Raises NotFound, PermissionDenied, Invalid."""
     if not can_view_post(actor, post):
         raise NotFound("No such post.")
     if not can_reply(actor, post):
@@ -150,9 +171,12 @@ def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None) 
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Reply")
         if body and _is_repeat(actor, post, body):
             errors.add_conflict("body", "You already posted this reply here.")
+        quote, quoted_reply_id = _clean_quoted(errors, actor, post, quote, quoted_reply_id)
+        anonymous = anonymity_choice(errors, actor, post.discussion, anonymous)
     verdict = screening.screen_member_reply(actor, post, parent, body)
     reply = Reply(
-        post=post, parent_id=parent_id, author_id=actor.id, body=body,
+        post=post, parent_id=parent_id, author_id=actor.id, body=body, quote=quote,
+        quoted_reply_id=quoted_reply_id, anonymous=anonymous,
         body_html=render_markdown(body), word_count=count_words(body), created_at=utcnow(),
         moderation=screening.member_state(verdict, post.discussion.course),
     )

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+from forum.access import Actor, can_write_anonymously, must_write_anonymously
 from forum.errors import Invalid
+from forum.models import Discussion
 from forum.models.limits import (  # the limits services check, defined with the columns
     BODY_MAX,  # noqa: F401
     POINTS_MAX,
@@ -111,3 +113,15 @@ def clean_points(errors: FieldErrors, field: str, value) -> int | float:
     if not points_are_valid(value):
         errors.add(field, f"Points must be a number from 0 to {POINTS_MAX:,}.")
     return value
+
+
+def anonymity_choice(errors: FieldErrors, actor: Actor, discussion: Discussion,
+                     wanted: bool | None) -> bool:
+    """Whether a new post or reply is written anonymously: always where the discussion
+    requires it of the writer, on request where it allows it, never elsewhere."""
+    if must_write_anonymously(actor, discussion):
+        return True
+    if wanted and not can_write_anonymously(actor, discussion):
+        errors.add_conflict("anonymous", "This discussion does not take anonymous writing "
+                                         "from you.")
+    return bool(wanted)

@@ -53,9 +53,14 @@ class Peer:
     is_authenticated: bool = True
     id: int | None = None
     guest_ids: frozenset[int] = frozenset()  # a kind's copy is never a guest's own
+    # Whether the viewer's own work opened classmates' writing (Discussion.reveal).
+    unlocked: bool = False
 
     def course_role(self, _course_id: int) -> Role | None:
         return self.role
+
+    def has_unlocked(self, _discussion) -> bool:
+        return self.unlocked
 
 
 @dataclass
