@@ -1,4 +1,4 @@
-"""Flask commands: create-user, seed-demo, bench-data, spam-retrain."""
+"""Flask commands: create-user, seed-demo, bench-data, spam-retrain, clean-uploads."""
 
 from __future__ import annotations
 
@@ -19,6 +19,17 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(bench_data_command)
     app.cli.add_command(spam_retrain_command)
+    app.cli.add_command(clean_uploads_command)
+
+
+@click.command("clean-uploads")
+def clean_uploads_command() -> None:
+    """Remove uploaded images no post took, older than a day (rows and files)."""
+    from forum.services.images import clean_orphans
+
+    removed = clean_orphans()
+    click.echo(f"Removed {removed} unattached image{'' if removed == 1 else 's'} "
+               "older than a day.")
 
 
 @click.command("spam-retrain")
