@@ -34,6 +34,11 @@ def guest_limit() -> str:
     return current_app.config["FORUM_LIMIT_GUEST"]
 
 
+def preview_limit() -> str:
+    """Previews per person, token or address (pages and API; not counted as writes)."""
+    return current_app.config["FORUM_LIMIT_PREVIEW"]
+
+
 def writes_limit() -> str:
     return current_app.config["FORUM_LIMIT_WRITES"]
 

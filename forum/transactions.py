@@ -135,3 +135,14 @@ def request_units(app) -> None:
         token = g.pop("_unit_token", None)
         if token is not None:
             end_unit(token)
+
+
+def request_reads_only() -> None:
+    """Declare the current request a read unit whatever its method: for a POST that
+    writes nothing (a preview), so that on SQLite it never takes the write lock."""
+    from flask import g
+
+    token = g.pop("_unit_token", None)
+    if token is not None:
+        end_unit(token)
+    g._unit_token = start_unit(READ)

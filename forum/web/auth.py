@@ -16,9 +16,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from forum.errors import Invalid
-from forum.extensions import limiter
+from forum.extensions import limiter, login_manager
 from forum.limits import (
     account_key,
     failed_login,
@@ -52,6 +53,59 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return url_for("main.index")
     return target
+
+
+def _is_page(path: str) -> bool:
+    """Whether a GET of this path on this site shows a page."""
+    try:
+        endpoint, _ = current_app.create_url_adapter(request).match(path, method="GET")
+    except HTTPException:  # no such page, not a GET, or a redirect
+        return False
+    return endpoint != "static"
+
+
+def form_page() -> str:
+    """The page that showed the form of this request: where a refused form sends its
+    writer back (a POST's own URL may have no page). The Referer, if it is a page of this
+    site; else the nearest page above the URL (POST /posts/5/replies: /posts/5)."""
+    if request.referrer:
+        parts = urlsplit(request.referrer)
+        if parts.netloc == request.host and _is_page(parts.path):
+            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    path = request.path
+    while path.count("/") > 1 and not _is_page(path):
+        path = path.rsplit("/", 1)[0]
+    return path if _is_page(path) else url_for("main.index")
+
+
+SESSION_ENDED = ("Your session ended before this was sent, so nothing was saved. Log in "
+                 "to go back to the page: what you wrote is kept in this browser.")
+
+
+def ask_to_log_in():
+    """Flask-Login's answer to a visitor who must log in: the login page, then back.
+    A form sent after the session ended comes back to the page that showed it."""
+    if request.method in ("GET", "HEAD"):
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    flash(SESSION_ENDED if "body" in request.form else
+          "Your session ended before this was sent, so nothing was changed. Log in "
+          "and try again.", "info")
+    return redirect(url_for("auth.login", next=form_page()))
+
+
+_LOGIN_REQUIRED = login_required(lambda: None).__code__
+
+
+def needs_login(endpoint: str | None) -> bool:
+    """Whether the view of `endpoint` is behind login_required (every wrapper of one
+    runs the same code, whatever other decorators wrap it)."""
+    view = current_app.view_functions.get(endpoint or "")
+    while view is not None:
+        if getattr(view, "__code__", None) is _LOGIN_REQUIRED:
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
 
 
 def _start_session(user, remember: bool = False) -> None:

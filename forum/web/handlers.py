@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forum import errors
 from forum.extensions import db
+from forum.web.auth import SESSION_ENDED, form_page, needs_login
 
 TITLES = {
     400: "Bad request",
@@ -63,15 +64,51 @@ def conflict(error: errors.Conflict):
     return error_page(409, f"Nothing was saved. {error.message}")
 
 
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def _form_sent() -> bool:
+    """A page's form was sent (not a script's JSON, such as a preview's)."""
+    return request.method == "POST" and request.mimetype in FORM_TYPES
+
+
+def form_refused(status: int, message: str, headers=None):
+    """A form that could not be taken: why, that what was written is kept in this
+    browser (static/compose.js keeps every form's text as it is typed), and the way
+    back to the page that showed the form, where it is offered back."""
+    body = render_template("errors/form_refused.html", status=status,
+                           title=TITLES.get(status, "Error"), message=message,
+                           kept="body" in request.form, back=form_page())
+    return body, status, headers or {}
+
+
 def csrf_failed(_error: CSRFError):
-    return error_page(400, "This form expired or did not come from this site, so nothing "
-                           "was changed. Go back, reload the page and try again.")
+    if _form_sent() and not current_user.is_authenticated:
+        # The session ended (a closed browser, a logout in another tab): its token went
+        # with it. Nothing was sent; take the writer back through the login if needed.
+        if needs_login(request.endpoint):
+            flash(SESSION_ENDED if "body" in request.form else
+                  "Your session ended before this was sent, so nothing was changed. Log "
+                  "in and try again.", "info")
+            return redirect(url_for("auth.login", next=form_page()))
+        flash("This page had expired, so nothing was sent. "
+              + ("What you wrote is kept in this browser: check it and send it again."
+                 if "body" in request.form else "Please try again."), "info")
+        return redirect(form_page())
+    message = ("This form expired or did not come from this site, so nothing was changed. "
+               "Go back, reload the page and try again.")
+    if _form_sent():
+        return form_refused(400, message)
+    return error_page(400, message)
 
 
 def http_error(error: HTTPException):
     if error.response is not None:  # a page of its own, such as a form shown again (429)
         return error.response
     code = error.code or 500
+    if code == 429 and _form_sent():
+        return form_refused(429, "Too many attempts in a short time, so nothing was sent. "
+                                 "Wait a minute and try again.", error.get_headers())
     return error_page(code, MESSAGES.get(code, error.description), error.get_headers())
 
 
