@@ -39,8 +39,7 @@ from forum.models import (
 )
 from forum.models.limits import REASON_MAX
 from forum.models.moderation import ERASED_NAME
-from forum.services import spam
-from forum.services.markup import render_markdown
+from forum.services import mentions, spam
 from forum.services.validation import clean_text, collecting_errors
 from forum.services.versions import commit_versioned
 from forum.services.words import count_words
@@ -381,8 +380,9 @@ def restore_revision(actor: Actor, revision: Revision) -> Post | Reply:
                             body=item.body, editor_id=actor.id, created_at=now))
     if isinstance(item, Post) and revision.title:
         item.title = revision.title
-    item.body, item.body_html = revision.body, render_markdown(revision.body)
+    item.body, item.body_html = revision.body, mentions.render(course_of(item), revision.body)
     item.word_count, item.edited_at = count_words(revision.body), now
+    mentions.record(item)
     log_action(item, ModerationAction.RESTORE_REVISION, actor, f"revision {revision.id}")
     commit_versioned()
     return item
