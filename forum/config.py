@@ -56,6 +56,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
                                                      "10/minute;50/hour"),
         "FORUM_LIMIT_REGISTER": environ.get("FORUM_LIMIT_REGISTER", "10/hour"),
         "FORUM_TRUSTED_PROXIES": int(environ.get("FORUM_TRUSTED_PROXIES", "0")),
+        # Images on posts: where their files live (default instance/uploads), how large
+        # a file and how many pixels (all frames together) an upload may have.
+        "FORUM_UPLOADS_DIR": environ.get("FORUM_UPLOADS_DIR") or None,
+        "FORUM_UPLOAD_MAX_BYTES": int(environ.get("FORUM_UPLOAD_MAX_BYTES", 4 * 1024 * 1024)),
+        "FORUM_UPLOAD_MAX_PIXELS": int(environ.get("FORUM_UPLOAD_MAX_PIXELS", 40_000_000)),
         **moderation_settings(environ),
     }
 
@@ -67,6 +72,8 @@ def moderation_settings(environ: os._Environ[str] | dict[str, str] = os.environ)
     members' flags hide an item."""
     return {
         "FORUM_LIMIT_GUEST": environ.get("FORUM_LIMIT_GUEST", "1 per 5 seconds;30 per day"),
+        # Previews render and save nothing; one caller's presses are bounded all the same.
+        "FORUM_LIMIT_PREVIEW": environ.get("FORUM_LIMIT_PREVIEW", "30/minute;600/hour"),
         "FORUM_GUEST_MIN_SECONDS": float(environ.get("FORUM_GUEST_MIN_SECONDS", "3")),
         "FORUM_GUEST_MAX_LINKS": int(environ.get("FORUM_GUEST_MAX_LINKS", "2")),
         "FORUM_GUEST_REPEAT_MINUTES": int(environ.get("FORUM_GUEST_REPEAT_MINUTES", "10")),

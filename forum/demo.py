@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from forum.models import Anonymous, Role, User, utcnow
-from forum.services import accounts, courses, discussions, guests, posts, replies, rubrics
+from forum.services import (
+    accounts,
+    courses,
+    discussions,
+    guests,
+    posts,
+    reactions,
+    replies,
+    rubrics,
+)
 
 DEMO_PASSWORD = "forum-demo-2026"  # noqa: S105 - printed for newcomers on purpose
 
@@ -172,11 +181,13 @@ def _seed_discussions(course, people: dict[str, User]) -> None:
     rubrics.update_grading_settings(
         instructor, versailles, version=None, min_posts=1, min_peer_replies=2,
         require_prompt_answers=True, rubric=VERSAILLES_RUBRIC)
-    discussions.create_discussion(
+    inflation = discussions.create_discussion(
         instructor, course, title="Hyperinflation in 1923: cause or symptom?",
         prompt=INFLATION_PROMPT, opens_at=now - timedelta(days=1),
         due_at=now + timedelta(days=12), locks_at=None, points_possible=10,
+        reveal="after_posting", anonymity="allowed",
     )
+    _seed_post_first(inflation, people)
     ana_post = posts.create_post(
         people["ana@example.edu"], versailles, title="Harsh in tone, moderate in substance",
         body=ANA_POST, sources=[
@@ -205,6 +216,30 @@ def _seed_discussions(course, people: dict[str, User]) -> None:
     )
     _seed_thread(ana_post, people)
     _seed_prompts(ana_post, ben_post, people)
+
+
+def _seed_post_first(discussion, people: dict[str, User]) -> None:
+    """A post-first discussion where students may write anonymously: Dev and Emre have
+    posted (Dev without his name), so Ana sees neither until she posts."""
+    dev = posts.create_post(
+        people["dev@example.edu"], discussion, anonymous=True,
+        title="A symptom of a state that would not tax",
+        body="The Reich printed money because no coalition dared raise taxes on the "
+             "propertied. The occupation of the Ruhr turned a bad habit into a collapse.",
+        sources=[{"citation": "Carl-Ludwig Holtfrerich, The German Inflation 1914–1923 "
+                              "(Berlin: de Gruyter, 1986), ch. 4."}])
+    emre = posts.create_post(
+        people["emre@example.edu"], discussion, title="Cause, and then a weapon",
+        body="Once prices ran away, Berlin used the inflation to show the Allies that "
+             "reparations could not be paid.",
+        sources=[{"citation": "Sally Marks, “The Myths of Reparations,” Central European "
+                              "History 11, no. 3 (1978): 231–255."}])
+    answer = replies.reply_to(
+        people["emre@example.edu"], dev, None,
+        "I agree about the taxes, but the Ruhr made it political as well as fiscal.",
+        quote="The occupation of the Ruhr turned a bad habit into a collapse.")
+    reactions.endorse(people["reyes@example.edu"], answer)
+    reactions.like(people["dev@example.edu"], emre)
 
 
 def _seed_thread(post, people: dict[str, User]) -> None:

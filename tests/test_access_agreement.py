@@ -80,6 +80,8 @@ def universe(make):
         grading.release_grades(teacher, discussion)
         grading.save_grade(teacher, discussion, peer.id, version=None, score=3)
         _moderated_items(teacher, discussion, live, student, peer, make)
+    _revealed_late(make, private, w)
+    _anonymous_items(make, private, w)
     kept = make.discussion(public, created_by_id=public_teacher.id, title="Members only",
                            visibility=Visibility.PRIVATE)
     make.reply(make.post(kept, w.outsider, title="Kept to members"), w.author)
@@ -100,6 +102,42 @@ def universe(make):
     w.actors = {seat: getattr(w, seat, None) or Anonymous() for seat in SEATS}
     w.actors["guest"] = Anonymous(guest_ids=frozenset(w.guest_ids))
     return w
+
+
+def _revealed_late(make, course, w):
+    """Discussions that show classmates' writing only after posting (the author posted,
+    the classmate did not), after a due date still to come, and after grades are released
+    (the author's is, the classmate's is a draft); a staff post answered by both."""
+    from datetime import timedelta
+
+    from forum.models import Reveal, utcnow
+
+    for reveal in (Reveal.AFTER_POSTING, Reveal.AFTER_DUE, Reveal.AFTER_RELEASE):
+        discussion = make.discussion(course, created_by_id=w.instructor.id, reveal=reveal,
+                                     title=f"Reveal {reveal}",
+                                     due_at=utcnow() + timedelta(days=3))
+        staff_post = make.post(discussion, w.ta, title="The TA opens")
+        make.reply(staff_post, w.classmate, body="The classmate answers the TA.")
+        make.reply(staff_post, w.author, body="The author answers the TA.")
+        make.post(discussion, w.author, title=f"Author's {reveal}")
+        make.post(discussion, w.classmate, title=f"Classmate's draft {reveal}", draft=True)
+        grading.save_grade(w.instructor, discussion, w.author.id, version=None, score=5)
+        grading.release_grades(w.instructor, discussion)
+        grading.save_grade(w.instructor, discussion, w.classmate.id, version=None, score=4)
+
+
+def _anonymous_items(make, course, w):
+    """A discussion where students may write anonymously: an anonymous post by the
+    classmate, a named one by the author, and an anonymous reply by the author."""
+    from forum.models import Anonymity
+
+    discussion = make.discussion(course, created_by_id=w.instructor.id,
+                                 anonymity=Anonymity.ALLOWED, title="Anonymous allowed")
+    hidden = posts.create_post(w.classmate, discussion, title="Unsigned", body="By someone.",
+                               anonymous=True)
+    named = make.post(discussion, w.author, title="Signed")
+    replies.reply_to(w.author, hidden, None, "An unsigned answer.", anonymous=True)
+    make.reply(named, w.classmate)
 
 
 def _moderated_items(teacher, discussion, live, student, peer, make):

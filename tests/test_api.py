@@ -310,10 +310,14 @@ class TestThreads:
         resolved = api.post(world.ta, f"/api/v1/replies/{world.prompt.id}/resolve")
         assert resolved.json["prompt_state"] == "resolved"
 
-    def test_a_quote_belongs_to_prompts_only(self, world, api):
-        response = api.post(world.classmate, f"/api/v1/posts/{world.post.id}/replies",
-                            {"body": "Hm", "quote": "Its terms were moderate."})
-        assert response.status_code == 422 and "quote" in response.json["errors"]
+    def test_a_reply_quotes_only_what_the_post_says(self, world, api):
+        url = f"/api/v1/posts/{world.post.id}/replies"
+        invented = api.post(world.classmate, url, {"body": "Hm", "quote": "Words never written."})
+        assert invented.status_code == 409 and "quote" in invented.json["errors"]
+        passage = world.post.body.split(".")[0]
+        quoted = api.post(world.classmate, url, {"body": "Hm", "quote": passage})
+        assert quoted.status_code == 201, quoted.json
+        assert (quoted.json["quote"], quoted.json["quoted_reply_id"]) == (passage, None)
 
     def test_the_same_reply_twice_is_refused(self, world, api):
         url = f"/api/v1/posts/{world.post.id}/replies"

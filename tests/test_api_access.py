@@ -35,6 +35,7 @@ TABLE = [
     ("GET", "/api/v1/me", "/api/v1/me", None, ALL),
     ("PATCH", "/api/v1/me", "/api/v1/me", {"display_name": "Renamed"}, ALL),
     ("GET", "/api/v1/me/prompts", "/api/v1/me/prompts", None, ALL),
+    ("GET", "/api/v1/me/mentions", "/api/v1/me/mentions", None, ALL),
     ("GET", "/api/v1/courses", "/api/v1/courses", None, ALL),
     ("POST", "/api/v1/courses", "/api/v1/courses", {"code": "NEW-9", "title": "New"},
      expect(201, 403, 403, 403, 403, 403)),
@@ -43,6 +44,8 @@ TABLE = [
      {"title": "Renamed course"}, INSTRUCTORS),
     ("GET", "/api/v1/courses/<id:course_id>/members", "/api/v1/courses/{course}/members",
      None, MEMBERS),
+    ("GET", "/api/v1/courses/<id:course_id>/mentionable",
+     "/api/v1/courses/{course}/mentionable?q=b", None, MEMBERS),
     ("POST", "/api/v1/courses/<id:course_id>/members", "/api/v1/courses/{course}/members",
      {"email": "{outsider_email}", "role": "student"}, expect(201, 201, 403, 403, 403)),
     ("GET", "/api/v1/courses/<id:course_id>/members/<id:member_id>",
@@ -118,6 +121,16 @@ TABLE = [
      expect(201, 201, 201, 403, 403)),
     ("DELETE", "/api/v1/annotations/<id:annotation_id>", "/api/v1/annotations/{annotation}",
      None, expect(204, 204, 204, 403, 404)),
+    # Likes (members, never their own) and endorsements (staff); the post is the
+    # student's, the reply the classmate's
+    *[(method, "/api/v1/posts/<id:post_id>/like", "/api/v1/posts/{post}/like", None,
+       expect(403, 200, 200, 403, 200)) for method in ("PUT", "DELETE")],
+    *[(method, "/api/v1/replies/<id:reply_id>/like", "/api/v1/replies/{reply}/like", None,
+       expect(403, 200, 200, 200, 403)) for method in ("PUT", "DELETE")],
+    *[(method, "/api/v1/posts/<id:post_id>/endorsement", "/api/v1/posts/{post}/endorsement",
+       None, STAFF) for method in ("PUT", "DELETE")],
+    *[(method, "/api/v1/replies/<id:reply_id>/endorsement",
+       "/api/v1/replies/{reply}/endorsement", None, STAFF) for method in ("PUT", "DELETE")],
     # Moderation (the fixture's course is private: guests never reach it)
     ("GET", "/api/v1/courses/<id:course_id>/moderation", "/api/v1/courses/{course}/moderation",
      None, STAFF),
@@ -150,6 +163,13 @@ TABLE = [
     ("POST", "/api/v1/posts/<id:post_id>/comments", "/api/v1/posts/{post}/comments",
      {"name": "Visitor", "email": "visitor@example.org", "body": "A comment"},
      expect(403, 403, 403, 403, 403, anonymous=404)),
+    # A preview reads nothing and saves nothing: anyone may ask, a refused token is 401.
+    ("POST", "/api/v1/preview", "/api/v1/preview", {"body": "Some *text*"},
+     {**{seat: 200 for seat in SEATS}, "revoked": 401}),
+    # Uploads are multipart/form-data: a JSON body is refused before anything else.
+    # Who may upload, and who may then see an image: tests/test_images.py.
+    ("POST", "/api/v1/images", "/api/v1/images", {"file": "not a file"},
+     {seat: 415 for seat in SEATS}),
     ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None,
      {seat: 200 for seat in SEATS}),
     ("GET", "/api/docs", "/api/docs", None, {seat: 200 for seat in SEATS}),

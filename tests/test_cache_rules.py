@@ -38,7 +38,24 @@ def thread(world, make):
     replies.resolve_prompt(world.ta, resolved)
     world.answer = answer
     _held_and_guests(world, make)
+    _revealed_after_posting(world, make)
     return world
+
+
+def _revealed_after_posting(world, make):
+    """A discussion that shows classmates' writing after one's own post: the student
+    posted, the classmate did not; both answered the TA's post (the classmate without
+    their name)."""
+    from forum.models import Anonymity, Reveal
+
+    discussion = make.discussion(world.course, reveal=Reveal.AFTER_POSTING,
+                                 anonymity=Anonymity.ALLOWED,
+                                 created_by_id=world.instructor.id)
+    opening = make.post(discussion, world.ta, title="The TA opens")
+    replies.reply_to(world.classmate, opening, None, "The classmate answers, unsigned.",
+                     anonymous=True)
+    make.post(discussion, world.student, title="The student's own")
+    make.reply(opening, world.student, body="The student answers.")
 
 
 def _held_and_guests(world, make):
@@ -66,7 +83,7 @@ def _subject(rule, reply: Reply) -> tuple:
     name = list(inspect.signature(rule).parameters)[1]
     course = reply.post.discussion.course
     return {"reply": (reply,), "post": (reply.post,), "course": (course,),
-            "item": (reply, course)}[name]
+            "item": (reply, course), "discussion": (reply.post.discussion,)}[name]
 
 
 def _as_kind(actor, reply: Reply) -> Peer:
@@ -77,7 +94,8 @@ def _as_kind(actor, reply: Reply) -> Peer:
     as_guest = frozenset({reply.guest_id}) & actor.guest_ids
     return Peer(role=access.role_in(actor, course), is_admin=access.is_admin(actor),
                 is_authenticated=actor.is_authenticated, id=actor.id if wrote else None,
-                guest_ids=as_guest)
+                guest_ids=as_guest,
+                unlocked=access.peers_revealed(actor, reply.post.discussion))
 
 
 @pytest.mark.parametrize("rule", access.THREAD_RULES, ids=lambda r: r.__name__)
@@ -105,7 +123,8 @@ class Recorder:
         self.read.add(name)
         values = {"id": self._id, "is_authenticated": True, "is_admin": False,
                   "guest_ids": frozenset(),
-                  "course_role": lambda _course_id: self._role}
+                  "course_role": lambda _course_id: self._role,
+                  "has_unlocked": lambda _discussion: False}
         if name not in values:
             raise AttributeError(name)
         return values[name]
@@ -113,7 +132,8 @@ class Recorder:
 
 @pytest.mark.parametrize("rule", access.THREAD_RULES, ids=lambda r: r.__name__)
 def test_thread_rules_read_the_actor_only_through_its_protocol(thread, rule):
-    protocol = {"id", "is_authenticated", "is_admin", "course_role", "guest_ids"}
+    protocol = {"id", "is_authenticated", "is_admin", "course_role", "guest_ids",
+                "has_unlocked"}
     for reply in db.session.scalars(db.select(Reply)):
         for role in (None, *Role):
             actor = Recorder(role, reply.author_id)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import (
+    Anonymity,
     Course,
     Discussion,
     GuestComments,
@@ -14,6 +15,7 @@ from forum.models import (
     PromptState,
     Reply,
     ReplyKind,
+    Reveal,
     Role,
     SpamCheck,
     User,
@@ -41,6 +43,20 @@ def test_seed_demo_builds_a_realistic_course(app):
     states = {r.prompt_state for r in db.session.scalars(
         select(Reply).where(Reply.kind == ReplyKind.PROMPT))}
     assert {PromptState.OPEN, PromptState.ANSWERED} <= states
+
+
+def test_seed_demo_shows_the_writing_features(app):
+    """A post-first discussion with an anonymous post, a quoted and endorsed reply, a
+    like: each can be seen at once by logging in as the README says."""
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    sealed = db.session.scalar(select(Discussion).where(
+        Discussion.reveal == Reveal.AFTER_POSTING))
+    assert sealed.anonymity is Anonymity.ALLOWED
+    assert any(post.anonymous for post in sealed.posts)
+    assert any(post.like_count for post in sealed.posts)
+    answer = db.session.scalar(select(Reply).where(Reply.quote.is_not(None),
+                                                   Reply.kind == ReplyKind.REPLY))
+    assert answer.is_endorsed and answer.post.discussion_id == sealed.id
 
 
 def test_seed_demo_has_a_public_blog_with_a_moderation_queue(app):

@@ -25,9 +25,9 @@ PAGE_BUDGETS = {
     'new discussion': 2,
     'edit discussion': 2,
     'prompt list': 3,
-    'post': 3,
+    'post': 4,  # with its images (1)
     'write a post': 2,
-    'edit post': 2,
+    'edit post': 3,  # with its images (1)
     'post revisions': 3,
     'edit reply': 2,
     'reply revisions': 3,
@@ -48,19 +48,24 @@ API_BUDGETS = {
     '/api/v1/tokens': 3,
     '/api/v1/me': 2,
     '/api/v1/me/prompts': 3,
+    '/api/v1/me/mentions': 5,  # the scopes of each of your courses, in one
     '/api/v1/courses': 3,
     '/api/v1/courses/<id:course_id>': 3,
     '/api/v1/courses/<id:course_id>/members': 4,
+    '/api/v1/courses/<id:course_id>/mentionable': 4,
     '/api/v1/courses/<id:course_id>/members/<id:member_id>': 5,
     '/api/v1/courses/<id:course_id>/discussions': 7,
     '/api/v1/discussions/<id:discussion_id>': 3,
-    '/api/v1/discussions/<id:discussion_id>/posts': 7,
-    '/api/v1/discussions/<id:discussion_id>/prompts': 5,  # with the authors' roles
-    '/api/v1/posts/<id:post_id>': 3,
-    '/api/v1/posts/<id:post_id>/thread': 5,
+    # the page's images in one (1), which of them you like in one (1)
+    '/api/v1/discussions/<id:discussion_id>/posts': 9,
+    # with the authors' roles (1) and which you like (1)
+    '/api/v1/discussions/<id:discussion_id>/prompts': 6,
+    '/api/v1/posts/<id:post_id>': 5,  # with its images (1) and whether you like it (1)
+    # with its images (1) and what you like in it (1)
+    '/api/v1/posts/<id:post_id>/thread': 7,
     '/api/v1/posts/<id:post_id>/revisions': 4,
-    '/api/v1/posts/<id:post_id>/replies': 5,
-    '/api/v1/replies/<id:reply_id>': 4,
+    '/api/v1/posts/<id:post_id>/replies': 6,  # with the replies you like (1)
+    '/api/v1/replies/<id:reply_id>': 5,  # with whether you like it (1)
     '/api/v1/replies/<id:reply_id>/revisions': 4,
     '/api/v1/discussions/<id:discussion_id>/rubric': 3,
     '/api/v1/discussions/<id:discussion_id>/grades': 8,

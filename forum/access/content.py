@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from forum.access.actor import (
     Actor,
@@ -25,10 +26,18 @@ from forum.models import (
     Anonymity,
     Course,
     Discussion,
+    Enrollment,
+    Grade,
+    GradeState,
     GuestComments,
+    Likes,
     Post,
+    PostStatus,
     PromptState,
     Reply,
+    Reveal,
+    Role,
+    User,
     Visibility,
     utcnow,
 )
@@ -120,6 +129,98 @@ def _approved_or_own(actor: Actor, model: type[Post] | type[Reply],
     return true() if can_moderate(actor, course) else or_(model.is_approved, _own(actor, model))
 
 
+# Reveal: classmates' writing, shown to a student only once the discussion's rule says
+
+
+def peers_revealed(actor: Actor, discussion: Discussion, now: datetime | None = None) -> bool:
+    """Whether the actor sees what classmates wrote in the discussion: staff always;
+    others as its reveal rule says (after their own post, after the due date, after
+    their grade is released)."""
+    reveal = discussion.reveal
+    if reveal is Reveal.ALWAYS or is_staff(actor, discussion.course):
+        return True
+    if reveal is Reveal.AFTER_DUE:
+        return discussion.due_at is None or (now or utcnow()) >= discussion.due_at
+    return actor.is_authenticated and actor.has_unlocked(discussion)
+
+
+def _by_classmate(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """Written by someone else who is not the course's staff (a guest included)."""
+    if is_author(actor, item):
+        return False
+    return item.author is None or not is_staff(item.author, course)
+
+
+def is_unrevealed(actor: Actor, item: Post | Reply, discussion: Discussion) -> bool:
+    """A classmate's post or reply that the discussion's reveal rule still keeps from
+    the actor: absent for them, as if not written yet."""
+    return (discussion.reveal is not Reveal.ALWAYS
+            and _by_classmate(actor, item, discussion.course)
+            and not peers_revealed(actor, discussion))
+
+
+def _unlocked_sql(actor: Actor) -> ColumnElement[bool]:
+    """Discussions (as rows) whose reveal rule the actor's own work satisfied; twin of
+    Discussion.unlocked_by for many discussions at once."""
+    if not actor.is_authenticated or actor.id is None:
+        return false()
+    own = aliased(Post)
+    posted = exists().where(own.discussion_id == Discussion.id, own.author_id == actor.id,
+                            own.status == PostStatus.PUBLISHED, own.deleted_at.is_(None))
+    graded = exists().where(Grade.discussion_id == Discussion.id,
+                            Grade.student_id == actor.id, Grade.state == GradeState.RELEASED)
+    return or_(and_(Discussion.reveal == Reveal.AFTER_POSTING, posted),
+               and_(Discussion.reveal == Reveal.AFTER_RELEASE, graded))
+
+
+def _revealed_sql(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """Discussions (as rows) whose classmates' writing the actor sees (twin of
+    peers_revealed, for a non-staff actor)."""
+    return or_(Discussion.reveal == Reveal.ALWAYS,
+               and_(Discussion.reveal == Reveal.AFTER_DUE,
+                    or_(Discussion.due_at.is_(None), Discussion.due_at <= now)),
+               _unlocked_sql(actor))
+
+
+def _not_by_classmate(actor: Actor, model: type[Post] | type[Reply],
+                      course_id) -> ColumnElement[bool]:
+    """Rows the actor wrote or the course's staff (or a site admin) wrote."""
+    staff = select(Enrollment.user_id).where(Enrollment.course_id == course_id,
+                                             Enrollment.role != Role.STUDENT)
+    admins = select(User.id).where(User.is_admin)
+    return or_(_own(actor, model), model.author_id.in_(staff), model.author_id.in_(admins))
+
+
+def _revealed_rows(actor: Actor, model: type[Post] | type[Reply],
+                   within: Discussion | Course) -> ColumnElement[bool]:
+    """Twin of `not is_unrevealed` over the posts (or replies, joined to their posts)
+    of a discussion or a course."""
+    course = within.course if isinstance(within, Discussion) else within
+    if is_staff(actor, course):
+        return true()
+    if isinstance(within, Discussion):
+        if peers_revealed(actor, within):
+            return true()
+        return _not_by_classmate(actor, model, course.id)
+    revealed = Post.discussion_id.in_(select(Discussion.id).where(
+        Discussion.course_id == course.id, _revealed_sql(actor, utcnow())))
+    return or_(revealed, _not_by_classmate(actor, model, course.id))
+
+
+def revealed_anywhere(actor: Actor, model: type[Post] | type[Reply]) -> ColumnElement[bool]:
+    """The twin of `not is_unrevealed` over posts (or replies joined to their posts) of
+    every course at once, for lists that span courses (the dashboard)."""
+    if is_admin(actor):
+        return true()
+    staffed = select(Enrollment.course_id).where(Enrollment.user_id == actor.id,
+                                                 Enrollment.role != Role.STUDENT)
+    revealed = Post.discussion_id.in_(select(Discussion.id).where(
+        or_(Discussion.course_id.in_(staffed), _revealed_sql(actor, utcnow()))))
+    course_id = select(Discussion.course_id).where(
+        Discussion.id == Post.discussion_id).scalar_subquery()
+    return or_(revealed, _not_by_classmate(actor, model, course_id))
+
+
 # Anonymity
 
 
@@ -131,6 +232,21 @@ def can_write_anonymously(actor: Actor, discussion: Discussion) -> bool:
 
 def must_write_anonymously(actor: Actor, discussion: Discussion) -> bool:
     return discussion.anonymity is Anonymity.REQUIRED and is_student(actor, discussion.course)
+
+
+def can_see_author(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """Who wrote an item: shown to everyone, unless it was written anonymously; then
+    only to its author and the course's staff (others see a pseudonym, and no id,
+    profile, role or exact time)."""
+    return not item.anonymous or is_author(actor, item) or is_staff(actor, course)
+
+
+def _named(actor: Actor, model: type[Post] | type[Reply],
+           course: Course) -> ColumnElement[bool]:
+    """Twin of can_see_author."""
+    if is_staff(actor, course):
+        return true()
+    return or_(model.anonymous.is_(False), _own(actor, model))
 
 
 # Posts
@@ -147,7 +263,7 @@ def can_view_post(actor: Actor, post: Post) -> bool:
     if not can_view_discussion(actor, discussion):
         return False
     return (post.is_published or is_author(actor, post)) and can_view_held(
-        actor, post, discussion.course)
+        actor, post, discussion.course) and not is_unrevealed(actor, post, discussion)
 
 
 def _posts_in(actor: Actor, within: Discussion | Course
@@ -168,7 +284,8 @@ def visible_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[bo
     if not can_view_course(actor, course):
         return false()
     shown = or_(Post.is_published, _own(actor, Post))
-    return and_(inside, shown, _approved_or_own(actor, Post, course))
+    return and_(inside, shown, _approved_or_own(actor, Post, course),
+                _revealed_rows(actor, Post, within))
 
 
 def can_list_post(actor: Actor, post: Post) -> bool:
@@ -188,8 +305,21 @@ def listed_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[boo
     course, _ = _posts_in(actor, within)
     if can_view_deleted(actor, course):
         return shown
-    answered = exists().where(Reply.post_id == Post.id, _shown_reply(actor, course))
+    answered = exists().where(Reply.post_id == Post.id, _shown_reply(actor, course),
+                              _revealed_rows(actor, Reply, within))
     return and_(shown, or_(Post.is_live, answered))
+
+
+def can_attribute_post(actor: Actor, post: Post) -> bool:
+    """A post the actor may open and knows the author of: what a list narrowed to one
+    author's posts may hold, so that no filter tells who wrote an anonymous post."""
+    return can_view_post(actor, post) and can_see_author(actor, post, post.discussion.course)
+
+
+def attributed_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[bool]:
+    """Twin of can_attribute_post."""
+    course, _ = _posts_in(actor, within)
+    return and_(visible_posts(actor, within), _named(actor, Post, course))
 
 
 def can_edit_post(actor: Actor, post: Post, now: datetime | None = None) -> bool:
@@ -222,7 +352,8 @@ def can_view_reply(actor: Actor, reply: Reply) -> bool:
     post = reply.post
     course = post.discussion.course
     return can_view_post(actor, post) and not is_tombstone_for(
-        actor, reply, course) and can_view_held(actor, reply, course)
+        actor, reply, course) and can_view_held(actor, reply, course) and not is_unrevealed(
+        actor, reply, post.discussion)
 
 
 def _shown_reply(actor: Actor, course: Course) -> ColumnElement[bool]:
@@ -235,7 +366,8 @@ def visible_replies(actor: Actor, post: Post) -> ColumnElement[bool]:
     """The post's replies the actor may read whole (twin of can_view_reply)."""
     if not can_view_post(actor, post):
         return false()
-    return and_(Reply.post_id == post.id, _shown_reply(actor, post.discussion.course))
+    return and_(Reply.post_id == post.id, _shown_reply(actor, post.discussion.course),
+                _revealed_rows(actor, Reply, post.discussion))
 
 
 def visible_replies_in(actor: Actor, within: Discussion | Course) -> ColumnElement[bool]:
@@ -243,7 +375,7 @@ def visible_replies_in(actor: Actor, within: Discussion | Course) -> ColumnEleme
     course: visible_replies' rule over many posts (join Reply to Post)."""
     course, _ = _posts_in(actor, within)
     return and_(visible_posts(actor, within), Reply.post_id == Post.id,
-                _shown_reply(actor, course))
+                _shown_reply(actor, course), _revealed_rows(actor, Reply, within))
 
 
 def can_view_reply_revisions(actor: Actor, reply: Reply) -> bool:
@@ -283,6 +415,34 @@ def can_flag(actor: Actor, item: Post | Reply, course: Course) -> bool:
     """Members report what others wrote (staff act on it instead)."""
     return (is_member(actor, course) and not is_author(actor, item) and not item.is_deleted
             and not can_moderate(actor, course))
+
+
+def _discussion_of(item: Post | Reply) -> Discussion:
+    return item.discussion if isinstance(item, Post) else item.post.discussion
+
+
+def _standing(item: Post | Reply) -> bool:
+    """Published, approved by the moderators, not deleted: an item one may react to."""
+    post = item if isinstance(item, Post) else item.post
+    return post.is_published and item.is_approved and not item.is_deleted
+
+
+def can_like(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """Members like what others wrote, once, where the discussion has likes on."""
+    return (_discussion_of(item).likes is not Likes.OFF and is_member(actor, course)
+            and not is_author(actor, item) and _standing(item))
+
+
+def can_see_likes(actor: Actor, discussion: Discussion) -> bool:
+    """How many liked an item: for all where the discussion shows counts, else staff."""
+    likes = discussion.likes
+    return likes is Likes.VISIBLE or (likes is Likes.STAFF and can_moderate(
+        actor, discussion.course))
+
+
+def can_endorse(actor: Actor, item: Post | Reply, course: Course) -> bool:
+    """Staff endorse a post or reply (and take it back)."""
+    return can_moderate(actor, course) and _standing(item)
 
 
 def can_lock(actor: Actor, post: Post) -> bool:
@@ -330,4 +490,5 @@ THREAD_RULES = (
     can_view_deleted, can_reply, can_ask_prompt, can_see_reply_controls, can_edit_reply,
     can_view_reply_revisions, can_resolve_prompt, can_delete_reply, can_restore_reply,
     can_view_reply, can_comment_as_guest, can_moderate, can_see_guest_details, can_flag,
+    can_see_author, can_like, can_see_likes, can_endorse,
 )

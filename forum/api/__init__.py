@@ -13,14 +13,21 @@ from forum.api import (
     errors,
     feedback,
     grading,
+    images,
+    mentions,
     moderation,
     posts,
+    preview,
+    reactions,
     replies,
 )
 from forum.extensions import api, client_address, csrf, limiter
-from forum.limits import WRITE_METHODS, caller_key, writes_limit, writes_per_ip_limit
+from forum.limits import WRITE_METHODS, caller_key, preview_limit, writes_limit, writes_per_ip_limit
 
-RESOURCES = (accounts, courses, discussions, posts, replies, grading, feedback, moderation)
+RESOURCES = (accounts, courses, discussions, posts, replies, reactions, grading, feedback,
+             moderation, preview, mentions, images)
+# POSTs that write nothing: they have a limit of their own, not a share of the writes'.
+WRITING = tuple(module for module in RESOURCES if module is not preview)
 DOCS_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                "script-src 'self'; object-src 'none'; base-uri 'none'; "
                "frame-ancestors 'none'")
@@ -56,12 +63,16 @@ def interactive_docs() -> Response:
 
 # Blueprints are module-level, so they are set up once, here, before any app uses them.
 for _module in RESOURCES:
-    _module.bp.before_request(auth.require_json_body)
+    # Image uploads come as multipart/form-data; every other body is JSON.
+    _module.bp.before_request(
+        images.require_multipart if _module is images else auth.require_json_body)
     _module.bp.before_request(auth.authenticate)
     _module.bp.after_request(auth.record_token_use)
+for _module in WRITING:
     limiter.limit(writes_limit, key_func=caller_key, methods=WRITE_METHODS)(_module.bp)
     limiter.limit(writes_per_ip_limit, key_func=client_address,
                   methods=WRITE_METHODS)(_module.bp)
+limiter.limit(preview_limit, key_func=caller_key)(preview.bp)
 
 
 def register_api(app: Flask) -> None:

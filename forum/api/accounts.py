@@ -101,8 +101,9 @@ class MyPrompts(MethodView):
     @bp.doc(operationId="listMyPrompts")
     def get(self, pagination_parameters):
         """Prompts awaiting your response, oldest first"""
-        rows = prompts_awaiting(require_user())
-        return page_presented_together(rows, prompt_views, pagination_parameters)
+        user = require_user()
+        return page_presented_together(
+            prompts_awaiting(user), lambda page: prompt_views(page, user), pagination_parameters)
 
 
 def _me_etag(user) -> dict:

@@ -107,4 +107,5 @@ class DiscussionPrompts(MethodView):
         discussion = discussion_service.get_discussion(actor(), discussion_id)
         state = PromptState(args["state"]) if "state" in args else None
         rows = prompts_in_discussion(actor(), discussion, state)
-        return page_presented_together(rows, prompt_views, pagination_parameters)
+        return page_presented_together(
+            rows, lambda page: prompt_views(page, actor()), pagination_parameters)

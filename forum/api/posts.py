@@ -16,7 +16,9 @@ from forum.api.schemas import (
     ThreadSchema,
 )
 from forum.services import posts as post_service
+from forum.services import reactions as reaction_service
 from forum.services.discussions import get_discussion
+from forum.services.images import preload_images
 from forum.services.threads import load_thread
 
 bp = Blueprint("Posts", __name__, url_prefix="/api/v1",
@@ -34,11 +36,19 @@ class Posts(MethodView):
         """Posts you may see: your drafts first, then published ones in order"""
         viewer = actor()
         discussion = get_discussion(viewer, discussion_id)
-        return fetched_page(
-            lambda offset, limit: post_service.page_of_posts(
+        liked: set[int] = set()
+
+        def fetch(offset: int, limit: int):
+            summaries, total = post_service.page_of_posts(
                 viewer, discussion, offset=offset, limit=limit,
-                author_id=args.get("author_id"), since=args.get("since")),
-            lambda s: post_view(s.post, viewer, s.reply_count), pagination_parameters)
+                author_id=args.get("author_id"), since=args.get("since"))
+            liked.update(reaction_service.liked_posts(viewer, [s.post.id for s in summaries]))
+            preload_images([s.post for s in summaries])  # one statement for the page
+            return summaries, total
+
+        return fetched_page(
+            fetch, lambda s: post_view(s.post, viewer, s.reply_count, s.post.id in liked),
+            pagination_parameters)
 
     @bp.arguments(PostInputSchema)
     @bp.created(PostSchema)
@@ -116,7 +126,9 @@ class PostThread(MethodView):
         """The post with its whole reply tree, nested, in one response"""
         post = post_service.get_post(actor(), post_id)
         nodes = load_thread(actor(), post)
-        return {**post_view(post, actor(), len(nodes)), "replies": nest(nodes)}
+        post_liked, liked = reaction_service.liked_in_thread(actor(), post)
+        return {**post_view(post, actor(), len(nodes), post_liked),
+                "replies": nest(nodes, actor(), liked)}
 
 
 @bp.route("/posts/<id:post_id>/revisions")

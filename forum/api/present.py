@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from forum.access import can_moderate, can_see_guest_details, is_author, role_in
+from forum.access import (
+    can_moderate,
+    can_see_author,
+    can_see_guest_details,
+    can_see_likes,
+    can_view_reply,
+    is_author,
+    role_in,
+)
+from forum.api.images import post_image_view
 from forum.models import Course, Discussion, Flag, Post, Reply, Role
+from forum.services import reactions as reaction_service
+from forum.services.authors import Byline, byline, post_byline, thread_pseudonyms
 from forum.services.discussions import FOLLOW_COURSE
 from forum.services.moderation import QueueItem
 from forum.services.posts import shown_as_tombstone
@@ -14,12 +25,21 @@ def user_ref(user) -> dict:
     return {"id": user.id, "display_name": user.display_name}
 
 
-def author_ref(reply: Reply) -> dict:
-    """Who wrote a reply, for anyone who reads it: a guest by the name they gave, and
-    nothing else of theirs (email, website and address are for the moderation queue)."""
-    if reply.guest is not None:
-        return {"id": None, "display_name": reply.guest.name, "guest": True}
-    return {**user_ref(reply.author), "guest": False}
+def author_view(line: Byline) -> dict:
+    """Who wrote a post or reply, as the caller may be told: a guest by the name they
+    gave and nothing else of theirs (email, website and address are for the moderation
+    queue); an anonymous writer the caller may not know by a pseudonym, with no id."""
+    return {"id": line.user_id, "display_name": line.name, "guest": line.guest,
+            "anonymous": line.anonymous}
+
+
+def _reactions(item: Post | Reply, viewer, liked: bool | None) -> dict:
+    discussion = item.discussion if isinstance(item, Post) else item.post.discussion
+    return {
+        "endorsed_by": user_ref(item.endorsed_by) if item.endorsed_by else None,
+        "likes": item.like_count if can_see_likes(viewer, discussion) else None,
+        "liked_by_me": liked if viewer.is_authenticated else None,
+    }
 
 
 def course_view(course: Course, viewer) -> dict:
@@ -36,7 +56,7 @@ def course_view(course: Course, viewer) -> dict:
 def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = None) -> dict:
     view = {name: getattr(discussion, name) for name in (
         "id", "course_id", "title", "prompt", "prompt_html", "opens_at", "due_at", "locks_at",
-        "points_possible", "created_at", "updated_at")}
+        "points_possible", "created_at", "updated_at", "reveal", "anonymity", "likes")}
     view["closed"] = discussion.is_closed
     # None follows the course: shown as "course".
     view["visibility"] = str(discussion.visibility or FOLLOW_COURSE)
@@ -46,47 +66,80 @@ def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = Non
     return view
 
 
-def post_view(post: Post, viewer, reply_count: int | None = None) -> dict:
+def post_view(post: Post, viewer, reply_count: int | None = None,
+              liked: bool | None = None) -> dict:
+    """A post as the caller may see it; `liked`, whether the caller likes it (asked
+    when not given)."""
     view = {"id": post.id, "discussion_id": post.discussion_id, "deleted": post.is_deleted}
     if reply_count is not None:
         view["reply_count"] = reply_count
     if shown_as_tombstone(viewer, post):
         return view
+    line = post_byline(viewer, post)
+    timezone = post.discussion.course.timezone
+    if liked is None and viewer.is_authenticated:
+        liked = reaction_service.likes(viewer, post)
     view.update(
-        author=user_ref(post.author), title=post.title, body=post.body,
+        author=author_view(line), title=post.title, body=post.body,
         body_html=post.body_html, status=post.status, late=post.is_published and post.is_late,
         sources=[{"citation": s.citation, "url": s.url} for s in post.sources],
-        created_at=post.created_at, published_at=post.published_at, edited_at=post.edited_at,
+        created_at=line.moment(post.created_at, timezone),
+        published_at=line.moment(post.published_at, timezone),
+        edited_at=line.moment(post.edited_at, timezone), **_reactions(post, viewer, liked),
         moderation=post.moderation, locked=post.is_locked, pinned=post.pinned_at is not None,
+        images=[post_image_view(image) for image in post.images],
     )
     if is_author(viewer, post) or can_moderate(viewer, post.discussion.course):
         view["moderation_reason"] = post.moderation_reason
     return view
 
 
-def reply_view(reply: Reply, tombstone: bool, author_role: Role | None) -> dict:
+def reply_view(node: ThreadNode, viewer, liked: frozenset[int] = frozenset()) -> dict:
+    """A reply as the caller may see it (its node says whether as a tombstone, who
+    wrote it and whether its quote may be read); `liked`, the replies the caller likes."""
+    reply = node.reply
     view = {"id": reply.id, "post_id": reply.post_id, "parent_id": reply.parent_id,
             "depth": reply.depth, "deleted": reply.is_deleted}
-    if tombstone:
+    if node.tombstone:
         return view
+    course = reply.post.discussion.course
+    line = node.byline or byline(viewer, reply, course)
     view.update(
-        kind=reply.kind, author=author_ref(reply), author_role=author_role,
-        body=reply.body, body_html=reply.body_html, quote=reply.quote,
-        prompt_state=reply.prompt_state, created_at=reply.created_at, edited_at=reply.edited_at,
+        kind=reply.kind, author=author_view(line), author_role=node.author_role,
+        body=reply.body, body_html=reply.body_html,
+        quote=reply.quote if node.quote_shown else None,
+        quoted_reply_id=reply.quoted_reply_id, prompt_state=reply.prompt_state,
+        created_at=line.moment(reply.created_at, course.timezone),
+        edited_at=line.moment(reply.edited_at, course.timezone),
         # Whoever is shown a held reply whole is its author or course staff.
         moderation=reply.moderation,
         moderation_reason=reply.moderation_reason if reply.is_held else None,
+        **_reactions(reply, viewer, reply.id in liked),
     )
     return view
 
 
-def node_view(node: ThreadNode) -> dict:
-    return reply_view(node.reply, node.tombstone, node.author_role)
+def thread_views(nodes: list[ThreadNode], viewer, liked: frozenset[int]) -> list[dict]:
+    """A thread's replies in order; `liked`, those the caller likes."""
+    return [reply_view(node, viewer, liked) for node in nodes]
 
 
 def single_reply_view(reply: Reply, viewer) -> dict:
     """A reply fetched on its own: the caller already passed get_reply's checks."""
-    return reply_view(reply, False, role_in_course(reply.author, reply.post.discussion.course))
+    course = reply.post.discussion.course
+    numbers = None if can_see_author(viewer, reply, course) else thread_pseudonyms(reply.post)
+    line = byline(viewer, reply, course, numbers)
+    role = None if line.hidden else role_in_course(reply.author, course)
+    liked = (reaction_service.likes(viewer, reply) and frozenset({reply.id})) or frozenset()
+    return reply_view(ThreadNode(reply, False, role, line, _quote_readable_alone(viewer, reply)),
+                      viewer, liked)
+
+
+def _quote_readable_alone(viewer, reply: Reply) -> bool:
+    """Whether the source of the reply's quote may be read by the caller."""
+    if reply.quoted_reply_id is None:
+        return not shown_as_tombstone(viewer, reply.post)
+    return can_view_reply(viewer, reply.quoted_reply)
 
 
 def role_in_course(user, course: Course) -> Role | None:
@@ -94,7 +147,7 @@ def role_in_course(user, course: Course) -> Role | None:
     return None if user is None else user.course_role(course.id)
 
 
-def prompt_views(rows: list[PromptRow]) -> list[dict]:
+def prompt_views(rows: list[PromptRow], viewer) -> list[dict]:
     """Prompts with their post, presented like any reply (author_role included): the
     authors' roles are read once per course on the page."""
     authors_by_course: dict[int, set[int]] = {}
@@ -104,18 +157,20 @@ def prompt_views(rows: list[PromptRow]) -> list[dict]:
     roles = {(course_id, user_id): role
              for course_id, user_ids in authors_by_course.items()
              for user_id, role in author_roles(course_id, user_ids).items()}
-    return [{**reply_view(row.prompt, False,
-                          roles.get((row.post.discussion.course_id, row.prompt.author_id))),
-             "post_title": row.post.title, "addressed_to": user_ref(row.post.author)}
+    liked = reaction_service.liked_among(viewer, [row.prompt.id for row in rows])
+    return [{**reply_view(ThreadNode(row.prompt, False, roles.get(
+                (row.post.discussion.course_id, row.prompt.author_id))), viewer, liked),
+             "post_title": row.post.title, "addressed_to": author_view(
+                 post_byline(viewer, row.post))}
             for row in rows]
 
 
-def nest(nodes: list[ThreadNode]) -> list[dict]:
+def nest(nodes: list[ThreadNode], viewer, liked: frozenset[int]) -> list[dict]:
     """Thread-ordered nodes into a tree: each reply's `replies` holds its children."""
     roots: list[dict] = []
     by_id: dict[int, dict] = {}
-    for node in nodes:
-        view = {**node_view(node), "replies": []}
+    for node, presented in zip(nodes, thread_views(nodes, viewer, liked), strict=True):
+        view = {**presented, "replies": []}
         by_id[node.reply.id] = view
         parent = by_id.get(node.reply.parent_id)
         (parent["replies"] if parent else roots).append(view)

@@ -9,7 +9,7 @@ from werkzeug.exceptions import Forbidden
 from forum.api.auth import actor, require_user
 from forum.api.common import PAGINATION, Blueprint, created, page_of
 from forum.api.posts import revision_view
-from forum.api.present import node_view, single_reply_view
+from forum.api.present import reply_view, single_reply_view
 from forum.api.schemas import (
     GuestCommentInputSchema,
     GuestCommentSchema,
@@ -22,6 +22,7 @@ from forum.errors import Invalid, PermissionDenied
 from forum.extensions import client_address, limiter
 from forum.limits import guest_limit
 from forum.models import Moderation, ReplyKind
+from forum.services import reactions as reaction_service
 from forum.services import replies as reply_service
 from forum.services.guests import GuestInput, comment_as_guest
 from forum.services.posts import get_post
@@ -29,6 +30,17 @@ from forum.services.threads import load_thread
 
 bp = Blueprint("Replies", __name__, url_prefix="/api/v1",
                description="Replies and prompts in threads")
+
+
+def _refuse_in_prompts(data: dict) -> None:
+    """A prompt is asked by name, about a passage of the post."""
+    errors = {}
+    if data.get("anonymous"):
+        errors["anonymous"] = ["A prompt is asked by name."]
+    if data.get("quoted_reply_id") and data.get("quote"):
+        errors["quoted_reply_id"] = ["A prompt quotes the post, not a reply."]
+    if errors:
+        raise Invalid(errors)
 
 
 @bp.route("/posts/<id:post_id>/replies")
@@ -40,7 +52,10 @@ class Replies(MethodView):
     def get(self, post_id: int, pagination_parameters):
         """The thread as a flat list in reading order, with parent_id and depth"""
         post = get_post(actor(), post_id)
-        return page_of(load_thread(actor(), post), node_view, pagination_parameters)
+        viewer = actor()
+        _, liked = reaction_service.liked_in_thread(viewer, post)
+        return page_of(load_thread(viewer, post), lambda node: reply_view(node, viewer, liked),
+                       pagination_parameters)
 
     @bp.arguments(ReplyInputSchema)
     @bp.created(ReplySchema)
@@ -52,12 +67,13 @@ class Replies(MethodView):
         post = get_post(user, post_id)
         parent_id = data.get("parent_id")
         if data["kind"] == ReplyKind.PROMPT.value:
+            _refuse_in_prompts(data)
             reply = reply_service.ask_prompt(user, post, parent_id, data["body"],
                                              data.get("quote"))
         else:
-            if data.get("quote"):
-                raise Invalid({"quote": ["Only prompts quote a passage."]})
-            reply = reply_service.reply_to(user, post, parent_id, data["body"])
+            reply = reply_service.reply_to(
+                user, post, parent_id, data["body"], anonymous=data.get("anonymous"),
+                quote=data.get("quote"), quoted_reply_id=data.get("quoted_reply_id"))
         return created(single_reply_view(reply, user), ".ReplyItem", reply_id=reply.id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from forum.api.common import (
@@ -19,15 +20,19 @@ from forum.api.common import (
     whole_number,
 )
 from forum.models import (
+    Anonymity,
     GuestComments,
+    Likes,
     Moderation,
     PostStatus,
     PromptState,
     ReplyKind,
+    Reveal,
     Role,
     Visibility,
 )
 from forum.models.limits import (
+    ALT_MAX,
     BODY_MAX,
     COURSE_CODE_MAX,
     EMAIL_MAX,
@@ -40,6 +45,7 @@ from forum.models.limits import (
     URL_MAX,
 )
 from forum.services.discussions import FOLLOW_COURSE
+from forum.services.images import IMAGES_PER_POST
 from forum.services.moderation import ACTIONS, QUEUE_STATES
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
 from forum.services.replies import QUOTE_MAX
@@ -73,6 +79,22 @@ class AuthorRefSchema(Schema):
     display_name = fields.String(required=True)
     guest = fields.Boolean(required=True,
                            metadata={"description": "Written by a visitor without an account"})
+    anonymous = fields.Boolean(metadata={
+        "description": "Written anonymously to classmates: its author and the course staff "
+                       "see the name; others a pseudonym stable within the thread "
+                       "(\"Anonymous 2\"), no id, no role, and times rounded to the day"})
+
+
+class ReactionsSchema(Schema):
+    """What a post and a reply say about endorsements and likes."""
+
+    endorsed_by = fields.Nested(UserRefSchema, allow_none=True, metadata={
+        "description": "The staff member who endorsed it"})
+    likes = fields.Integer(allow_none=True, metadata={
+        "description": "How many members like it; null where the discussion shows the "
+                       "count only to staff, or has likes off"})
+    liked_by_me = fields.Boolean(allow_none=True, metadata={
+        "description": "Whether you like it; null for visitors without an account"})
 
 
 def threshold(**kwargs) -> Number:
@@ -194,6 +216,12 @@ class DiscussionSchema(Schema):
     guest_comments = fields.String(
         required=True, validate=validate.OneOf(DISCUSSION_GUEST_COMMENTS),
         metadata={"description": "'course' follows the course's"})
+    reveal = fields.Enum(Reveal, by_value=True, required=True, metadata={
+        "description": "When students see classmates' posts and replies"})
+    anonymity = fields.Enum(Anonymity, by_value=True, required=True, metadata={
+        "description": "Whether students may (or must) write anonymously to classmates"})
+    likes = fields.Enum(Likes, by_value=True, required=True, metadata={
+        "description": "Likes on, on with counts for staff only, or off"})
     post_count = fields.Integer()
     reply_count = fields.Integer()
     created_at = Timestamp(required=True)
@@ -214,6 +242,11 @@ class DiscussionInputSchema(StrictSchema):
     guest_comments = fields.String(
         allow_none=True, validate=validate.OneOf(DISCUSSION_GUEST_COMMENTS),
         metadata={"description": "'course' (or null) follows the course"})
+    reveal = fields.Enum(Reveal, by_value=True, metadata={
+        "description": "always (default), after_posting (after the student's own post), "
+                       "after_due, after_release (after the student's grade is released)"})
+    anonymity = fields.Enum(Anonymity, by_value=True)
+    likes = fields.Enum(Likes, by_value=True)
 
 
 class DiscussionUpdateSchema(DiscussionInputSchema):
@@ -234,14 +267,14 @@ class SourceSchema(StrictSchema):
     ])
 
 
-class PostSchema(Schema):
+class PostSchema(ReactionsSchema):
     """A post; a deleted one shown to non-staff is a tombstone: id, deleted, counts."""
 
     id = fields.Integer(required=True)
     discussion_id = fields.Integer(required=True)
     deleted = fields.Boolean(required=True)
     reply_count = fields.Integer()
-    author = fields.Nested(UserRefSchema)
+    author = fields.Nested(AuthorRefSchema)
     title = fields.String()
     body = fields.String()
     body_html = fields.String()
@@ -257,6 +290,8 @@ class PostSchema(Schema):
         "description": "Why staff hid it: only for its author and course staff"})
     locked = fields.Boolean(metadata={"description": "Takes no more replies but staff's"})
     pinned = fields.Boolean(metadata={"description": "Listed first in its discussion"})
+    images = fields.List(fields.Nested(lambda: PostImageSchema()), metadata={
+        "description": "In order; each shown with its alt text and, under it, its credit"})
 
 
 class PostInputSchema(StrictSchema):
@@ -266,6 +301,15 @@ class PostInputSchema(StrictSchema):
                           validate=validate.Length(max=SOURCES_MAX))
     publish = flag(load_default=True,
                              metadata={"description": "False saves a draft only you see"})
+    anonymous = flag(metadata={
+        "description": "Anonymous to classmates, where the discussion allows it (where it "
+                       "requires it, students' posts are anonymous whatever this says)"})
+    images = fields.List(fields.Nested(lambda: PostImageInputSchema()), metadata={
+        "description": "Images you uploaded (POST /images), in order, at most "
+                       f"{IMAGES_PER_POST}. On an update, the list replaces the post's "
+                       "images (one left out is let go, and removed a day later); "
+                       "omitted, they stay as they are."},
+        validate=validate.Length(max=IMAGES_PER_POST))
 
 
 class PostUpdateSchema(PostInputSchema):
@@ -289,7 +333,7 @@ class RevisionSchema(Schema):
 
 # Replies and prompts
 
-class ReplySchema(Schema):
+class ReplySchema(ReactionsSchema):
     """A reply; a tombstone (deleted, or held back by the moderators) has only id,
     post_id, parent_id, depth and deleted."""
 
@@ -304,7 +348,10 @@ class ReplySchema(Schema):
                               metadata={"description": "Null for guests"})
     body = fields.String()
     body_html = fields.String()
-    quote = fields.String(allow_none=True)
+    quote = fields.String(allow_none=True, metadata={
+        "description": "The passage it quotes (null where you may not read its source)"})
+    quoted_reply_id = fields.Integer(allow_none=True, metadata={
+        "description": "The reply quoted; null when the passage is from the post"})
     prompt_state = fields.Enum(PromptState, by_value=True, allow_none=True)
     created_at = Timestamp()
     edited_at = Timestamp(allow_none=True)
@@ -329,7 +376,15 @@ class ReplyInputSchema(StrictSchema):
                          validate=validate.OneOf([kind.value for kind in ReplyKind]),
                          metadata={"description": "'prompt' is for instructors and TAs"})
     quote = fields.String(allow_none=True, validate=[validate.Length(max=QUOTE_MAX), STORABLE],
-                          metadata={"description": "Prompts: a passage copied from the post"})
+                          metadata={"description": "A passage copied from the post (or, for "
+                                                   "a reply, from the reply quoted_reply_id)"})
+    quoted_reply_id = whole_number(allow_none=True,
+                                   validate=validate.Range(min=1, max=2**31 - 1), metadata={
+                                       "description": "Replies: the reply of this thread "
+                                                      "whose passage `quote` holds (without "
+                                                      "a quote, it is not read)"})
+    anonymous = flag(metadata={
+        "description": "Replies: anonymous to classmates, where the discussion allows it"})
 
 
 class ReplyUpdateSchema(StrictSchema):
@@ -461,3 +516,73 @@ class GuestErasureInputSchema(StrictSchema):
 class GuestErasureSchema(Schema):
     erased = fields.Integer(required=True,
                             metadata={"description": "How many comments changed"})
+
+
+# Mentions
+
+class MentionSchema(Schema):
+    """Where and when you were mentioned; never by whom (the item may be anonymous)."""
+
+    id = fields.Integer(required=True)
+    post_id = fields.Integer(required=True)
+    reply_id = fields.Integer(allow_none=True, required=True,
+                              metadata={"description": "Null when the mention is in the post"})
+    post_title = fields.String(required=True)
+    course_id = fields.Integer(required=True)
+    course_code = fields.String(required=True)
+    created_at = Timestamp(required=True)
+
+
+class MentionableArgsSchema(StrictSchema):
+    q = fields.String(load_default="", validate=[validate.Length(max=NAME_MAX), STORABLE],
+                      metadata={"description": "What the display name holds (any case)"})
+
+
+# Images
+
+_LINK = TextRule(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
+                 error="A link starts with http:// or https:// and a host.")
+
+
+class ImageUploadSchema(StrictSchema):
+    """multipart/form-data: the file, and optionally its caption (alt text is needed
+    by the time a post takes the image)."""
+
+    file = Upload(required=True, metadata={
+        "description": "JPEG, PNG, WebP or GIF (checked by content), at most "
+                       "FORUM_UPLOAD_MAX_BYTES (4 MB) and FORUM_UPLOAD_MAX_PIXELS "
+                       "(40 megapixels); re-encoded without its metadata"})
+    alt = optional_text(ALT_MAX)
+    credit = optional_text(CITATION_MAX)
+    credit_url = fields.String(validate=[validate.Length(max=URL_MAX), _LINK])  # no null here
+
+
+class ImageSchema(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={
+        "description": "Where the file is served, to those who may see it"})
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    alt = fields.String(required=True)
+    credit = fields.String(required=True)
+    credit_url = fields.String(required=True, allow_none=True)
+
+
+class PostImageSchema(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    alt = fields.String(required=True)
+    credit = fields.String(required=True)
+    credit_url = fields.String(required=True, allow_none=True)
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+
+
+class PostImageInputSchema(StrictSchema):
+    id = whole_number(required=True, validate=validate.Range(min=1, max=ID_MAX),
+                      metadata={"description": "An image you uploaded"})
+    alt = fields.String(required=True, validate=[validate.Length(min=1, max=ALT_MAX), HAS_TEXT],
+                        metadata={"description": "What the image shows"})
+    credit = optional_text(CITATION_MAX, metadata={"description": "Shown under the image"})
+    credit_url = fields.String(allow_none=True, validate=[validate.Length(max=URL_MAX), _LINK])

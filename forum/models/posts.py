@@ -58,9 +58,11 @@ class Post(Deletable, Moderated, Appreciated, db.Model):
     thread_stamp: Mapped[int | None] = query_expression()
     has_annotations: Mapped[bool | None] = query_expression()
     viewer_holds: Mapped[bool | None] = query_expression()
+    viewer_likes: Mapped[bool | None] = query_expression()  # the post or a reply of it
 
     discussion: Mapped[Discussion] = relationship(back_populates="posts")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    endorsed_by: Mapped[User | None] = relationship(foreign_keys="Post.endorsed_by_id")
     sources: Mapped[list[PostSource]] = relationship(
         back_populates="post", order_by="PostSource.position", cascade="all, delete-orphan"
     )

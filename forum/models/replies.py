@@ -87,6 +87,7 @@ class Reply(Deletable, Moderated, Appreciated, db.Model):
 
     post: Mapped[Post] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    endorsed_by: Mapped[User | None] = relationship(foreign_keys="Reply.endorsed_by_id")
     guest: Mapped[Guest | None] = relationship()
     parent: Mapped[Reply | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     quoted_reply: Mapped[Reply | None] = relationship(remote_side=[id],

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from forum.access import Actor, my_courses, staff_courses
+from forum.access import Actor, my_courses, revealed_anywhere, staff_courses
 from forum.extensions import db
 from forum.models import (
     Course,
@@ -20,6 +20,7 @@ from forum.models import (
     utcnow,
 )
 from forum.services.courses import courses_for
+from forum.services.mentions import MentionRow, recent_mentions
 from forum.services.threads import PromptRow, prompts_awaiting
 
 DUE_SOON = timedelta(days=14)
@@ -35,6 +36,7 @@ class Dashboard:
     open_prompts: list[PromptRow] = field(default_factory=list)
     new_posts: list[Post] = field(default_factory=list)
     recent_replies: list[Reply] = field(default_factory=list)
+    mentions: list[MentionRow] = field(default_factory=list)
 
 
 def build_dashboard(actor: Actor) -> Dashboard:
@@ -60,6 +62,7 @@ def build_dashboard(actor: Actor) -> Dashboard:
         .order_by(Post.published_at.desc()).limit(RECENT_LIMIT)
     ))
     board.recent_replies = _replies_to_me(actor)
+    board.mentions = recent_mentions(actor, board.courses)  # in the courses loaded above
     return board
 
 
@@ -85,7 +88,7 @@ def _replies_to_me(actor: Actor) -> list[Reply]:
         .where(
             my_courses(actor, Discussion.course_id),
             Reply.author_id.is_distinct_from(actor.id), Reply.is_live, Post.is_live,
-            Reply.is_approved, Post.is_approved,
+            Reply.is_approved, Post.is_approved, revealed_anywhere(actor, Reply),
             or_(Reply.parent_id.in_(mine),
                 Reply.parent_id.is_(None) & Reply.post_id.in_(my_posts)),
         ).options(joinedload(Reply.author), joinedload(Reply.guest), joinedload(Reply.post))

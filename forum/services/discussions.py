@@ -20,12 +20,15 @@ from forum.access import (
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
+    Anonymity,
     Course,
     Discussion,
     GuestComments,
+    Likes,
     Post,
     ReadMark,
     Reply,
+    Reveal,
     Visibility,
     utcnow,
 )
@@ -78,6 +81,27 @@ def _clean_overrides(errors: FieldErrors, fields: dict, course: Course) -> dict:
     return cleaned
 
 
+_WRITING_SETTINGS = (
+    ("reveal", Reveal, "Reveal is always, after_posting, after_due or after_release."),
+    ("anonymity", Anonymity, "Anonymity is off, allowed or required."),
+    ("likes", Likes, "Likes are visible, staff or off."),
+)
+
+
+def _clean_writing_settings(errors: FieldErrors, fields: dict) -> dict:
+    """When students see classmates' writing, whether they may write anonymously, and
+    likes; a field not given keeps its value (or the default)."""
+    cleaned = {}
+    for name, kind, message in _WRITING_SETTINGS:
+        if fields.get(name) is None:
+            continue
+        try:
+            cleaned[name] = kind(fields[name])
+        except ValueError:
+            errors.add(name, message)
+    return cleaned
+
+
 def _clean_fields(errors: FieldErrors, fields: dict, course: Course) -> dict:
     cleaned = {
         "title": clean_text(errors, "title", fields.get("title"), max_length=TITLE_MAX),
@@ -92,6 +116,7 @@ def _clean_fields(errors: FieldErrors, fields: dict, course: Course) -> dict:
                                               0 if points is None else points)
     _check_date_order(errors, cleaned)
     cleaned.update(_clean_overrides(errors, fields, course))
+    cleaned.update(_clean_writing_settings(errors, fields))
     return cleaned
 
 

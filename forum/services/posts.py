@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, select, text
+from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import joinedload, load_only, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.access import (
     Actor,
+    attributed_posts,
     can_create_post,
     can_delete_post,
     can_edit_post,
@@ -27,6 +28,7 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
     Discussion,
+    Like,
     Post,
     PostSource,
     PostStatus,
@@ -37,8 +39,9 @@ from forum.models import (
 )
 from forum.models.base import HELD_SQL
 from forum.models.limits import CITATION_MAX
+from forum.services import images as image_service
+from forum.services import mentions
 from forum.services.annotations import ANY_ANNOTATION
-from forum.services.markup import render_markdown
 from forum.services.threads import THREAD_STAMP
 from forum.services.validation import (
     BODY_MAX,
@@ -59,16 +62,22 @@ SOURCES_MAX = 30
 _POST_WITH_PLACE = (  # built once: read on every request about a post
     select(Post).where(Post.id == bindparam("post_id")).options(
         joinedload(Post.discussion).joinedload(Discussion.course),
-        joinedload(Post.author), joinedload(Post.sources))
+        joinedload(Post.author), joinedload(Post.sources), joinedload(Post.endorsed_by))
 )
 _POST_FOR_PAGE = _POST_WITH_PLACE.options(with_expression(Post.thread_stamp, THREAD_STAMP),
                                           with_expression(Post.has_annotations, ANY_ANNOTATION))
 # For a signed-in viewer, also whether they wrote a reply in the thread that the
 # moderators hold back: read as a column beside the post, not as a loader option, so a
 # refresh after a commit never needs the viewer again.
+# And whether they like the post or any reply of it (most often not: then the page asks
+# nothing more about likes).
 _POST_FOR_MEMBER_PAGE = _POST_FOR_PAGE.add_columns(exists().where(
     Reply.author_id == bindparam("viewer_id"), Reply.post_id == Post.id,
-    text(f"replies.{HELD_SQL}")).label("viewer_holds"))
+    text(f"replies.{HELD_SQL}")).label("viewer_holds"), exists().where(
+    Like.user_id == bindparam("viewer_id"), or_(
+        Like.post_id == Post.id,
+        Like.reply_id.in_(select(Reply.id).where(Reply.post_id == Post.id)))
+).label("viewer_likes"))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
@@ -82,6 +91,7 @@ def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
         post = None if row is None else row[0]
         if post is not None:
             set_committed_value(post, "viewer_holds", row.viewer_holds)
+            set_committed_value(post, "viewer_likes", row.viewer_likes)
     else:
         query = _POST_FOR_PAGE if for_page else _POST_WITH_PLACE
         post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
@@ -138,23 +148,28 @@ def authorize_create_post(actor: Actor, discussion: Discussion) -> None:
 def create_post(
     actor: Actor, discussion: Discussion, *, title: str | None, body: str | None,
     sources: Iterable[dict] | None = None, publish: bool = True,
-    anonymous: bool | None = None,
+    anonymous: bool | None = None, images: list[dict] | None = None,
 ) -> Post:
     """Write a post, published or as a draft only its author sees; anonymous to
-    classmates where the discussion allows or requires it.
+    classmates where the discussion allows or requires it; with the writer's uploaded
+    `images` ({id, alt, credit, credit_url}, in order).
     Raises NotFound, PermissionDenied, Invalid."""
     authorize_create_post(actor, discussion)
     with collecting_errors() as errors:
         title, body, source_rows = _clean_post(errors, title, body, sources)
         anonymous = anonymity_choice(errors, actor, discussion, anonymous)
+        image_plan = image_service.check_images(errors, actor, images)
     now = utcnow()
     post = Post(anonymous=anonymous,
         discussion=discussion, author_id=actor.id, title=title, body=body,
-        body_html=render_markdown(body), word_count=count_words(body), sources=source_rows,
+        body_html=mentions.render(discussion.course, body), word_count=count_words(body),
+        sources=source_rows,
         status=PostStatus.PUBLISHED if publish else PostStatus.DRAFT,
         created_at=now, published_at=now if publish else None,
     )
     db.session.add(post)
+    mentions.record(post)
+    image_service.attach_images(post, image_plan)
     db.session.commit()
     return post
 
@@ -163,13 +178,16 @@ def create_post(
 def update_post(
     actor: Actor, post: Post, *, version: int | None, title: str | None, body: str | None,
     sources: Iterable[dict] | None = None, publish: bool = False,
+    images: list[dict] | None = None,
 ) -> Post:
-    """Edit a post; a published post keeps its earlier text as a revision.
+    """Edit a post; a published post keeps its earlier text as a revision. `images`
+    (a list) replaces the post's images; None leaves them.
     Raises PermissionDenied, Invalid, Conflict."""
     authorize_edit_post(actor, post)
     expect_version(post, version)
     with collecting_errors() as errors:
         title, body, source_rows = _clean_post(errors, title, body, sources)
+        image_plan = image_service.check_images(errors, actor, images, post)
     now = utcnow()
     if post.is_published:
         db.session.add(Revision(post_id=post.id, title=post.title, body=post.body,
@@ -177,9 +195,12 @@ def update_post(
         post.edited_at = now
     elif publish:
         post.status, post.published_at = PostStatus.PUBLISHED, now
-    post.title, post.body, post.body_html = title, body, render_markdown(body)
+    post.title, post.body = title, body
+    post.body_html = mentions.render(post.discussion.course, body)
+    mentions.record(post)
     post.word_count = count_words(body)
     post.sources = source_rows
+    image_service.attach_images(post, image_plan)
     commit_versioned()
     return post
 
@@ -253,7 +274,7 @@ def _listing_filters(author_id: int | None, since: datetime | None
 _SUMMARY_ONLY = (
     load_only(Post.id, Post.discussion_id, Post.author_id, Post.title, Post.status,
               Post.published_at, Post.deleted_at, Post.moderation, Post.pinned_at,
-              Post.locked_at),
+              Post.locked_at, Post.anonymous),
     joinedload(Post.author).load_only(User.display_name),
 )
 
@@ -290,9 +311,12 @@ def page_of_posts(
     Costs the same statements whatever the discussion's size. Raises NotFound."""
     listed, counted = _listing_rules(actor, discussion)
     shown = [listed, *_listing_filters(author_id, since)]
+    if author_id is not None:  # never tell who wrote an anonymous post by a filter
+        shown.append(attributed_posts(actor, discussion))
     total = db.session.scalar(select(func.count()).select_from(Post).where(*shown))
     posts = db.session.scalars(
-        select(Post).where(*shown).options(joinedload(Post.author), selectinload(Post.sources))
+        select(Post).where(*shown).options(joinedload(Post.author), selectinload(Post.sources),
+                                             joinedload(Post.endorsed_by))
         .order_by(*_LISTING_ORDER).offset(offset).limit(limit)
     ).all()
     counts = _reply_counts([post.id for post in posts], counted)

@@ -26,8 +26,7 @@ from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Post, PromptState, Reply, ReplyKind, Revision, utcnow
 from forum.models.replies import path_ids, path_segment
-from forum.services import screening
-from forum.services.markup import render_markdown
+from forum.services import mentions, screening
 from forum.services.validation import (
     BODY_MAX,
     QUOTE_MAX,
@@ -142,7 +141,7 @@ def _clean_quoted(errors: FieldErrors, actor: Actor, post: Post, quote: str | No
                   quoted_reply_id: int | None) -> tuple[str | None, int | None]:
     """A passage a reply quotes: from the post, or from a reply of the same thread that
     the writer sees whole."""
-    if quoted_reply_id is None:
+    if quoted_reply_id is None or not (quote or "").strip():  # no passage: no source
         return _clean_quote(errors, post, quote), None
     quoted = db.session.get(Reply, quoted_reply_id)
     if quoted is None or quoted.post_id != post.id or not can_view_reply(actor, quoted):
@@ -177,9 +176,10 @@ def reply_to(actor: Actor, post: Post, parent_id: int | None, body: str | None, 
     reply = Reply(
         post=post, parent_id=parent_id, author_id=actor.id, body=body, quote=quote,
         quoted_reply_id=quoted_reply_id, anonymous=anonymous,
-        body_html=render_markdown(body), word_count=count_words(body), created_at=utcnow(),
-        moderation=screening.member_state(verdict, post.discussion.course),
+        body_html=mentions.render(post.discussion.course, body), word_count=count_words(body),
+        created_at=utcnow(), moderation=screening.member_state(verdict, post.discussion.course),
     )
+    mentions.record(reply)
     return _add_reply(actor, post, parent, reply, verdict)
 
 
@@ -198,11 +198,14 @@ def ask_prompt(
     with collecting_errors() as errors:
         body = clean_text(errors, "body", body, max_length=BODY_MAX, label="Question")
         quote = _clean_quote(errors, post, quote)
-    return _add_reply(actor, post, parent, Reply(
+    prompt = Reply(
         post=post, parent_id=parent_id, author_id=actor.id, kind=ReplyKind.PROMPT,
-        body=body, body_html=render_markdown(body), word_count=count_words(body), quote=quote,
-        prompt_state=PromptState.OPEN, created_at=utcnow(),
-    ))
+        body=body, body_html=mentions.render(post.discussion.course, body),
+        word_count=count_words(body), quote=quote, prompt_state=PromptState.OPEN,
+        created_at=utcnow(),
+    )
+    mentions.record(prompt)
+    return _add_reply(actor, post, parent, prompt)
 
 
 def authorize_edit_reply(actor: Actor, reply: Reply) -> None:
@@ -222,7 +225,9 @@ def update_reply(actor: Actor, reply: Reply, *, version: int | None, body: str |
     now = utcnow()
     db.session.add(Revision(reply_id=reply.id, body=reply.body, editor_id=actor.id,
                             created_at=now))
-    reply.body, reply.body_html, reply.edited_at = body, render_markdown(body), now
+    reply.body, reply.edited_at = body, now
+    reply.body_html = mentions.render(reply.post.discussion.course, body)
+    mentions.record(reply)
     reply.word_count = count_words(body)
     commit_versioned()
     return reply

@@ -13,6 +13,7 @@ from forum.access import (
     can_view_post,
     can_view_prompt_list,
     is_tombstone_for,
+    is_unrevealed,
     is_withheld_from,
     my_courses,
 )
@@ -28,16 +29,20 @@ from forum.models import (
     ReplyKind,
     Role,
 )
+from forum.services.authors import Byline, byline, pseudonyms
 
 
 @dataclass(frozen=True)
 class ThreadNode:
     """One reply as a viewer sees it; a tombstone (deleted, or held back by the
-    moderators) hides its body and author."""
+    moderators) hides its body and author. Its byline is who wrote it as the viewer
+    may be told; a quote of something the viewer may not read shows no text."""
 
     reply: Reply
     tombstone: bool
     author_role: Role | None
+    byline: Byline | None = None
+    quote_shown: bool = True
 
     @property
     def depth(self) -> int:
@@ -65,18 +70,37 @@ def load_thread(actor: Actor, post: Post) -> list[ThreadNode]:
         raise NotFound("No such post.")
     replies = list(db.session.scalars(
         select(Reply).where(Reply.post_id == post.id)
-        .options(joinedload(Reply.author), joinedload(Reply.guest)).order_by(Reply.path)
+        .options(joinedload(Reply.author), joinedload(Reply.guest),
+                 joinedload(Reply.endorsed_by)).order_by(Reply.path)
     ))
     course = post.discussion.course
     tombstones = {r.id for r in replies if is_tombstone_for(actor, r, course)
-                  or is_withheld_from(actor, r, course)}
+                  or is_withheld_from(actor, r, course) or is_unrevealed(
+                      actor, r, post.discussion)}
     shown = _shown_ids(replies, tombstones)
     roles = author_roles(course.id, {r.author_id for r in replies if r.author_id}
                          | {post.author_id})
-    return [
-        ThreadNode(r, tombstone=r.id in tombstones, author_role=roles.get(r.author_id))
-        for r in replies if r.id in shown
-    ]
+    numbers = pseudonyms(post, replies)
+    readable = {r.id for r in replies if r.id in shown and r.id not in tombstones}
+    post_readable = not is_tombstone_for(actor, post, course)
+    return [_node(actor, r, course, r.id in tombstones, roles, numbers,
+                  _quote_readable(r, readable, post_readable))
+            for r in replies if r.id in shown]
+
+
+def _quote_readable(reply: Reply, readable: set[int], post_readable: bool) -> bool:
+    """Whether the passage a reply quotes may be shown: its source is read whole."""
+    if reply.quoted_reply_id is not None:
+        return reply.quoted_reply_id in readable
+    return post_readable
+
+
+def _node(actor: Actor, reply: Reply, course, tombstone: bool, roles: dict,
+          numbers: dict[int, int], quote_shown: bool) -> ThreadNode:
+    line = byline(actor, reply, course, numbers)
+    role = None if line.hidden else roles.get(reply.author_id)
+    return ThreadNode(reply, tombstone=tombstone, author_role=role, byline=line,
+                      quote_shown=quote_shown)
 
 
 # A number that grows with every write to a post's thread: a new reply adds its version
@@ -131,7 +155,8 @@ def prompts_in_discussion(
         select(Reply).join(Post, Reply.post_id == Post.id)
         .where(Post.discussion_id == discussion.id, Reply.kind == ReplyKind.PROMPT,
                Reply.is_live, Post.is_live)
-        .options(joinedload(Reply.author), joinedload(Reply.post).joinedload(Post.author))
+        .options(joinedload(Reply.author), joinedload(Reply.endorsed_by),
+                 joinedload(Reply.post).joinedload(Post.author))
         .order_by(Reply.created_at)
     )
     if state is not None:
@@ -149,7 +174,7 @@ def prompts_awaiting(actor: Actor) -> list[PromptRow]:
         .where(my_courses(actor, Discussion.course_id), Post.author_id == actor.id,
                Reply.kind == ReplyKind.PROMPT, Reply.prompt_state == PromptState.OPEN,
                Reply.is_live, Post.is_live)
-        .options(joinedload(Reply.author),
+        .options(joinedload(Reply.author), joinedload(Reply.endorsed_by),
                  joinedload(Reply.post).joinedload(Post.discussion)
                  .joinedload(Discussion.course))
         .order_by(Reply.created_at)

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from forum import access
 from forum.extensions import db, login_manager
 from forum.models import User
-from forum.web import auth, courses, discussions, grading, guests, main, moderation, posts
+from forum.services.authors import byline
+from forum.web import (
+    auth,
+    courses,
+    discussions,
+    grading,
+    guests,
+    images,
+    main,
+    mentions,
+    moderation,
+    posts,
+    preview,
+)
 from forum.web.templating import register_filters
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -50,11 +64,17 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.anonymous_user = guests.anonymous_visitor
     login_manager.session_protection = "basic"
-    for module in (main, auth, courses, discussions, posts, grading, guests, moderation):
+    login_manager.unauthorized_handler(auth.ask_to_log_in)
+    for module in (main, auth, courses, discussions, posts, grading, guests, moderation,
+                   preview, mentions, images):
         app.register_blueprint(module.bp)
     register_filters(app)
 
     app.jinja_env.globals["perm"] = access
+    # Who wrote a post or reply in a list, as the viewer may be told (no pseudonym
+    # numbers outside a thread).
+    app.jinja_env.globals["author_of"] = lambda item, course: byline(
+        current_user, item, course)
 
     @app.after_request
     def security_headers(response):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.access import peers_revealed
 from forum.errors import Conflict, Invalid
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
@@ -16,6 +17,7 @@ from forum.services.grading import my_grade
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
+from forum.web.images import form_images, image_errors, post_form_images
 
 bp = Blueprint("discussions", __name__)
 # Writing (posts, replies, prompts, edits) is limited per person and per address.
@@ -34,6 +36,9 @@ def _discussion_fields(form: DiscussionForm, timezone: str) -> dict:
         "points_possible": form.points_possible.data,
         "visibility": form.visibility.data,  # "course": follows the course
         "guest_comments": form.guest_comments.data,
+        "reveal": form.reveal.data,
+        "anonymity": form.anonymity.data,
+        "likes": form.likes.data,
     }
 
 
@@ -92,7 +97,8 @@ def show(discussion_id: int):
     posts = post_service.list_posts(current_user, discussion)
     return render_template("discussions/show.html", discussion=discussion,
                            course=discussion.course, posts=posts, last_seen=last_seen,
-                           my_grade=my_grade(current_user, discussion))
+                           my_grade=my_grade(current_user, discussion),
+                           sealed=not peers_revealed(current_user, discussion))
 
 
 @bp.post("/discussions/<id:discussion_id>/close")
@@ -137,15 +143,19 @@ def new_post(discussion_id: int):
     if form.validate_on_submit():
         publish = bool(form.publish.data)
         try:
-            post = post_service.create_post(
+            images = post_form_images(form)  # stored (unattached) first: never lost
+            post = None if form.add_image.data else post_service.create_post(
                 current_user, discussion, title=form.title.data, body=form.body.data,
-                sources=form.source_rows(), publish=publish)
+                sources=form.source_rows(), publish=publish, images=images,
+                anonymous=form.anonymous.data)
         except Invalid as error:
-            show_errors(form, error)
+            show_errors(form, image_errors(form, error))
         else:
-            flash("Post published." if publish else "Draft saved; only you can see it.",
-                  "success")
-            return redirect(url_for("posts.show", post_id=post.id))
+            if post is not None:
+                flash("Post published." if publish else "Draft saved; only you can see it.",
+                      "success")
+                return redirect(url_for("posts.show", post_id=post.id))
     form.add_spare_rows()
     return render_template("posts/form.html", form=form, discussion=discussion,
-                           course=discussion.course, post=None), status_of(form)
+                           course=discussion.course, post=None,
+                           form_images=form_images(form)), status_of(form)

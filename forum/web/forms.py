@@ -7,6 +7,7 @@ import time
 
 from flask import current_app
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
@@ -30,8 +31,9 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from forum.errors import Invalid
-from forum.models import GuestComments, Role, Visibility
+from forum.models import Anonymity, GuestComments, Likes, Reveal, Role, Visibility
 from forum.services.discussions import FOLLOW_COURSE
+from forum.services.images import IMAGES_PER_POST
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT
 from forum.services.validation import is_storable, storable_copy
 
@@ -152,6 +154,18 @@ class DiscussionForm(ForumForm):
         "Guest comments", default=FOLLOW_COURSE,
         choices=[SelectChoice(FOLLOW_COURSE, "Course setting"), *GUEST_COMMENT_CHOICES],
         description="Guests comment only where anyone may read.")
+    reveal = SelectField(
+        "Students see classmates' posts", default=Reveal.ALWAYS.value,
+        choices=[SelectChoice(r.value, r.label) for r in Reveal],
+        description="Until then a student sees only their own writing and the staff's. "
+                    "Staff always see everything.")
+    anonymity = SelectField(
+        "Anonymous to classmates", default=Anonymity.OFF.value,
+        choices=[SelectChoice(a.value, a.label) for a in Anonymity],
+        description="Anonymous writing shows classmates a pseudonym within the thread; "
+                    "staff see the name.")
+    likes = SelectField("Likes", default=Likes.VISIBLE.value,
+                        choices=[SelectChoice(v.value, v.label) for v in Likes])
     version = HiddenField()
 
 
@@ -197,11 +211,29 @@ class SourceForm(Form):
     url = URLField("Link (optional)")
 
 
+class ImageRowForm(Form):
+    """One image of a post: a file to upload, or (image_id) one uploaded before."""
+
+    image_id = HiddenField()
+    file = FileField("Image file", description="JPEG, PNG, WebP or GIF, at most 4 MB.")
+    alt = StringField("Alt text", description="What the image shows, for readers who "
+                                              "cannot see it. Required.")
+    credit = StringField("Credit (optional)",
+                         description="Shown under the image, e.g. “Photo: Bundesarchiv”.")
+    credit_url = URLField("Credit link (optional)")
+    remove = BooleanField("Remove this image")
+
+
 class PostForm(ForumForm):
     title = StringField("Title")
     body = TextAreaField("Your post", description="Markdown: *italics*, **bold**, "
                                                   "> quotes, [links](https://…).")
     sources = FieldList(FormField(SourceForm), min_entries=SOURCE_ROWS_MIN)
+    images = FieldList(FormField(ImageRowForm), max_entries=IMAGES_PER_POST + 1)
+    add_image = SubmitField("Upload image")
+    anonymous = BooleanField("Anonymous to classmates",
+                             description="Classmates see a pseudonym; the course staff see "
+                                         "your name.")
     version = HiddenField()
     publish = SubmitField("Publish")
     save_draft = SubmitField("Save draft")
@@ -214,10 +246,47 @@ class PostForm(ForumForm):
         filled = sum(1 for row in self.sources if row.citation.data or row.url.data)
         while len(self.sources) < max(SOURCE_ROWS_MIN, filled + SOURCE_ROWS_SPARE):
             self.sources.append_entry()
+        # One image file a submit: a row to upload into, unless the post is full.
+        uploaded = [row for row in self.images if row.image_id.data]
+        if len(uploaded) < len(self.images):  # a row refused: keep it, with its error
+            return
+        if len(uploaded) < IMAGES_PER_POST:
+            self.images.append_entry()
+
+    def show_images(self, images) -> None:
+        """Rows for a post's images (on opening its edit form)."""
+        self.images.entries = []
+        for image in images:
+            self.images.append_entry({"image_id": str(image.id), "alt": image.alt,
+                                      "credit": image.credit,
+                                      "credit_url": image.credit_url or ""})
+
+    def images_sent(self) -> bool:
+        """Whether the form came with image rows (a post's images are left alone by a
+        request that sends none)."""
+        return len(self.images) > 0
+
+    def image_ids(self) -> list[int]:
+        return [int(row.image_id.data) for row in self.images
+                if str(row.image_id.data or "").isdigit() and len(row.image_id.data) < 10]
+
+    def image_rows(self) -> list[dict]:
+        """The uploaded images to keep, in order, as the post service takes them."""
+        rows = []
+        for row in self.images:
+            value = str(row.image_id.data or "").strip()
+            if not value or row.remove.data:
+                continue
+            rows.append({"id": int(value) if value.isdigit() and len(value) < 10 else value,
+                         "alt": row.alt.data, "credit": row.credit.data,
+                         "credit_url": row.credit_url.data})
+        return rows
 
 
 class ReplyForm(ForumForm):
     body = TextAreaField("Reply")
+    quote = TextAreaField("Quoted passage")
+    anonymous = BooleanField("Anonymous to classmates")
     parent_id = HiddenField()
     version = HiddenField()
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.access import can_annotate, can_comment_as_guest, can_flag
+from forum.access import can_annotate, can_comment_as_guest, can_flag, can_like, can_see_likes
 from forum.errors import Conflict, Invalid, NotFound
 from forum.extensions import limiter
 from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.services import annotations as annotation_service
 from forum.services import posts as post_service
+from forum.services import reactions as reaction_service
 from forum.services import replies as reply_service
 from forum.services.annotations import annotations_for
+from forum.services.authors import byline, post_byline, thread_pseudonyms
 from forum.web.auth import safe_next
 from forum.web.forms import (
     AnnotationForm,
@@ -26,6 +28,7 @@ from forum.web.forms import (
     show_errors,
     status_of,
 )
+from forum.web.images import form_images, image_errors, post_form_images
 from forum.web.thread_view import thread_html
 
 bp = Blueprint("posts", __name__)
@@ -37,9 +40,11 @@ limiter.limit(writes_per_ip_limit, methods=["POST"])(bp)
 def _post_page(template: str, post, **context) -> str:
     """A page about one post: its place in the course, and whether the viewer sees it
     only as a tombstone (decided by the post service)."""
+    discussion = post.discussion
     return render_template(
-        template, post=post, discussion=post.discussion, course=post.discussion.course,
-        post_tombstone=post_service.shown_as_tombstone(current_user, post), **context)
+        template, post=post, discussion=discussion, course=discussion.course,
+        post_tombstone=post_service.shown_as_tombstone(current_user, post),
+        post_likes_shown=can_see_likes(current_user, discussion), **context)
 
 
 def render_post(post, status: int = 200, failed: dict | None = None,
@@ -58,11 +63,17 @@ def render_post(post, status: int = 200, failed: dict | None = None,
         guest_form.start_clock()
     if flag_form is None and can_flag(current_user, post, post.discussion.course):
         flag_form = FlagForm(formdata=None)
+    replying_to = _replying_to(post, guest_form)
     return _post_page(
         "posts/show.html", post, thread_html=thread_html(post, failed),
         annotations=annotations_for(current_user, post), annotation_form=annotation_form,
-        guest_form=guest_form, replying_to=_replying_to(post, guest_form),
-        flag_form=flag_form,
+        guest_form=guest_form, replying_to=replying_to, flag_form=flag_form,
+        replying_to_name=replying_to and byline(
+            current_user, replying_to, post.discussion.course,
+            thread_pseudonyms(post)).name,
+        post_liked=can_like(current_user, post, post.discussion.course)
+        and reaction_service.liked_in_thread(current_user, post)[0],
+        post_author=post_byline(current_user, post),
     ), status
 
 
@@ -97,12 +108,17 @@ def _thread_anchor(post, reply=None) -> str:
 def reply(post_id: int):
     post = post_service.get_post(current_user, post_id)
     form = ReplyForm()
+    parent_id = optional_id(form.parent_id.data)
+    quote = (form.quote.data or "").strip() or None
     try:
-        created = reply_service.reply_to(current_user, post, optional_id(form.parent_id.data),
-                                         form.body.data)
+        created = reply_service.reply_to(
+            current_user, post, parent_id, form.body.data, anonymous=form.anonymous.data,
+            quote=quote, quoted_reply_id=parent_id if quote else None)
     except Invalid as error:
         return render_post(post, 422, {"kind": "reply", "parent_id": form.parent_id.data,
-                                        "body": form.body.data, "errors": error.errors})
+                                        "body": form.body.data, "quote": form.quote.data,
+                                        "anonymous": form.anonymous.data,
+                                        "errors": error.errors})
     flash("Reply posted.", "success")
     return redirect(_thread_anchor(post, created))
 
@@ -157,21 +173,26 @@ def edit(post_id: int):
     form = PostForm(obj=post)
     if form.validate_on_submit():
         try:
-            post_service.update_post(
-                current_user, post, version=form_version(form.version.data),
-                title=form.title.data, body=form.body.data, sources=form.source_rows(),
-                publish=bool(form.publish.data))
+            images = post_form_images(form)  # stored (unattached) first: never lost
+            if not form.add_image.data:
+                post_service.update_post(
+                    current_user, post, version=form_version(form.version.data),
+                    title=form.title.data, body=form.body.data, sources=form.source_rows(),
+                    publish=bool(form.publish.data), images=images)
         except Invalid as error:
-            show_errors(form, error)
+            show_errors(form, image_errors(form, error))
         except Conflict as error:
             form.form_errors.append(error.message)
         else:
-            flash("Post saved." if post.is_published else "Draft saved.", "success")
-            return redirect(url_for("posts.show", post_id=post.id))
+            if not form.add_image.data:
+                flash("Post saved." if post.is_published else "Draft saved.", "success")
+                return redirect(url_for("posts.show", post_id=post.id))
     elif not form.is_submitted():
         form.version.data = post.version
+        form.show_images(post.images)
     form.add_spare_rows()
-    return _post_page("posts/form.html", post, form=form), status_of(form)
+    return _post_page("posts/form.html", post, form=form,
+                      form_images=form_images(form, post)), status_of(form)
 
 
 @bp.post("/posts/<id:post_id>/delete")
@@ -229,6 +250,36 @@ def reply_revisions(reply_id: int):
     item = reply_service.get_reply(current_user, reply_id)
     return _post_page("posts/revisions.html", item.post, reply=item,
                       revisions=reply_service.revisions_of_reply(current_user, item))
+
+
+_REACTIONS = {
+    "like": (reaction_service.like, "Liked."),
+    "unlike": (reaction_service.unlike, "Like taken back."),
+    "endorse": (lambda actor, item: reaction_service.endorse(actor, item, True), "Endorsed."),
+    "unendorse": (lambda actor, item: reaction_service.endorse(actor, item, False),
+                  "Endorsement taken back."),
+}
+_REACTION = "<any(like, unlike, endorse, unendorse):action>"
+
+
+@bp.post(f"/posts/<id:post_id>/{_REACTION}")
+@login_required
+def post_reaction(post_id: int, action: str):
+    post = post_service.get_post(current_user, post_id)
+    service, message = _REACTIONS[action]
+    service(current_user, post)
+    flash(message, "success")
+    return redirect(url_for("posts.show", post_id=post.id))
+
+
+@bp.post(f"/replies/<id:reply_id>/{_REACTION}")
+@login_required
+def reply_reaction(reply_id: int, action: str):
+    item = reply_service.get_reply(current_user, reply_id)
+    service, message = _REACTIONS[action]
+    service(current_user, item)
+    flash(message, "success")
+    return redirect(_thread_anchor(item.post, item))
 
 
 _REPLY_ACTIONS = {

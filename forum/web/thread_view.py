@@ -28,7 +28,9 @@ from redis.exceptions import RedisError
 from forum import access as perm
 from forum.access import Actor
 from forum.extensions import cache
-from forum.models import Post, Reply, Role
+from forum.models import Likes, Post, Reply, Role
+from forum.services.authors import post_byline
+from forum.services.reactions import liked_in_thread
 from forum.services.threads import ThreadNode, held_reply_by, load_thread, thread_stamp
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,9 @@ TEMPLATE = "posts/_thread.html"
 GUEST_COMMENTS = "guest_comments"  # session key: {guest id: post id} written by this browser
 
 # A kind's copy is a tuple of parts: text as it is; None where the viewer's CSRF token
-# goes; (author id, parts for everyone else, parts for the author) at each reply's
-# controls.
+# goes; at each choice made per viewer, (key, parts for everyone else, parts for those
+# the key names): ("o", author id) at a reply's controls, ("l", reply id) at its like
+# button. Choices may nest (a like button sits in the controls others see).
 Part = str | tuple | None
 
 
@@ -73,6 +76,7 @@ class ThreadPage:
     csrf_token: str
     failed: dict = field(default_factory=dict)
     marker: str | None = None  # set while rendering a kind's copy
+    liked: frozenset[int] = frozenset()  # the replies the viewer likes (not in a copy)
 
     def __post_init__(self) -> None:
         course = self.post.discussion.course
@@ -84,11 +88,15 @@ class ThreadPage:
         self.moderates = perm.can_moderate(self.actor, course)
         self.reply_url = url_for("posts.reply", post_id=self.post.id)
         self.prompt_url = url_for("posts.prompt", post_id=self.post.id)
-        self.author_name = self.post.author.display_name
+        self.author_name = post_byline(self.actor, self.post).name
         self.authors = {
-            item.reply.id: _hidden_name(item.reply) if item.tombstone else item.reply.author_name
+            item.reply.id: _hidden_name(item.reply) if item.tombstone else item.byline.name
             for item in self.thread
         }
+        discussion = self.post.discussion
+        self.may_be_anonymous = perm.can_write_anonymously(self.actor, discussion)
+        self.must_be_anonymous = perm.must_write_anonymously(self.actor, discussion)
+        self.likes_shown = perm.can_see_likes(self.actor, discussion)
 
     def csrf(self) -> str:
         return self._mark("t") if self.marker else self.csrf_token
@@ -100,6 +108,9 @@ class ThreadPage:
     def slot_open(self, reply: Reply) -> Markup:
         # A guest's reply has no member author: 0 is nobody's id.
         return Markup(self._mark(f"o{reply.author_id or 0}"))  # noqa: S704
+
+    def like_open(self, reply: Reply) -> Markup:
+        return Markup(self._mark(f"l{reply.id}"))  # noqa: S704
 
     def slot_mid(self) -> Markup:
         return Markup(self._mark("m"))  # noqa: S704
@@ -136,13 +147,22 @@ def thread_html(post: Post, failed: dict | None = None) -> Markup:
     """The thread section of the post page as the current viewer may see it."""
     viewer = current_user._get_current_object()  # once, not through the proxy at each use
     token = generate_csrf() if viewer.is_authenticated else ""
+    liked = _liked(viewer, post)
     if failed or _sees_own_held(viewer, post):
         # A refused form shown again with its text, or the viewer's own held reply:
         # this viewer's alone.
         return _render(ThreadPage(post, load_thread(viewer, post), viewer, token,
-                                  failed or {}))
+                                  failed or {}, liked=liked))
     # Pieces of one escaped rendering, and the CSRF token, which is URL-safe.
-    return Markup("".join(_fill(_kind_copy(viewer, post), token, viewer.id)))  # noqa: S704
+    return Markup("".join(_fill(_kind_copy(viewer, post), token, viewer.id,  # noqa: S704
+                                liked)))
+
+
+def _liked(viewer, post: Post) -> frozenset[int]:
+    """The replies the viewer likes, where they may like any."""
+    if post.discussion.likes is Likes.OFF or not perm.is_member(viewer, post.discussion.course):
+        return frozenset()
+    return liked_in_thread(viewer, post)[1]
 
 
 def _render(page: ThreadPage) -> Markup:
@@ -158,20 +178,26 @@ def _kind_copy(viewer, post: Post) -> tuple[Part, ...]:
     return copy
 
 
-def _peer_of(actor, course) -> Peer:
+def _peer_of(actor, post: Post) -> Peer:
+    discussion = post.discussion
+    course = discussion.course
     return Peer(role=perm.role_in(actor, course), is_admin=perm.is_admin(actor),
-                is_authenticated=actor.is_authenticated)
+                is_authenticated=actor.is_authenticated,
+                unlocked=perm.peers_revealed(actor, discussion))
 
 
 def _cache_key(viewer, post: Post) -> str:
     """Everything the kind's copy shows that could change: the thread (its stamp),
     names and roles, the course's time zone, the post's state, and what the viewer's
-    kind may do now (replying depends on the clock)."""
-    course = post.discussion.course
+    kind may do now (replying depends on the clock) and see (classmates' writing, in a
+    discussion that reveals it late)."""
+    discussion = post.discussion
+    course = discussion.course
     facts = (
         _template_digest(), post.id, thread_stamp(post), course.people_version,
         course.timezone, post.author.display_name, post.status.value, post.is_deleted,
-        post.moderation.value, post.is_locked, _peer_of(viewer, course),
+        post.moderation.value, post.is_locked, post.anonymous, _peer_of(viewer, post),
+        discussion.likes.value, discussion.anonymity.value,
         perm.can_reply(viewer, post), perm.can_ask_prompt(viewer, post),
         perm.can_comment_as_guest(viewer, post),
     )
@@ -188,7 +214,7 @@ def _template_digest() -> str:
 
 
 def _render_kind_copy(viewer, post: Post) -> tuple[Part, ...]:
-    peer = _peer_of(viewer, post.discussion.course)
+    peer = _peer_of(viewer, post)
     marker = secrets.token_hex(8)
     page = ThreadPage(post, load_thread(viewer, post), peer, "", marker=marker)
     return _split(str(_render(page)), marker)
@@ -197,21 +223,24 @@ def _render_kind_copy(viewer, post: Post) -> tuple[Part, ...]:
 def _split(html: str, marker: str) -> tuple[Part, ...]:
     """Turn the placeholders of a rendered copy into parts."""
     pieces = re.split(f"\x00{marker}:([^\x00]*)\x00", html)
-    top: list[Part] = []
-    target, author_id, others = top, 0, ()
-    _add_text(target, pieces[0])
+    stack: list[list[Part]] = [[]]
+    opened: list[list] = []  # per open choice: [key, parts for everyone else]
+    _add_text(stack[-1], pieces[0])
     for tag, text in zip(pieces[1::2], pieces[2::2], strict=True):
         if tag == "t":
-            target.append(None)
-        elif tag.startswith("o"):  # a reply's controls: first as everyone else sees them
-            target, author_id = [], int(tag[1:])
-        elif tag == "m":  # then as the reply's author does
-            others, target = tuple(target), []
+            stack[-1].append(None)
+        elif tag[0] in "ol":  # a choice opens: first as everyone else sees it
+            opened.append([(tag[0], int(tag[1:])), ()])
+            stack.append([])
+        elif tag == "m":  # then as those its key names do
+            opened[-1][1] = tuple(stack.pop())
+            stack.append([])
         else:  # "c"
-            top.append((author_id, others, tuple(target)))
-            target = top
-        _add_text(target, text)
-    return tuple(top)
+            key, others = opened.pop()
+            chosen = tuple(stack.pop())
+            stack[-1].append((key, others, chosen))
+        _add_text(stack[-1], text)
+    return tuple(stack[0])
 
 
 def _add_text(parts: list[Part], text: str) -> None:
@@ -223,16 +252,18 @@ def _add_text(parts: list[Part], text: str) -> None:
         parts.append(text)
 
 
-def _fill(parts: tuple[Part, ...], token: str, viewer_id: int | None):
-    """The kind's copy with this viewer's token and own controls."""
+def _fill(parts: tuple[Part, ...], token: str, viewer_id: int | None,
+          liked: frozenset[int]):
+    """The kind's copy with this viewer's token, own controls and likes."""
     for part in parts:
         if part.__class__ is str:
             yield part
         elif part is None:
             yield token
         else:
-            author_id, others, authors = part
-            yield from _fill(authors if author_id == viewer_id else others, token, viewer_id)
+            (kind, number), others, chosen = part
+            named = number == viewer_id if kind == "o" else number in liked
+            yield from _fill(chosen if named else others, token, viewer_id, liked)
 
 
 def _cache_get(key: str):
