@@ -120,7 +120,23 @@ def grow(world, make) -> None:
         grading.save_grade(world.ta, world.discussion, student.id, version=None, score=5)
         annotations.annotate(world.ta, world.post, quote="harsh in tone", body=f"Note {n}")
     make.discussion(world.course, title="Another week")
+    _reactions_and_anonymity(world)
     crowd(world)
+
+
+def _reactions_and_anonymity(world) -> None:
+    """Anonymous replies, likes and endorsements: a thread must cost the same with them."""
+    from forum.models import Anonymity
+    from forum.services import reactions, replies
+
+    world.discussion.anonymity = Anonymity.ALLOWED
+    db.session.commit()
+    for n in range(4):
+        unsigned = replies.reply_to(world.classmate, world.post, None,
+                                    f"Unsigned view number {n}.", anonymous=True)
+        reactions.like(world.student, unsigned)
+        reactions.endorse(world.ta, unsigned)
+    reactions.like(world.classmate, world.post)
 
 
 def _statements(fetch, count_queries) -> int:

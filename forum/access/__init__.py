@@ -62,12 +62,9 @@ from forum.access.content import (
     can_write_anonymously,
     can_write_in,
     is_tombstone_for,
-    is_unrevealed,
     is_withheld_from,
     listed_posts,
     must_write_anonymously,
-    peers_revealed,
-    revealed_anywhere,
     takes_replies,
     visible_discussions,
     visible_posts,
@@ -105,6 +102,7 @@ from forum.access.grading import (
     visible_annotations,
     visible_grades,
 )
+from forum.access.reveal import is_unrevealed, peers_revealed, revealed_anywhere
 from forum.models import Annotation, Course, Discussion, Enrollment, Grade, Post, Reply, User
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import aliased
 
 from forum.access.actor import (
     Actor,
@@ -22,22 +21,16 @@ from forum.access.actor import (
     is_student,
 )
 from forum.access.courses import can_view_course, member_courses, visible_courses
+from forum.access.reveal import is_unrevealed, own_rows, revealed_rows
 from forum.models import (
     Anonymity,
     Course,
     Discussion,
-    Enrollment,
-    Grade,
-    GradeState,
     GuestComments,
     Likes,
     Post,
-    PostStatus,
     PromptState,
     Reply,
-    Reveal,
-    Role,
-    User,
     Visibility,
     utcnow,
 )
@@ -114,111 +107,12 @@ def is_withheld_from(actor: Actor, item: Post | Reply, course: Course) -> bool:
     return not can_view_held(actor, item, course)
 
 
-def _own(actor: Actor, model: type[Post] | type[Reply]) -> ColumnElement[bool]:
-    """Rows the actor wrote: as a member, or as a guest in this browser."""
-    if actor.is_authenticated and actor.id is not None:
-        return model.author_id == actor.id
-    if model is Reply and actor.guest_ids:
-        return Reply.guest_id.in_(sorted(actor.guest_ids))
-    return false()
-
-
 def _approved_or_own(actor: Actor, model: type[Post] | type[Reply],
                      course: Course) -> ColumnElement[bool]:
     """Twin of can_view_held."""
-    return true() if can_moderate(actor, course) else or_(model.is_approved, _own(actor, model))
-
-
-# Reveal: classmates' writing, shown to a student only once the discussion's rule says
-
-
-def peers_revealed(actor: Actor, discussion: Discussion, now: datetime | None = None) -> bool:
-    """Whether the actor sees what classmates wrote in the discussion: staff always;
-    others as its reveal rule says (after their own post, after the due date, after
-    their grade is released)."""
-    reveal = discussion.reveal
-    if reveal is Reveal.ALWAYS or is_staff(actor, discussion.course):
-        return True
-    if reveal is Reveal.AFTER_DUE:
-        return discussion.due_at is None or (now or utcnow()) >= discussion.due_at
-    return actor.is_authenticated and actor.has_unlocked(discussion)
-
-
-def _by_classmate(actor: Actor, item: Post | Reply, course: Course) -> bool:
-    """Written by someone else who is not the course's staff (a guest included)."""
-    if is_author(actor, item):
-        return False
-    return item.author is None or not is_staff(item.author, course)
-
-
-def is_unrevealed(actor: Actor, item: Post | Reply, discussion: Discussion) -> bool:
-    """A classmate's post or reply that the discussion's reveal rule still keeps from
-    the actor: absent for them, as if not written yet."""
-    return (discussion.reveal is not Reveal.ALWAYS
-            and _by_classmate(actor, item, discussion.course)
-            and not peers_revealed(actor, discussion))
-
-
-def _unlocked_sql(actor: Actor) -> ColumnElement[bool]:
-    """Discussions (as rows) whose reveal rule the actor's own work satisfied; twin of
-    Discussion.unlocked_by for many discussions at once."""
-    if not actor.is_authenticated or actor.id is None:
-        return false()
-    own = aliased(Post)
-    posted = exists().where(own.discussion_id == Discussion.id, own.author_id == actor.id,
-                            own.status == PostStatus.PUBLISHED, own.deleted_at.is_(None))
-    graded = exists().where(Grade.discussion_id == Discussion.id,
-                            Grade.student_id == actor.id, Grade.state == GradeState.RELEASED)
-    return or_(and_(Discussion.reveal == Reveal.AFTER_POSTING, posted),
-               and_(Discussion.reveal == Reveal.AFTER_RELEASE, graded))
-
-
-def _revealed_sql(actor: Actor, now: datetime) -> ColumnElement[bool]:
-    """Discussions (as rows) whose classmates' writing the actor sees (twin of
-    peers_revealed, for a non-staff actor)."""
-    return or_(Discussion.reveal == Reveal.ALWAYS,
-               and_(Discussion.reveal == Reveal.AFTER_DUE,
-                    or_(Discussion.due_at.is_(None), Discussion.due_at <= now)),
-               _unlocked_sql(actor))
-
-
-def _not_by_classmate(actor: Actor, model: type[Post] | type[Reply],
-                      course_id) -> ColumnElement[bool]:
-    """Rows the actor wrote or the course's staff (or a site admin) wrote."""
-    staff = select(Enrollment.user_id).where(Enrollment.course_id == course_id,
-                                             Enrollment.role != Role.STUDENT)
-    admins = select(User.id).where(User.is_admin)
-    return or_(_own(actor, model), model.author_id.in_(staff), model.author_id.in_(admins))
-
-
-def _revealed_rows(actor: Actor, model: type[Post] | type[Reply],
-                   within: Discussion | Course) -> ColumnElement[bool]:
-    """Twin of `not is_unrevealed` over the posts (or replies, joined to their posts)
-    of a discussion or a course."""
-    course = within.course if isinstance(within, Discussion) else within
-    if is_staff(actor, course):
+    if can_moderate(actor, course):
         return true()
-    if isinstance(within, Discussion):
-        if peers_revealed(actor, within):
-            return true()
-        return _not_by_classmate(actor, model, course.id)
-    revealed = Post.discussion_id.in_(select(Discussion.id).where(
-        Discussion.course_id == course.id, _revealed_sql(actor, utcnow())))
-    return or_(revealed, _not_by_classmate(actor, model, course.id))
-
-
-def revealed_anywhere(actor: Actor, model: type[Post] | type[Reply]) -> ColumnElement[bool]:
-    """The twin of `not is_unrevealed` over posts (or replies joined to their posts) of
-    every course at once, for lists that span courses (the dashboard)."""
-    if is_admin(actor):
-        return true()
-    staffed = select(Enrollment.course_id).where(Enrollment.user_id == actor.id,
-                                                 Enrollment.role != Role.STUDENT)
-    revealed = Post.discussion_id.in_(select(Discussion.id).where(
-        or_(Discussion.course_id.in_(staffed), _revealed_sql(actor, utcnow()))))
-    course_id = select(Discussion.course_id).where(
-        Discussion.id == Post.discussion_id).scalar_subquery()
-    return or_(revealed, _not_by_classmate(actor, model, course_id))
+    return or_(model.is_approved, own_rows(actor, model))
 
 
 # Anonymity
@@ -246,7 +140,7 @@ def _named(actor: Actor, model: type[Post] | type[Reply],
     """Twin of can_see_author."""
     if is_staff(actor, course):
         return true()
-    return or_(model.anonymous.is_(False), _own(actor, model))
+    return or_(model.anonymous.is_(False), own_rows(actor, model))
 
 
 # Posts
@@ -283,9 +177,9 @@ def visible_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[bo
     course, inside = _posts_in(actor, within)
     if not can_view_course(actor, course):
         return false()
-    shown = or_(Post.is_published, _own(actor, Post))
+    shown = or_(Post.is_published, own_rows(actor, Post))
     return and_(inside, shown, _approved_or_own(actor, Post, course),
-                _revealed_rows(actor, Post, within))
+                revealed_rows(actor, Post, within))
 
 
 def can_list_post(actor: Actor, post: Post) -> bool:
@@ -306,7 +200,7 @@ def listed_posts(actor: Actor, within: Discussion | Course) -> ColumnElement[boo
     if can_view_deleted(actor, course):
         return shown
     answered = exists().where(Reply.post_id == Post.id, _shown_reply(actor, course),
-                              _revealed_rows(actor, Reply, within))
+                              revealed_rows(actor, Reply, within))
     return and_(shown, or_(Post.is_live, answered))
 
 
@@ -367,7 +261,7 @@ def visible_replies(actor: Actor, post: Post) -> ColumnElement[bool]:
     if not can_view_post(actor, post):
         return false()
     return and_(Reply.post_id == post.id, _shown_reply(actor, post.discussion.course),
-                _revealed_rows(actor, Reply, post.discussion))
+                revealed_rows(actor, Reply, post.discussion))
 
 
 def visible_replies_in(actor: Actor, within: Discussion | Course) -> ColumnElement[bool]:
@@ -375,7 +269,7 @@ def visible_replies_in(actor: Actor, within: Discussion | Course) -> ColumnEleme
     course: visible_replies' rule over many posts (join Reply to Post)."""
     course, _ = _posts_in(actor, within)
     return and_(visible_posts(actor, within), Reply.post_id == Post.id,
-                _shown_reply(actor, course), _revealed_rows(actor, Reply, within))
+                _shown_reply(actor, course), revealed_rows(actor, Reply, within))
 
 
 def can_view_reply_revisions(actor: Actor, reply: Reply) -> bool:

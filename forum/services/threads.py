@@ -16,6 +16,7 @@ from forum.access import (
     is_unrevealed,
     is_withheld_from,
     my_courses,
+    peers_revealed,
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
@@ -28,6 +29,7 @@ from forum.models import (
     Reply,
     ReplyKind,
     Role,
+    User,
 )
 from forum.services.authors import Byline, byline, pseudonyms
 
@@ -68,15 +70,19 @@ def load_thread(actor: Actor, post: Post) -> list[ThreadNode]:
     """
     if not can_view_post(actor, post):
         raise NotFound("No such post.")
+    discussion = post.discussion
+    revealed = peers_revealed(actor, discussion)  # once, not once per reply
+    author = joinedload(Reply.author)
+    if not revealed:  # the rule reads whether each writer is staff
+        author = author.selectinload(User.enrollments)
     replies = list(db.session.scalars(
-        select(Reply).where(Reply.post_id == post.id)
-        .options(joinedload(Reply.author), joinedload(Reply.guest),
-                 joinedload(Reply.endorsed_by)).order_by(Reply.path)
+        select(Reply).where(Reply.post_id == post.id).order_by(Reply.path)
+        .options(author, joinedload(Reply.guest), joinedload(Reply.endorsed_by))
     ))
-    course = post.discussion.course
+    course = discussion.course
     tombstones = {r.id for r in replies if is_tombstone_for(actor, r, course)
-                  or is_withheld_from(actor, r, course) or is_unrevealed(
-                      actor, r, post.discussion)}
+                  or is_withheld_from(actor, r, course)
+                  or is_unrevealed(actor, r, discussion, revealed)}
     shown = _shown_ids(replies, tombstones)
     roles = author_roles(course.id, {r.author_id for r in replies if r.author_id}
                          | {post.author_id})
