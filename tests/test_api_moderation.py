@@ -402,7 +402,8 @@ def test_a_guest_comment_waits_for_staff_on_a_moderated_course(blog, api):
     node = next(r for r in staff["replies"] if r["id"] == comment_id)
     assert node["moderation"] == "pending" and node["body"] == \
         "A thoughtful comment from outside."
-    assert node["author"] == {"id": None, "display_name": "Walt Walker", "guest": True}
+    assert node["author"] == {"id": None, "display_name": "Walt Walker", "guest": True,
+                              "anonymous": False}
     assert node["author_role"] is None
     assert "walt@example.org" not in json.dumps(staff)
     assert "walt.example" not in json.dumps(staff)
@@ -414,7 +415,8 @@ def test_an_approved_guest_comment_shows_to_everyone_without_contact_details(blo
     comment_id = _comment(api, blog.post).json["id"]
     api.post(blog.instructor, f"/api/v1/replies/{comment_id}/moderation", {"action": "approve"})
     seen = api.get(None, f"/api/v1/replies/{comment_id}").json
-    assert seen["author"] == {"id": None, "display_name": "Walt Walker", "guest": True}
+    assert seen["author"] == {"id": None, "display_name": "Walt Walker", "guest": True,
+                              "anonymous": False}
     assert seen["author_role"] is None and seen["moderation"] == "published"
     assert seen["moderation_reason"] is None
 
