@@ -24,6 +24,7 @@ SECRET = "bench-secret-key-not-for-production-0123456789"
 WORKERS = 2  # gunicorn sync workers, as the table's heading says
 SCALE_SCENARIO = "post page, 50 replies, student"  # what --scale-replies measures again
 SCALE_TARGET = 1.2  # the performance issue: big database p50 / small database p50
+SEARCH_TARGET_MS = 100  # the search's p50 on the grown database (issue 13)
 
 
 @dataclass
@@ -173,10 +174,18 @@ def main() -> None:
 def scale_check(wrk: str, args, env: dict, plan, scenario, table: Result) -> None:
     """The scenario on the small database, then on the database grown to --scale-replies,
     measured back to back the same way (fresh gunicorn, settled database)."""
+    from bench.setup import SEARCH_SCENARIO
+
+    search = next(s for s in plan.scenarios if s.name == SEARCH_SCENARIO)
     replies = plan.restore()
     small = _run_alone(wrk, args, env, scenario)
+    small_search = _run_alone(wrk, args, env, search)
     grown = plan.grow(args.scale_replies)
     big = _run_alone(wrk, args, env, scenario)
+    big_search = _run_alone(wrk, args, env, search)
+    # How long one search takes to answer, without waiting behind others: as many
+    # connections as workers.
+    alone_search = _run_alone(wrk, args, env, search, connections=WORKERS)
     if not (duration_ms(small.p50) and duration_ms(big.p50)):
         verdict = "no ratio: a run completed no request (give it more --seconds)"
     else:
@@ -191,19 +200,28 @@ def scale_check(wrk: str, args, env: dict, plan, scenario, table: Result) -> Non
     served = (f"the page's {scenario.size:,} bytes both times" if len(pages) == 1 else
               f"PAGES DIFFER: {small.size:,} and {big.size:,} bytes, {scenario.size:,} "
               f"in the table")
+    fast = duration_ms(alone_search.p50) <= SEARCH_TARGET_MS if alone_search.p50 else False
+    print(f"scale: {SEARCH_SCENARIO}, p50: {small_search.p50} at {replies:,} replies, "
+          f"{big_search.p50} at {grown.replies_after:,} ({args.connections} connections); "
+          f"answering alone ({WORKERS} connections) at {grown.replies_after:,}: "
+          f"{alone_search.p50}, {alone_search.rps:.0f} req/s ({'within' if fast else 'above'} "
+          f"the {SEARCH_TARGET_MS} ms target; "
+          f"{small_search.errors + big_search.errors + alone_search.errors} errors; "
+          f"{big_search.size:,} bytes)")
     print(f"scale: grown in {grown.seconds:.0f} s (+{grown.settle_seconds:.0f} s to settle); "
           f"{served}; {grown.statements} SQL statements ({scenario.statements} in the table)")
 
 
-def _run_alone(wrk: str, args, env: dict, scenario) -> Result:
+def _run_alone(wrk: str, args, env: dict, scenario, connections: int | None = None
+               ) -> Result:
     """One scenario on its own gunicorn; errors count a first GET that did not answer 200."""
     port = free_port()
     url = f"http://127.0.0.1:{port}{scenario.path}"
     process = start_gunicorn("wsgi:app", port, env)
     try:
         status, size = fetch(url, scenario.headers)
-        rps, p50, p99, errors = run_wrk(wrk, url, args.seconds, args.connections,
-                                        scenario.headers)
+        rps, p50, p99, errors = run_wrk(wrk, url, args.seconds,
+                                        connections or args.connections, scenario.headers)
     finally:
         stop(process)
     return Result(scenario.name, rps, p50, p99, errors + (status != 200), size, None)

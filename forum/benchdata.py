@@ -63,6 +63,28 @@ def _texts(rng: random.Random, count: int, low: int, high: int) -> list[tuple[st
     return pool
 
 
+# Names a discussion of the period turns to now and then: each in about one item in 80,
+# so that a search pairing one with a common word finds some hundreds of items in the
+# benchmark's course (bench/setup.py's search scenario), as real searches do.
+TOPICS = (
+    "Locarno Rapallo Stresemann Briand Danzig Silesia Ruhr Saar Memel Fiume Trianon "
+    "Lausanne Dawes Kellogg Rathenau Erzberger Ebert Hindenburg Spartacists Rhineland "
+    "Bessarabia Transylvania Corfu Manchuria Abyssinia Matteotti Pilsudski Masaryk Horthy "
+    "Weimar Geneva Bukovina Vilnius Teschen Burgenland Dodecanese Smyrna Chanak Genoa Spa"
+).split()
+
+
+def _topical(item_id: int, text: tuple[str, str, int]) -> tuple[str, str, int]:
+    """Half the items also name a topic, picked by their id (not by the generator's
+    random sequence, which the other figures depend on)."""
+    pick = (item_id * 2654435761) % 2**32
+    if pick % 2:
+        return text
+    topic = TOPICS[(pick >> 8) % len(TOPICS)]
+    body, html, words = text
+    return (f"{body} See {topic}.", html.replace("</p>", f" See {topic}.</p>", 1), words + 2)
+
+
 def _next_id(model) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
@@ -133,6 +155,7 @@ def generate(students: int, discussions: int, posts_per_discussion: int, replies
     hot = {size: post_ids[i] for i, size in enumerate(HOT_THREADS)}
     spread = max(0, replies - sum(HOT_THREADS))
     _replies(rng, hot, post_ids, learners, staff, spread, now, step)
+    _count_shown_replies(discussion_ids)
     _grades(rng, discussion_ids[0], learners, staff[0], now)
     _advance_sequences(Course, User, Discussion, Post, Reply)
     db.session.commit()
@@ -170,7 +193,7 @@ def _posts(rng, discussion_ids, learners, per_discussion, now) -> list[int]:
     for d_index, discussion_id in enumerate(discussion_ids):
         for n in range(per_discussion):
             post_id = first + len(rows)
-            body, html, words = rng.choice(pool)
+            body, html, words = _topical(post_id, rng.choice(pool))
             moment = now - timedelta(days=20, minutes=-(d_index * per_discussion + n))
             rows.append({"id": post_id, "discussion_id": discussion_id,
                          "author_id": learners[(d_index + n) % len(learners)],
@@ -183,6 +206,15 @@ def _posts(rng, discussion_ids, learners, per_discussion, now) -> list[int]:
     _bulk(Post, rows)
     _bulk(PostSource, sources)
     return [row["id"] for row in rows]
+
+
+def _count_shown_replies(discussion_ids: list[int]) -> None:
+    """Each post's count of replies shown, as writing them one by one would leave it."""
+    table = Post.__table__
+    shown = select(func.coalesce(func.max(Reply.seq), 0)).where(
+        Reply.post_id == table.c.id).scalar_subquery()
+    db.session.execute(table.update().where(table.c.discussion_id.in_(discussion_ids))
+                       .values(reply_seq=shown))
 
 
 def _replies(rng, hot, post_ids, learners, staff, spread, now, step) -> None:
@@ -210,12 +242,12 @@ def _replies(rng, hot, post_ids, learners, staff, spread, now, step) -> None:
             path = (parent[1] if parent else "") + path_segment(reply_id)
             depth = parent[2] + 1 if parent else 0
             prompt = n % 25 == 3
-            body, html, words = rng.choice(pool)
+            body, html, words = _topical(reply_id, rng.choice(pool))
             batch.append({
                 "id": reply_id, "post_id": post_id, "parent_id": parent[0] if parent else None,
                 "author_id": staff[n % 2] if prompt else learners[(reply_id * 7) % len(learners)],
                 "kind": "prompt" if prompt else "reply", "body": body, "body_html": html,
-                "word_count": words,
+                "word_count": words, "seq": n + 1,
                 "prompt_state": "open" if prompt else None, "path": path, "depth": depth,
                 "created_at": now - timedelta(days=10, seconds=-n), "version": 1})
             thread.append((reply_id, path, depth))

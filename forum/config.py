@@ -27,8 +27,13 @@ def cache_settings(url: str | None) -> dict:
 
 def engine_options(database_url: str) -> dict:
     """A server's connection can drop between requests: check it before each use. A
-    SQLite file's cannot, and the check would cost every request a statement."""
-    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+    SQLite file's cannot, and the check would cost every request a statement.
+    PostgreSQL's JIT compiler is off: it compiles any statement the planner thinks
+    costly (a search at a million replies, the dashboard), which costs a request some
+    200 ms to save a few."""
+    if database_url.startswith("sqlite"):
+        return {}
+    return {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict:

@@ -85,6 +85,9 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The search index's tables, columns and triggers are not described by the models.
+    from forum.models.search import include_in_comparison
+    conf_args.setdefault("include_name", include_in_comparison)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -17,6 +17,7 @@ from forum.models import (
     Moderation,
     Post,
     PromptState,
+    ReadMark,
     Reply,
     ReplyKind,
 )
@@ -53,6 +54,7 @@ PAGES = {
     "grading roster": ("/discussions/{discussion}/grading", STAFF),
     "grading a student": ("/discussions/{discussion}/grading/{student}", STAFF),
     "grading settings": ("/discussions/{discussion}/grading/settings", INSTRUCTORS),
+    "confirm release": ("/discussions/{discussion}/grading/release", INSTRUCTORS),
     "gradebook": ("/courses/{course}/gradebook", STAFF),
     "gradebook export": ("/courses/{course}/gradebook.csv", INSTRUCTORS),
     "my grades": ("/grades", expect(200, 200, 200, 200, 200, outsider=200)),
@@ -60,6 +62,9 @@ PAGES = {
     "moderation queue": ("/courses/{course}/moderation", STAFF),
     "report a post": ("/posts/{post}/report", expect(403, 403, 403, 403, 200)),
     "report a reply": ("/replies/{reply}/report", expect(403, 403, 403, 200, 403)),
+    "search": ("/search?q=treaty&course={course}", expect(200, 200, 200, 200, 200)),
+    "search my courses": ("/search?q=treaty", expect(200, 200, 200, 200, 200,
+                                                     outsider=200, anonymous=200)),
 }
 
 
@@ -125,6 +130,16 @@ ACTIONS = {
         expect(302, 302, 403, 403, 403),
         lambda w: db.session.get(Discussion, w.discussion.id).closed_at is not None,
     ),
+    "mark a discussion read": (
+        "/discussions/{discussion}/read", {},
+        expect(302, 302, 302, 302, 302),
+        lambda w: _count(ReadMark, ReadMark.post_id == w.post.id) >= 1,
+    ),
+    "mark a course read": (
+        "/courses/{course}/read", {},
+        expect(302, 302, 302, 302, 302),
+        lambda w: _count(ReadMark, ReadMark.post_id == w.post.id) >= 1,
+    ),
     "create a discussion": (
         "/courses/{course}/discussions/new", {"title": "Week 3", "points_possible": "5"},
         expect(302, 302, 403, 403, 403),
@@ -148,7 +163,7 @@ ACTIONS = {
         lambda w: _count(Grade, Grade.student_id == w.student.id) == 1,
     ),
     "release grades": (
-        "/discussions/{discussion}/grading/release", {},
+        "/discussions/{discussion}/grading/release", {"expected": "1"},
         expect(302, 302, 403, 403, 403),
         lambda w: _count(GradeChange, GradeChange.note == "released") == 1,
     ),

@@ -195,6 +195,15 @@ def test_every_visibility_predicate_has_a_twin_or_is_a_gate():
     assert not (set(GATES) & twinned)
 
 
+def test_search_is_held_to_the_rules_across_courses_and_within_one():
+    """Search spans courses (the actor's own, a visitor's public ones) and may be narrowed
+    to one course or one author: each way has its twin above."""
+    ways = {(twin.predicate.__name__, twin.within is None) for twin in access.TWINS}
+    for rule in ("can_find_post", "can_find_reply"):
+        assert {(rule, True), (rule, False)} <= ways
+    assert {("can_attribute_reply", False), ("is_searched", True)} <= ways
+
+
 def test_shared_feedback_is_for_members_not_for_readers_of_a_public_course(
         world, make, api, client):
     """A passage comment shared "with the class" reaches the course's members, never an

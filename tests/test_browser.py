@@ -149,7 +149,9 @@ def test_an_instructor_grades_three_students_by_keyboard_and_releases(world, mak
     assert sorted(graded) == sorted(["Ana Lindqvist", "Ben Carter", "Chloé Martin"])
     page.goto(f"{base}/discussions/{world.discussion.id}/grading")
     assert page.get_by_text("0 ungraded · 3 draft · 0 released").is_visible()
-    page.get_by_role("button", name="Release all 3 draft grade(s)").click()
+    page.get_by_role("link", name="Release all draft grades…").click()
+    assert page.get_by_text("3 students will see their grades").is_visible()
+    page.get_by_role("button", name="Release 3 grades").click()
     page.get_by_text("3 grade(s) released to students.").wait_for()
 
     expected = {world.student: "7", world.classmate: "5", third: "5"}

@@ -364,7 +364,7 @@ class TestGradingApi:
         assert api.get(graded.student, base).status_code == 403
         released = api.post(graded.instructor, f"{base}/release",
                             {"student_ids": [graded.classmate.id]})
-        assert released.json == {"released": [graded.classmate.id]}
+        assert released.json == {"released": [graded.classmate.id], "count": 1}
         own = api.get(graded.classmate, f"{base}/{graded.classmate.id}")
         assert own.status_code == 200 and own.json["score"] == 3
         mine = api.get(graded.classmate, "/api/v1/me/grades").json

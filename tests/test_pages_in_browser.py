@@ -51,9 +51,13 @@ PAGES = [
     ("reply revisions", "/replies/{reply}/revisions", AUTHOR | STAFF, 200),
     ("grading settings", "/discussions/{discussion}/grading/settings", TEACHERS, 200),
     ("grading roster", "/discussions/{discussion}/grading", STAFF, 200),
+    ("grading roster, sorted and filtered", "/discussions/{discussion}/grading"
+     "?sort=score&order=desc&state=released&late=0&met=perhaps", STAFF, 200),
+    ("release grades", "/discussions/{discussion}/grading/release", TEACHERS, 200),
     ("grading a student", "/discussions/{discussion}/grading/{student}", STAFF, 200),
     ("gradebook", "/courses/{course}/gradebook", STAFF, 200),
     ("my grades", "/grades", SIGNED_IN, 200),
+    ("search", "/search?q=treaty", EVERYONE, 200),
     ("API tokens", "/account/tokens", SIGNED_IN, 200),
     ("password", "/account/password", SIGNED_IN, 200),
     ("profile", "/users/{student}", SIGNED_IN, 200),

@@ -200,9 +200,9 @@ def test_response_counts_on_the_discussion_and_course_pages(world, login_as, mak
     assert "<td>1</td>" in row and "<td>3</td>" in row
 
 
-def test_the_course_page_counts_what_is_new_since_my_last_visit(world, login_as, make):
+def test_the_course_page_counts_what_is_unread(world, login_as, make):
     client = login_as(world.classmate)
-    client.get(f"/discussions/{world.discussion.id}")
-    assert "new</span>" not in client.get(f"/courses/{world.course.id}").get_data(as_text=True)
+    client.post(f"/discussions/{world.discussion.id}/read")
+    assert "unread</span>" not in client.get(f"/courses/{world.course.id}").get_data(as_text=True)
     make.post(world.discussion, make.member(world.course, Role.STUDENT), title="Fresh")
-    assert "1 new" in client.get(f"/courses/{world.course.id}").get_data(as_text=True)
+    assert "1 unread" in client.get(f"/courses/{world.course.id}").get_data(as_text=True)

@@ -15,6 +15,7 @@ from forum import config, create_app
 from forum.extensions import db
 from forum.models import Role
 from forum.services import accounts, courses, discussions, posts, replies
+from forum.services.reading import read_state
 from forum.services.threads import load_thread
 from forum.web.thread_view import ThreadPage, _render, thread_html
 from tests.test_api import _redis_url
@@ -45,8 +46,9 @@ def _cached_and_direct(app, user, post) -> tuple[str, str]:
         if user is not None:
             login_user(user)
         token = generate_csrf() if user is not None else ""
-        served = str(thread_html(post))
-        alone = ThreadPage(post, load_thread(current_user, post), current_user, token)
+        served = str(thread_html(post).html)
+        alone = ThreadPage(post, load_thread(current_user, post), current_user, token,
+                           read=read_state(current_user, post))
         return served, str(_render(alone))
 
 
@@ -102,7 +104,7 @@ def _served_to(app, user, post, comment) -> tuple[str, str]:
 
         session["guest_comments"] = {str(comment.guest_id): post.id}
         g._login_user = user
-        served = str(thread_html(post))
+        served = str(thread_html(post).html)
         alone = ThreadPage(post, load_thread(user, post), user, "")
         return served, str(_render(alone))
 

@@ -22,7 +22,7 @@ sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write
 
 # Writes that are not use cases of their own.
 NOT_DECLARED = {
-    "mark_seen": "the read mark a page view leaves: one statement, inside a read",
+    "mark_post_read": "the read mark a page view leaves: one statement, inside a read",
     "commit_versioned": "the commit step of the use cases that call it",
     "commit_token_use": "a token's last use, after a request that wrote nothing else",
 }

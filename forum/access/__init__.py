@@ -102,7 +102,23 @@ from forum.access.grading import (
     visible_annotations,
     visible_grades,
 )
-from forum.access.reveal import is_unrevealed, peers_revealed, revealed_anywhere
+from forum.access.reveal import (
+    by_classmate,
+    is_unrevealed,
+    peers_revealed,
+    revealed_anywhere,
+    revealed_discussions,
+)
+from forum.access.search import (
+    attributed_replies,
+    can_attribute_reply,
+    can_find_post,
+    can_find_reply,
+    found_posts,
+    found_replies,
+    is_searched,
+    searched_courses,
+)
 from forum.models import Annotation, Course, Discussion, Enrollment, Grade, Post, Reply, User
 
 
@@ -125,6 +141,30 @@ def _with_post(rule):
     return predicate
 
 
+def _search_twins() -> tuple[Twin, ...]:
+    """The search's rules, each way a search may be asked: across the actor's courses
+    or narrowed to one, with or without an author filter."""
+    twins = []
+    for predicate, scope, model, course in (
+            (can_find_post, found_posts, Post, lambda p: p.discussion.course),
+            (can_find_reply, found_replies, Reply, lambda r: r.post.discussion.course)):
+        for attributed in (False, True):
+            def anywhere(actor, item, _p=predicate, _a=attributed):
+                return _p(actor, item, attributed=_a)
+
+            def narrowed(actor, item, _p=predicate, _a=attributed):
+                return _p(actor, item, narrowed=True, attributed=_a)
+
+            def scoped(actor, within=None, _s=scope, _a=attributed):
+                return _s(actor, within, attributed=_a)
+
+            for rule in (anywhere, narrowed):
+                rule.__name__ = predicate.__name__
+            scoped.__name__ = f"{scope.__name__}{'~by_author' if attributed else ''}"
+            twins += [Twin(anywhere, scoped, model), Twin(narrowed, scoped, model, course)]
+    return tuple(twins)
+
+
 def _twins() -> tuple[Twin, ...]:
     return (
         Twin(can_view_profile, visible_people, User),
@@ -141,6 +181,11 @@ def _twins() -> tuple[Twin, ...]:
         Twin(can_attribute_post, attributed_posts, Post, lambda p: p.discussion),
         Twin(can_attribute_post, attributed_posts, Post, lambda p: p.discussion.course),
         Twin(can_view_reply, visible_replies, Reply, lambda r: r.post),
+        Twin(can_attribute_reply, attributed_replies, Reply, lambda r: r.post.discussion),
+        Twin(can_attribute_reply, attributed_replies, Reply,
+             lambda r: r.post.discussion.course),
+        Twin(is_searched, searched_courses, Course),
+        *_search_twins(),
         Twin(can_view_grade, visible_grades, Grade, lambda g: g.discussion),
         Twin(can_view_grade, visible_grades, Grade),
         Twin(_with_post(can_view_annotation), visible_annotations, Annotation,
@@ -156,9 +201,12 @@ __all__ = [
     "Actor",
     "Twin",
     "attributed_posts",
+    "attributed_replies",
+    "by_classmate",
     "can_annotate",
     "can_ask_prompt",
     "can_attribute_post",
+    "can_attribute_reply",
     "can_comment_as_guest",
     "can_create_course",
     "can_create_discussion",
@@ -173,6 +221,8 @@ __all__ = [
     "can_edit_reply",
     "can_endorse",
     "can_export_gradebook",
+    "can_find_post",
+    "can_find_reply",
     "can_flag",
     "can_grade",
     "can_like",
@@ -208,10 +258,13 @@ __all__ = [
     "can_view_revisions",
     "can_write_anonymously",
     "can_write_in",
+    "found_posts",
+    "found_replies",
     "is_admin",
     "is_author",
     "is_instructor",
     "is_member",
+    "is_searched",
     "is_staff",
     "is_student",
     "is_tombstone_for",
@@ -223,7 +276,9 @@ __all__ = [
     "my_courses",
     "peers_revealed",
     "revealed_anywhere",
+    "revealed_discussions",
     "role_in",
+    "searched_courses",
     "staff_courses",
     "student_enrollments",
     "takes_part",

@@ -125,6 +125,28 @@ def revealed_anywhere(actor: Actor, model: type[Post] | type[Reply]) -> ColumnEl
                                                  Enrollment.role != Role.STUDENT)
     revealed = Post.discussion_id.in_(select(Discussion.id).where(
         or_(Discussion.course_id.in_(staffed), _revealed_sql(actor, utcnow()))))
+    # Correlated by name: it sits two SELECTs deep (inside _not_by_classmate's IN), where
+    # automatic correlation does not reach, and would read every post's course.
     course_id = select(Discussion.course_id).where(
-        Discussion.id == Post.discussion_id).scalar_subquery()
+        Discussion.id == Post.discussion_id).correlate(Post).scalar_subquery()
     return or_(revealed, _not_by_classmate(actor, model, course_id))
+
+
+def by_classmate(actor: Actor, model: type[Post] | type[Reply],
+                 course: Course) -> ColumnElement[bool]:
+    """Rows a reveal rule may keep from the actor: written by someone else who is not
+    the course's staff nor a site admin, a guest included (twin of _by_classmate)."""
+    staff = select(Enrollment.user_id).where(Enrollment.course_id == course.id,
+                                             Enrollment.role != Role.STUDENT)
+    admins = select(User.id).where(User.is_admin)
+    member = and_(model.author_id.is_not(None), model.author_id.not_in(staff),
+                  model.author_id.not_in(admins), ~own_rows(actor, model))
+    return or_(model.author_id.is_(None), member) if model is Reply else member
+
+
+def revealed_discussions(actor: Actor, course: Course) -> ColumnElement[bool]:
+    """The course's discussions (as rows) whose classmates' writing the actor sees now:
+    twin of peers_revealed over many discussions."""
+    if is_staff(actor, course):
+        return true()
+    return _revealed_sql(actor, utcnow())

@@ -17,6 +17,7 @@ from forum.api.schemas import (
     MemberUpdateSchema,
 )
 from forum.services import courses as course_service
+from forum.services import reading
 
 bp = Blueprint("Courses", __name__, url_prefix="/api/v1",
                description="Courses and their members")
@@ -32,7 +33,9 @@ class Courses(MethodView):
         """Your courses (every course, for site admins)"""
         user = require_user()
         found = course_service.courses_for(user)
-        return page_of(found, lambda c: course_view(c, user), pagination_parameters)
+        unread = reading.unread_by_course(user, found)
+        return page_of(found, lambda c: course_view(c, user, unread.get(c.id, 0)),
+                       pagination_parameters)
 
     @bp.arguments(CourseInputSchema)
     @bp.created(CourseSchema)
@@ -62,7 +65,8 @@ class CourseItem(MethodView):
         """A course you belong to, or any public course"""
         course = course_service.get_course(actor(), course_id)
         bp.set_etag(_course_fields(course))
-        return course_view(course, actor())
+        unread = reading.unread_by_course(actor(), [course])
+        return course_view(course, actor(), unread.get(course.id, 0))
 
     @bp.etag
     @bp.arguments(CourseUpdateSchema)

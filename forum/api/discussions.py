@@ -22,6 +22,7 @@ from forum.api.schemas import (
 )
 from forum.models import PromptState
 from forum.services import discussions as discussion_service
+from forum.services import reading
 from forum.services.courses import get_course
 from forum.services.threads import prompts_in_discussion
 
@@ -42,7 +43,8 @@ class Discussions(MethodView):
         course = get_course(actor(), course_id)
         summaries = discussion_service.summarize_discussions(actor(), course)
         return page_of(summaries,
-                       lambda s: discussion_view(s.discussion, (s.post_count, s.reply_count)),
+                       lambda s: discussion_view(s.discussion, (s.post_count, s.reply_count),
+                                                 actor(), s.unread),
                        pagination_parameters)
 
     @bp.arguments(DiscussionInputSchema)
@@ -74,7 +76,8 @@ class DiscussionItem(MethodView):
         """A discussion"""
         discussion = discussion_service.get_discussion(actor(), discussion_id)
         bp.set_etag(_etag(discussion))
-        return discussion_view(discussion)
+        unread = reading.unread_in_discussion(actor(), discussion).total()
+        return discussion_view(discussion, viewer=actor(), unread=unread)
 
     @bp.etag
     @bp.arguments(DiscussionUpdateSchema)

@@ -16,6 +16,7 @@ from forum.api.grading_schemas import (
     ParticipationSchema,
     ReleasedSchema,
     ReleaseSchema,
+    RosterArgsSchema,
 )
 from forum.api.present import user_ref
 from forum.models import Grade
@@ -24,7 +25,8 @@ from forum.services import rubrics
 from forum.services.courses import get_course
 from forum.services.discussions import get_discussion
 from forum.services.gradebook import gradebook, gradebook_csv
-from forum.services.participation import participation
+from forum.services.participation import RosterQuery, arrange, participation
+from forum.services.progress import is_new
 
 bp = Blueprint("Grading", __name__, url_prefix="/api/v1",
                description="Rubrics, grades, participation and the gradebook")
@@ -95,15 +97,17 @@ def grade_view(discussion, student, grade: Grade | None) -> dict:
 
 @bp.route("/discussions/<id:discussion_id>/grades")
 class Grades(MethodView):
+    @bp.arguments(RosterArgsSchema, location="query")
     @bp.response(200, GradeSchema(many=True))
     @bp.paginate(**PAGINATION)
-    @bp.errors(403)
+    @bp.errors(403, 422)
     @bp.doc(operationId="listGrades")
-    def get(self, discussion_id: int, pagination_parameters):
-        """Every student's grade, drafts included (instructors and TAs)"""
+    def get(self, args, discussion_id: int, pagination_parameters):
+        """Every student's grade, drafts included, sorted and filtered as the roster is
+        (instructors and TAs)"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
-        rows = participation(user, discussion)
+        rows = arrange(participation(user, discussion), RosterQuery(**args))
         return page_of(rows, lambda r: grade_view(discussion, r.student, r.grade),
                        pagination_parameters)
 
@@ -157,21 +161,23 @@ class Release(MethodView):
         user = require_user()
         discussion = get_discussion(user, discussion_id)
         released = grading_service.release_grades(user, discussion, data.get("student_ids"))
-        return {"released": [grade.student_id for grade in released]}
+        return {"released": [grade.student_id for grade in released], "count": len(released)}
 
 
 @bp.route("/discussions/<id:discussion_id>/participation")
 class ParticipationList(MethodView):
+    @bp.arguments(RosterArgsSchema, location="query")
     @bp.response(200, ParticipationSchema(many=True))
     @bp.paginate(**PAGINATION)
-    @bp.errors(403)
+    @bp.errors(403, 422)
     @bp.doc(operationId="listParticipation")
-    def get(self, discussion_id: int, pagination_parameters):
-        """The grading view's figures for every student (instructors and TAs)"""
+    def get(self, args, discussion_id: int, pagination_parameters):
+        """The grading roster's figures for every student, sorted and filtered as on
+        the roster page (instructors and TAs)"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
-        return page_of(participation(user, discussion), participation_view,
-                       pagination_parameters)
+        rows = arrange(participation(user, discussion), RosterQuery(**args))
+        return page_of(rows, participation_view, pagination_parameters)
 
 
 @bp.route("/me/grades")
@@ -199,6 +205,7 @@ def my_grade_view(grade: Grade) -> dict:
         "rubric_scores": grade.rubric_scores, "feedback_html": grade.feedback_html,
         "released_at": grade.released_at,
         "updated_after_release": grade.changed_after_release_at is not None,
+        "new": is_new(grade),
     }
 
 

@@ -25,6 +25,7 @@ from forum.models.limits import (
 )
 from forum.services.annotations import QUOTE_MAX
 from forum.services.grading import REASON_MAX
+from forum.services.participation import ROSTER_ORDERS, ROSTER_SORTS, ROSTER_STATES
 from forum.services.rubrics import CRITERIA_MAX, LEVELS_MAX, REQUIREMENT_MAX
 
 
@@ -90,6 +91,20 @@ class ReleaseSchema(StrictSchema):
 class ReleasedSchema(Schema):
     released = fields.List(fields.Integer(), required=True,
                            metadata={"description": "Students whose grade was released"})
+    count = fields.Integer(required=True,
+                           metadata={"description": "How many students now see their grade"})
+
+
+class RosterArgsSchema(StrictSchema):
+    sort = fields.String(load_default="name", validate=validate.OneOf(ROSTER_SORTS),
+                         metadata={"description": "Students without a score come last"})
+    order = fields.String(load_default="asc", validate=validate.OneOf(ROSTER_ORDERS))
+    state = fields.String(validate=validate.OneOf(ROSTER_STATES),
+                          metadata={"description": "Only students whose grade is in it"})
+    late = fields.Boolean(metadata={"description": "Only those with (true, 1) or without "
+                                                   "(false, 0) late items"})
+    met = fields.Boolean(metadata={"description": "Only those who met the requirements "
+                                                  "(true, 1) or did not (false, 0)"})
 
 
 class ParticipationSchema(Schema):
@@ -142,6 +157,8 @@ class MyGradeSchema(Schema):
     feedback_html = fields.String(required=True)
     released_at = Timestamp(allow_none=True)
     updated_after_release = fields.Boolean(required=True)
+    new = fields.Boolean(required=True, metadata={
+        "description": "Released (or changed) since you last opened your grades page"})
 
 
 class AnnotationSchema(Schema):

@@ -17,6 +17,7 @@ from forum.api.schemas import (
 )
 from forum.services import posts as post_service
 from forum.services import reactions as reaction_service
+from forum.services import reading
 from forum.services.discussions import get_discussion
 from forum.services.images import preload_images
 from forum.services.threads import load_thread
@@ -37,6 +38,7 @@ class Posts(MethodView):
         viewer = actor()
         discussion = get_discussion(viewer, discussion_id)
         liked: set[int] = set()
+        unread = []
 
         def fetch(offset: int, limit: int):
             summaries, total = post_service.page_of_posts(
@@ -44,10 +46,13 @@ class Posts(MethodView):
                 author_id=args.get("author_id"), since=args.get("since"))
             liked.update(reaction_service.liked_posts(viewer, [s.post.id for s in summaries]))
             preload_images([s.post for s in summaries])  # one statement for the page
+            unread.append(reading.unread_in_discussion(
+                viewer, discussion, [s.post.id for s in summaries]))
             return summaries, total
 
         return fetched_page(
-            fetch, lambda s: post_view(s.post, viewer, s.reply_count, s.post.id in liked),
+            fetch, lambda s: post_view(s.post, viewer, s.reply_count, s.post.id in liked,
+                                       unread[0]),
             pagination_parameters)
 
     @bp.arguments(PostInputSchema)
@@ -76,7 +81,8 @@ class PostItem(MethodView):
         """A post (a tombstone if it was deleted)"""
         post = post_service.get_post(actor(), post_id)
         bp.set_etag(_etag(post))
-        return post_view(post, actor())
+        return post_view(post, actor(),
+                         unread=reading.unread_in_discussion(actor(), post.discussion, [post.id]))
 
     @bp.etag
     @bp.arguments(PostUpdateSchema)
@@ -127,8 +133,13 @@ class PostThread(MethodView):
         post = post_service.get_post(actor(), post_id)
         nodes = load_thread(actor(), post)
         post_liked, liked = reaction_service.liked_in_thread(actor(), post)
-        return {**post_view(post, actor(), len(nodes), post_liked),
-                "replies": nest(nodes, actor(), liked)}
+        read = reading.stored_read_state(actor(), post)
+        new = frozenset(n.reply.id for n in nodes if reading.is_new_node(read, n))
+        unread = reading.UnreadPosts(
+            frozenset({post.id} if read.post_is_new and post.is_live else ()),
+            {post.id: len(new)})
+        return {**post_view(post, actor(), len(nodes), post_liked, unread),
+                "replies": nest(nodes, actor(), liked, new)}
 
 
 @bp.route("/posts/<id:post_id>/revisions")

@@ -18,6 +18,7 @@ from forum.services.authors import Byline, byline, post_byline, thread_pseudonym
 from forum.services.discussions import FOLLOW_COURSE
 from forum.services.moderation import QueueItem
 from forum.services.posts import shown_as_tombstone
+from forum.services.reading import UnreadPosts
 from forum.services.threads import PromptRow, ThreadNode, author_roles
 
 
@@ -42,18 +43,25 @@ def _reactions(item: Post | Reply, viewer, liked: bool | None) -> dict:
     }
 
 
-def course_view(course: Course, viewer) -> dict:
+def _unread(viewer, count):
+    """What is unread is a member's to know; visitors without an account get null."""
+    return count if viewer.is_authenticated else None
+
+
+def course_view(course: Course, viewer, unread: int = 0) -> dict:
     view = {
         "id": course.id, "code": course.code, "title": course.title, "term": course.term,
         "timezone": course.timezone, "visibility": course.visibility,
         "my_role": role_in(viewer, course), "guest_comments": course.guest_comments,
+        "unread": _unread(viewer, unread),
     }
     if can_moderate(viewer, course):
         view.update(spam_threshold=course.spam_threshold, hold_threshold=course.hold_threshold)
     return view
 
 
-def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = None) -> dict:
+def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = None,
+                    viewer=None, unread: int = 0) -> dict:
     view = {name: getattr(discussion, name) for name in (
         "id", "course_id", "title", "prompt", "prompt_html", "opens_at", "due_at", "locks_at",
         "points_possible", "created_at", "updated_at", "reveal", "anonymity", "likes")}
@@ -63,16 +71,21 @@ def discussion_view(discussion: Discussion, counts: tuple[int, int] | None = Non
     view["guest_comments"] = str(discussion.guest_comments or FOLLOW_COURSE)
     if counts is not None:
         view["post_count"], view["reply_count"] = counts
+    if viewer is not None:
+        view["unread"] = _unread(viewer, unread)
     return view
 
 
 def post_view(post: Post, viewer, reply_count: int | None = None,
-              liked: bool | None = None) -> dict:
+              liked: bool | None = None, unread: UnreadPosts | None = None) -> dict:
     """A post as the caller may see it; `liked`, whether the caller likes it (asked
-    when not given)."""
+    when not given); `unread`, what of it is new to the caller (counted for lists)."""
     view = {"id": post.id, "discussion_id": post.discussion_id, "deleted": post.is_deleted}
     if reply_count is not None:
         view["reply_count"] = reply_count
+    if unread is not None:
+        view["unread"] = _unread(viewer, post.id in unread.posts)
+        view["unread_replies"] = _unread(viewer, unread.replies.get(post.id, 0))
     if shown_as_tombstone(viewer, post):
         return view
     line = post_byline(viewer, post)
@@ -94,7 +107,8 @@ def post_view(post: Post, viewer, reply_count: int | None = None,
     return view
 
 
-def reply_view(node: ThreadNode, viewer, liked: frozenset[int] = frozenset()) -> dict:
+def reply_view(node: ThreadNode, viewer, liked: frozenset[int] = frozenset(),
+               new: frozenset[int] | None = None) -> dict:
     """A reply as the caller may see it (its node says whether as a tombstone, who
     wrote it and whether its quote may be read); `liked`, the replies the caller likes."""
     reply = node.reply
@@ -116,12 +130,16 @@ def reply_view(node: ThreadNode, viewer, liked: frozenset[int] = frozenset()) ->
         moderation_reason=reply.moderation_reason if reply.is_held else None,
         **_reactions(reply, viewer, reply.id in liked),
     )
+    if new is not None:
+        view["unread"] = _unread(viewer, reply.id in new)
     return view
 
 
-def thread_views(nodes: list[ThreadNode], viewer, liked: frozenset[int]) -> list[dict]:
-    """A thread's replies in order; `liked`, those the caller likes."""
-    return [reply_view(node, viewer, liked) for node in nodes]
+def thread_views(nodes: list[ThreadNode], viewer, liked: frozenset[int],
+                 new: frozenset[int] | None = None) -> list[dict]:
+    """A thread's replies in order; `liked`, those the caller likes; `new`, those new
+    to the caller."""
+    return [reply_view(node, viewer, liked, new) for node in nodes]
 
 
 def single_reply_view(reply: Reply, viewer) -> dict:
@@ -165,11 +183,12 @@ def prompt_views(rows: list[PromptRow], viewer) -> list[dict]:
             for row in rows]
 
 
-def nest(nodes: list[ThreadNode], viewer, liked: frozenset[int]) -> list[dict]:
+def nest(nodes: list[ThreadNode], viewer, liked: frozenset[int],
+         new: frozenset[int] | None = None) -> list[dict]:
     """Thread-ordered nodes into a tree: each reply's `replies` holds its children."""
     roots: list[dict] = []
     by_id: dict[int, dict] = {}
-    for node, presented in zip(nodes, thread_views(nodes, viewer, liked), strict=True):
+    for node, presented in zip(nodes, thread_views(nodes, viewer, liked, new), strict=True):
         view = {**presented, "replies": []}
         by_id[node.reply.id] = view
         parent = by_id.get(node.reply.parent_id)

@@ -162,6 +162,8 @@ class CourseSchema(Schema):
         "description": "Spam scores from this up go to spam (course staff only)"})
     hold_threshold = fields.Float(metadata={
         "description": "Spam scores from this up wait for review (course staff only)"})
+    unread = fields.Integer(allow_none=True, metadata={
+        "description": "Posts and replies you have not read yet; null for visitors"})
 
 
 class CourseInputSchema(StrictSchema):
@@ -224,6 +226,8 @@ class DiscussionSchema(Schema):
         "description": "Likes on, on with counts for staff only, or off"})
     post_count = fields.Integer()
     reply_count = fields.Integer()
+    unread = fields.Integer(allow_none=True, metadata={
+        "description": "Posts and replies you have not read yet; null for visitors"})
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)
 
@@ -292,6 +296,11 @@ class PostSchema(ReactionsSchema):
     pinned = fields.Boolean(metadata={"description": "Listed first in its discussion"})
     images = fields.List(fields.Nested(lambda: PostImageSchema()), metadata={
         "description": "In order; each shown with its alt text and, under it, its credit"})
+    unread = fields.Boolean(allow_none=True, metadata={
+        "description": "You have never opened it (its page, or POST /posts/{id}/read); "
+                       "null for visitors"})
+    unread_replies = fields.Integer(allow_none=True, metadata={
+        "description": "Replies in its thread that are new to you; null for visitors"})
 
 
 class PostInputSchema(StrictSchema):
@@ -359,6 +368,8 @@ class ReplySchema(ReactionsSchema):
         "description": "published, or held back (then seen only by staff and its author)"})
     moderation_reason = fields.String(allow_none=True, metadata={
         "description": "Why staff hid it (held replies only)"})
+    unread = fields.Boolean(allow_none=True, metadata={
+        "description": "New to you since you last read its thread (in a thread only)"})
 
 
 class ReplyNodeSchema(ReplySchema):

@@ -1,8 +1,9 @@
 """Typed SQLAlchemy models, one module per area."""
 
+from forum.models import search as _search  # noqa: F401 - the index's DDL events
 from forum.models.base import Moderation, utcnow
 from forum.models.courses import Course, Enrollment, GuestComments, Role, Visibility
-from forum.models.discussions import Anonymity, Discussion, Likes, ReadMark, Reveal
+from forum.models.discussions import Anonymity, Discussion, Likes, Reveal
 from forum.models.grading import (
     Annotation,
     AnnotationVisibility,
@@ -21,6 +22,7 @@ from forum.models.moderation import (
 )
 from forum.models.posts import Post, PostSource, PostStatus, Revision
 from forum.models.reactions import Like, Mention
+from forum.models.reading import ReadMark
 from forum.models.replies import PromptState, Reply, ReplyKind
 from forum.models.tokens import ApiToken
 from forum.models.users import Anonymous, User

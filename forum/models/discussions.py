@@ -14,7 +14,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     exists,
     select,
 )
@@ -155,17 +154,3 @@ class Discussion(db.Model):
 
     def is_late(self, moment: datetime | None) -> bool:
         return moment is not None and self.due_at is not None and moment > self.due_at
-
-
-class ReadMark(db.Model):
-    """When a user last looked at a discussion, so pages can show what is new."""
-
-    __tablename__ = "read_marks"
-    __table_args__ = (
-        UniqueConstraint("user_id", "discussion_id", name="uq_read_marks_user_discussion"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id"), index=True)
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -47,6 +47,9 @@ class Grade(db.Model):
     grader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the student last saw it released (written without raising the version: a
+    # student looking never makes a grader's save conflict).
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when a released grade is changed again, so the student sees "updated".
     changed_after_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -54,11 +54,17 @@ class Post(Deletable, Moderated, Appreciated, db.Model):
     # Staff lock a thread (no new replies) and pin posts to the top of the discussion.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many times a reply appeared in its thread (forum.models.reading).
+    reply_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Loaded for the post's page only (see forum.services.posts.get_post), else None.
     thread_stamp: Mapped[int | None] = query_expression()
     has_annotations: Mapped[bool | None] = query_expression()
     viewer_holds: Mapped[bool | None] = query_expression()
     viewer_likes: Mapped[bool | None] = query_expression()  # the post or a reply of it
+    # The viewer's read mark: the thread's reply_seq they saw (None: never opened), and
+    # whether classmates' writing was kept from them then.
+    viewer_read_through: Mapped[int | None] = query_expression()
+    viewer_read_unrevealed: Mapped[bool | None] = query_expression()
 
     discussion: Mapped[Discussion] = relationship(back_populates="posts")
     author: Mapped[User] = relationship(foreign_keys=[author_id])

@@ -57,6 +57,7 @@ class Reply(Deletable, Moderated, Appreciated, db.Model):
     __tablename__ = "replies"
     __table_args__ = (
         Index("ix_replies_post_path", "post_id", "path"),
+        Index("ix_replies_post_seq", "post_id", "seq"),
         CheckConstraint("(author_id IS NULL) <> (guest_id IS NULL)", name="one_author"),
         held_index("replies", "author_id", "post_id"),
     )
@@ -84,6 +85,8 @@ class Reply(Deletable, Moderated, Appreciated, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The post's reply_seq when it appeared (forum.models.reading): unread marks.
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     post: Mapped[Post] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])

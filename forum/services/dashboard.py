@@ -8,11 +8,12 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from forum.access import Actor, my_courses, revealed_anywhere, staff_courses
+from forum.access import Actor, is_student, my_courses, revealed_anywhere, staff_courses
 from forum.extensions import db
 from forum.models import (
     Course,
     Discussion,
+    Grade,
     Post,
     PromptState,
     Reply,
@@ -21,7 +22,10 @@ from forum.models import (
 )
 from forum.services.courses import courses_for
 from forum.services.mentions import MentionRow, recent_mentions
+from forum.services.progress import Progress, my_progress, new_grades
+from forum.services.reading import UnreadCourses, unread_in_courses
 from forum.services.threads import PromptRow, prompts_awaiting
+from forum.services.todo import Todo, staff_todo
 
 DUE_SOON = timedelta(days=14)
 NEW_POSTS = timedelta(days=7)
@@ -37,6 +41,11 @@ class Dashboard:
     new_posts: list[Post] = field(default_factory=list)
     recent_replies: list[Reply] = field(default_factory=list)
     mentions: list[MentionRow] = field(default_factory=list)
+    # What needs me: a student's progress and new grades, the staff's to-do list.
+    progress: list[Progress] = field(default_factory=list)
+    new_grades: list[Grade] = field(default_factory=list)
+    todo: Todo = field(default_factory=Todo)
+    unread: UnreadCourses = field(default_factory=UnreadCourses)
 
 
 def build_dashboard(actor: Actor) -> Dashboard:
@@ -63,6 +72,13 @@ def build_dashboard(actor: Actor) -> Dashboard:
     ))
     board.recent_replies = _replies_to_me(actor)
     board.mentions = recent_mentions(actor, board.courses)  # in the courses loaded above
+    board.unread = unread_in_courses(actor, board.courses)
+    if any(is_student(actor, course) for course in board.courses):
+        board.progress = my_progress(actor)
+        for progress in board.progress:
+            progress.unread = board.unread.discussions.get(progress.discussion.id, 0)
+        board.new_grades = new_grades(actor)
+    board.todo = staff_todo(actor, board.courses)
     return board
 
 

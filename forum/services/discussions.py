@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from forum.access import (
@@ -26,13 +26,13 @@ from forum.models import (
     GuestComments,
     Likes,
     Post,
-    ReadMark,
     Reply,
     Reveal,
     Visibility,
     utcnow,
 )
 from forum.services.markup import render_markdown
+from forum.services.reading import unread_by_discussion
 from forum.services.validation import (
     BODY_MAX,
     TITLE_MAX,
@@ -183,7 +183,7 @@ class DiscussionSummary:
     discussion: Discussion
     post_count: int
     reply_count: int
-    new_count: int
+    unread: int
     last_activity: datetime | None
 
 
@@ -201,8 +201,9 @@ def _counted_replies(actor: Actor, course: Course):
 
 
 def summarize_discussions(actor: Actor, course: Course) -> list[DiscussionSummary]:
-    """Each discussion of the course with its counts, in four queries whatever the size:
-    the same posts and replies the discussion's list shows the actor."""
+    """Each discussion of the course with its counts (and what is unread by the actor),
+    in four queries whatever the size: the same posts and replies the discussion's list
+    shows the actor."""
     discussions = list(db.session.scalars(
         select(Discussion).where(visible_discussions(actor, course))
         .order_by(Discussion.due_at.is_(None), Discussion.due_at, Discussion.id)
@@ -216,7 +217,7 @@ def summarize_discussions(actor: Actor, course: Course) -> list[DiscussionSummar
         select(replies.c.discussion_id, func.count(), func.max(replies.c.created_at))
         .group_by(replies.c.discussion_id)
     ).all()
-    new_counts = _new_counts(actor, posts, replies)
+    new_counts = unread_by_discussion(actor, course)
     post_stats = {row[0]: (row[1], row[2]) for row in post_rows}
     reply_stats = {row[0]: (row[1], row[2]) for row in reply_rows}
     summaries = []
@@ -229,43 +230,3 @@ def summarize_discussions(actor: Actor, course: Course) -> list[DiscussionSummar
             max(moments) if moments else None,
         ))
     return summaries
-
-
-def _new_counts(actor: Actor, posts, replies) -> dict[int, int]:
-    """Posts and replies by others since the actor last opened each discussion."""
-    if not actor.is_authenticated:
-        return {}
-    items = union_all(
-        select(posts.c.discussion_id, posts.c.created_at.label("at"),
-               Post.author_id.label("author_id"))
-        .join(Post, Post.id == posts.c.id),
-        select(replies.c.discussion_id, replies.c.created_at, replies.c.author_id),
-    ).subquery()
-    rows = db.session.execute(
-        select(items.c.discussion_id, func.count())
-        .outerjoin(ReadMark, and_(ReadMark.discussion_id == items.c.discussion_id,
-                                  ReadMark.user_id == actor.id))
-        .where(items.c.author_id.is_distinct_from(actor.id),
-               or_(ReadMark.seen_at.is_(None), items.c.at > ReadMark.seen_at))
-        .group_by(items.c.discussion_id)
-    ).all()
-    return {discussion_id: count for discussion_id, count in rows}
-
-
-def mark_seen(actor: Actor, discussion: Discussion) -> datetime | None:
-    """Remember that the actor looked at the discussion now; return their previous visit.
-
-    Read tracking is the one write a page view makes: it changes nothing anyone else sees.
-    """
-    if not actor.is_authenticated:
-        return None
-    mark = db.session.scalar(select(ReadMark).where(
-        ReadMark.user_id == actor.id, ReadMark.discussion_id == discussion.id
-    ))
-    if mark is None:
-        previous = None
-        db.session.add(ReadMark(user_id=actor.id, discussion_id=discussion.id, seen_at=utcnow()))
-    else:
-        previous, mark.seen_at = mark.seen_at, utcnow()
-    db.session.commit()
-    return previous

@@ -42,6 +42,7 @@ from forum.models.limits import CITATION_MAX
 from forum.services import images as image_service
 from forum.services import mentions
 from forum.services.annotations import ANY_ANNOTATION
+from forum.services.reading import read_through_column, read_unrevealed_column
 from forum.services.threads import THREAD_STAMP
 from forum.services.validation import (
     BODY_MAX,
@@ -77,7 +78,8 @@ _POST_FOR_MEMBER_PAGE = _POST_FOR_PAGE.add_columns(exists().where(
     Like.user_id == bindparam("viewer_id"), or_(
         Like.post_id == Post.id,
         Like.reply_id.in_(select(Reply.id).where(Reply.post_id == Post.id)))
-).label("viewer_likes"))
+).label("viewer_likes"), read_through_column(bindparam("viewer_id")).label("read_through"),
+    read_unrevealed_column(bindparam("viewer_id")).label("read_unrevealed"))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
@@ -92,6 +94,8 @@ def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
         if post is not None:
             set_committed_value(post, "viewer_holds", row.viewer_holds)
             set_committed_value(post, "viewer_likes", row.viewer_likes)
+            set_committed_value(post, "viewer_read_through", row.read_through)
+            set_committed_value(post, "viewer_read_unrevealed", row.read_unrevealed)
     else:
         query = _POST_FOR_PAGE if for_page else _POST_WITH_PLACE
         post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()

@@ -23,6 +23,7 @@ from forum.web import (
     moderation,
     posts,
     preview,
+    search,
 )
 from forum.web.templating import register_filters
 
@@ -66,7 +67,7 @@ def register_web(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(auth.ask_to_log_in)
     for module in (main, auth, courses, discussions, posts, grading, guests, moderation,
-                   preview, mentions, images):
+                   preview, mentions, images, search):
         app.register_blueprint(module.bp)
     register_filters(app)
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from forum.access import can_see_member_emails
 from forum.errors import Invalid
 from forum.services import courses as course_service
+from forum.services import reading
 from forum.services.discussions import summarize_discussions
 from forum.services.moderation import waiting_counts
 from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors, status_of
@@ -28,6 +29,15 @@ def show(course_id: int):
     return render_template("courses/show.html", course=course,
                            summaries=summarize_discussions(current_user, course),
                            waiting=waiting_counts(current_user, [course]).get(course.id))
+
+
+@bp.post("/<id:course_id>/read")
+@login_required
+def mark_read(course_id: int):
+    course = course_service.get_course(current_user, course_id)
+    reading.mark_course_read(current_user, course)
+    flash(f"Everything in {course.code} is marked read.", "success")
+    return redirect(url_for("courses.show", course_id=course.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -12,11 +12,13 @@ from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.models import PromptState
 from forum.services import discussions as discussion_service
 from forum.services import posts as post_service
+from forum.services import reading
 from forum.services.courses import get_course
 from forum.services.grading import my_grade
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
+from forum.web.grading import page_progress
 from forum.web.images import form_images, image_errors, post_form_images
 
 bp = Blueprint("discussions", __name__)
@@ -92,13 +94,24 @@ def edit(discussion_id: int):
 @bp.get("/discussions/<id:discussion_id>")
 def show(discussion_id: int):
     discussion = discussion_service.get_discussion(current_user, discussion_id)
-    # Record the visit first: its commit would expire everything loaded before it.
-    last_seen = discussion_service.mark_seen(current_user, discussion)
     posts = post_service.list_posts(current_user, discussion)
+    unread = reading.unread_in_discussion(current_user, discussion)
+    progress = page_progress(current_user, discussion)  # a student's, with their grade
     return render_template("discussions/show.html", discussion=discussion,
-                           course=discussion.course, posts=posts, last_seen=last_seen,
-                           my_grade=my_grade(current_user, discussion),
+                           course=discussion.course, posts=posts, unread=unread,
+                           my_grade=progress.grade if progress else my_grade(
+                               current_user, discussion),
+                           progress=progress,
                            sealed=not peers_revealed(current_user, discussion))
+
+
+@bp.post("/discussions/<id:discussion_id>/read")
+@login_required
+def mark_read(discussion_id: int):
+    discussion = discussion_service.get_discussion(current_user, discussion_id)
+    reading.mark_discussion_read(current_user, discussion)
+    flash("Every post and reply here is marked read.", "success")
+    return redirect(url_for("discussions.show", discussion_id=discussion.id))
 
 
 @bp.post("/discussions/<id:discussion_id>/close")

@@ -3,7 +3,16 @@ release, the gradebook and its CSV, and a student's own grades."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    after_this_request,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from forum.errors import Conflict, Invalid
@@ -15,8 +24,16 @@ from forum.services.contributions import student_work
 from forum.services.courses import get_course
 from forum.services.discussions import get_discussion
 from forum.services.gradebook import gradebook, gradebook_csv
-from forum.services.participation import participation, state_counts
+from forum.services.participation import (
+    arrange,
+    drafts_to_release,
+    parse_roster_query,
+    participation,
+    state_counts,
+)
+from forum.services.progress import discussion_progress, mark_grades_seen, unseen_ids
 from forum.timeutil import to_local
+from forum.transactions import WRITE, unit_of_work
 from forum.web.charts import contributions_timeline, score_histogram
 from forum.web.forms import (
     CopyRubricForm,
@@ -87,9 +104,11 @@ def copy_rubric(discussion_id: int):
 def roster(discussion_id: int):
     discussion = get_discussion(current_user, discussion_id)
     rows = participation(current_user, discussion)
+    query, problems = parse_roster_query(request.args)
     scores = [row.grade.score for row in rows if row.grade and row.grade.score is not None]
     return render_template(
-        "grading/roster.html", discussion=discussion, course=discussion.course, rows=rows,
+        "grading/roster.html", discussion=discussion, course=discussion.course,
+        rows=arrange(rows, query), all_rows=rows, query=query, problems=problems,
         counts=state_counts(rows),
         histogram=score_histogram(scores, discussion.points_possible))
 
@@ -185,10 +204,33 @@ def _student_page(discussion, student_id: int, form, grade, conflict):
         rubric_sum=rubric_sum), status_of(form)
 
 
+@bp.get("/discussions/<id:discussion_id>/grading/release")
+@login_required
+def confirm_release(discussion_id: int):
+    discussion = get_discussion(current_user, discussion_id)
+    return _confirm_page(discussion)
+
+
+def _confirm_page(discussion, changed_from: int | None = None, status: int = 200):
+    """How many students (and who) will see their grade if every draft is released."""
+    students = drafts_to_release(current_user, discussion)
+    return render_template("grading/release.html", discussion=discussion,
+                           course=discussion.course, students=students,
+                           changed_from=changed_from), status
+
+
 @bp.post("/discussions/<id:discussion_id>/grading/release")
 @login_required
 def release_all(discussion_id: int):
+    """Releases only what the instructor confirmed: the form carries the number of
+    drafts the confirmation showed; any other number shows the confirmation again."""
     discussion = get_discussion(current_user, discussion_id)
+    waiting = len(drafts_to_release(current_user, discussion))  # refuses TAs and students
+    confirmed = (request.form.get("expected") or "").strip()
+    if not (confirmed.isascii() and confirmed.isdigit() and len(confirmed) <= 9):
+        return redirect(url_for("grading.confirm_release", discussion_id=discussion.id))
+    if int(confirmed) != waiting:
+        return _confirm_page(discussion, changed_from=int(confirmed), status=409)
     released = grading_service.release_grades(current_user, discussion)
     flash(f"{len(released)} grade(s) released to students.", "success")
     return redirect(url_for("grading.roster", discussion_id=discussion.id))
@@ -230,5 +272,30 @@ def gradebook_export(course_id: int):
 @bp.get("/grades")
 @login_required
 def my_grades():
-    return render_template("grading/my_grades.html",
-                           grades=grading_service.my_grades(current_user))
+    grades = grading_service.my_grades(current_user)
+    new = unseen_ids(grades)
+    mark_seen_after_rendering(current_user, new)
+    return render_template("grading/my_grades.html", grades=grades, new=new)
+
+
+def page_progress(actor, discussion):
+    """The student's own progress for the discussion page (None for others). The page
+    shows their grade, so a grade released since they last looked is then seen."""
+    progress = discussion_progress(actor, discussion)
+    if progress is not None and progress.grade_is_new:
+        mark_seen_after_rendering(actor, {progress.grade.id})
+    return progress
+
+
+def mark_seen_after_rendering(actor, grade_ids: set[int]) -> None:
+    """Mark the grades seen once the page is rendered (the commit would expire what the
+    page loaded), in a write unit of its own: the one write of this GET."""
+    if not grade_ids:
+        return
+
+    @after_this_request
+    def mark(response):
+        if response.status_code == 200:
+            with unit_of_work(WRITE):
+                mark_grades_seen(actor, grade_ids)
+        return response

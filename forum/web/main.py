@@ -8,7 +8,6 @@ from flask_login import current_user
 from forum.services.accounts import get_profile
 from forum.services.courses import public_courses
 from forum.services.dashboard import build_dashboard
-from forum.services.moderation import waiting_counts
 
 bp = Blueprint("main", __name__)
 
@@ -19,7 +18,7 @@ def index():
         return render_template("main/welcome.html", public_courses=public_courses())
     board = build_dashboard(current_user)
     return render_template("main/dashboard.html", board=board,
-                           waiting=waiting_counts(current_user, board.courses))
+                           waiting=board.todo.waiting_counts)
 
 
 @bp.get("/users/<id:user_id>")

@@ -12,9 +12,11 @@ from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.services import annotations as annotation_service
 from forum.services import posts as post_service
 from forum.services import reactions as reaction_service
+from forum.services import reading
 from forum.services import replies as reply_service
 from forum.services.annotations import annotations_for
 from forum.services.authors import byline, post_byline, thread_pseudonyms
+from forum.services.reading import read_state
 from forum.web.auth import safe_next
 from forum.web.forms import (
     AnnotationForm,
@@ -64,8 +66,10 @@ def render_post(post, status: int = 200, failed: dict | None = None,
     if flag_form is None and can_flag(current_user, post, post.discussion.course):
         flag_form = FlagForm(formdata=None)
     replying_to = _replying_to(post, guest_form)
+    thread = thread_html(post, failed)
     return _post_page(
-        "posts/show.html", post, thread_html=thread_html(post, failed),
+        "posts/show.html", post, thread_html=thread.html, new_ids=thread.new_ids,
+        read=read_state(current_user, post),
         annotations=annotations_for(current_user, post), annotation_form=annotation_form,
         guest_form=guest_form, replying_to=replying_to, flag_form=flag_form,
         replying_to_name=replying_to and byline(
@@ -95,7 +99,12 @@ def _replying_to(post, form: GuestCommentForm | None):
 
 @bp.get("/posts/<id:post_id>")
 def show(post_id: int):
-    return render_post(post_service.get_post(current_user, post_id, for_page=True))
+    post = post_service.get_post(current_user, post_id, for_page=True)
+    page = render_post(post)
+    # What the page showed is read now: after rendering, as the mark's commit would
+    # expire what the page reads.
+    reading.mark_post_read(current_user, post)
+    return page
 
 
 def _thread_anchor(post, reply=None) -> str:

@@ -31,6 +31,7 @@ from forum.extensions import cache
 from forum.models import Likes, Post, Reply, Role
 from forum.services.authors import post_byline
 from forum.services.reactions import liked_in_thread
+from forum.services.reading import ReadState, by_classmate_node, read_state
 from forum.services.threads import ThreadNode, held_reply_by, load_thread, thread_stamp
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ GUEST_COMMENTS = "guest_comments"  # session key: {guest id: post id} written by
 # A kind's copy is a tuple of parts: text as it is; None where the viewer's CSRF token
 # goes; at each choice made per viewer, (key, parts for everyone else, parts for those
 # the key names): ("o", author id) at a reply's controls, ("l", reply id) at its like
-# button. Choices may nest (a like button sits in the controls others see).
+# button, ("n", reply id, seq, author id, classmate) at its "New" badge. Choices may
+# nest (a like button sits in the controls others see).
 Part = str | tuple | None
 
 
@@ -77,6 +79,8 @@ class ThreadPage:
     failed: dict = field(default_factory=dict)
     marker: str | None = None  # set while rendering a kind's copy
     liked: frozenset[int] = frozenset()  # the replies the viewer likes (not in a copy)
+    read: ReadState = field(default_factory=ReadState)  # what is new to the viewer
+    new_ids: list[int] = field(default_factory=list)  # filled as new replies are shown
 
     def __post_init__(self) -> None:
         course = self.post.discussion.course
@@ -112,6 +116,19 @@ class ThreadPage:
     def like_open(self, reply: Reply) -> Markup:
         return Markup(self._mark(f"l{reply.id}"))  # noqa: S704
 
+    def new_open(self, item: ThreadNode) -> Markup:
+        reply = item.reply
+        return Markup(self._mark(  # noqa: S704
+            f"n{reply.id}.{reply.seq}.{reply.author_id or 0}.{int(by_classmate_node(item))}"))
+
+    def is_new(self, item: ThreadNode) -> bool:
+        """Outside a kind's copy: whether the reply is new to the viewer (and noted)."""
+        reply = item.reply
+        new = self.read.is_new(reply.seq, reply.author_id, by_classmate_node(item))
+        if new:
+            self.new_ids.append(reply.id)
+        return new
+
     def slot_mid(self) -> Markup:
         return Markup(self._mark("m"))  # noqa: S704
 
@@ -143,19 +160,53 @@ def guest_posts() -> set[int]:
             if isinstance(post_id, int)}
 
 
-def thread_html(post: Post, failed: dict | None = None) -> Markup:
+@dataclass
+class Picks:
+    """What one viewer's request picks at the choices of a kind's copy, and the new
+    replies it showed (in thread order)."""
+
+    viewer_id: int | None
+    liked: frozenset[int]
+    read: ReadState
+    new_ids: list[int] = field(default_factory=list)
+
+    def named(self, key: tuple) -> bool:
+        kind, number = key[0], key[1]
+        if kind == "o":
+            return number == self.viewer_id
+        if kind == "l":
+            return number in self.liked
+        _, reply_id, seq, author_id, classmate = key
+        new = self.read.is_new(seq, author_id or None, bool(classmate))
+        if new:
+            self.new_ids.append(reply_id)
+        return new
+
+
+@dataclass(frozen=True)
+class ThreadHtml:
+    """The thread section, and the replies in it that are new to the viewer."""
+
+    html: Markup
+    new_ids: list[int]
+
+
+def thread_html(post: Post, failed: dict | None = None) -> ThreadHtml:
     """The thread section of the post page as the current viewer may see it."""
     viewer = current_user._get_current_object()  # once, not through the proxy at each use
     token = generate_csrf() if viewer.is_authenticated else ""
     liked = _liked(viewer, post)
+    read = read_state(viewer, post)
     if failed or _sees_own_held(viewer, post):
         # A refused form shown again with its text, or the viewer's own held reply:
         # this viewer's alone.
-        return _render(ThreadPage(post, load_thread(viewer, post), viewer, token,
-                                  failed or {}, liked=liked))
+        page = ThreadPage(post, load_thread(viewer, post), viewer, token, failed or {},
+                          liked=liked, read=read)
+        return ThreadHtml(_render(page), page.new_ids)
+    picks = Picks(viewer.id, liked, read)
     # Pieces of one escaped rendering, and the CSRF token, which is URL-safe.
-    return Markup("".join(_fill(_kind_copy(viewer, post), token, viewer.id,  # noqa: S704
-                                liked)))
+    html = Markup("".join(_fill(_kind_copy(viewer, post), token, picks)))  # noqa: S704
+    return ThreadHtml(html, picks.new_ids)
 
 
 def _liked(viewer, post: Post) -> frozenset[int]:
@@ -229,8 +280,8 @@ def _split(html: str, marker: str) -> tuple[Part, ...]:
     for tag, text in zip(pieces[1::2], pieces[2::2], strict=True):
         if tag == "t":
             stack[-1].append(None)
-        elif tag[0] in "ol":  # a choice opens: first as everyone else sees it
-            opened.append([(tag[0], int(tag[1:])), ()])
+        elif tag[0] in "oln":  # a choice opens: first as everyone else sees it
+            opened.append([(tag[0], *map(int, tag[1:].split("."))), ()])
             stack.append([])
         elif tag == "m":  # then as those its key names do
             opened[-1][1] = tuple(stack.pop())
@@ -252,18 +303,16 @@ def _add_text(parts: list[Part], text: str) -> None:
         parts.append(text)
 
 
-def _fill(parts: tuple[Part, ...], token: str, viewer_id: int | None,
-          liked: frozenset[int]):
-    """The kind's copy with this viewer's token, own controls and likes."""
+def _fill(parts: tuple[Part, ...], token: str, picks: Picks):
+    """The kind's copy with this viewer's token, own controls, likes and new replies."""
     for part in parts:
         if part.__class__ is str:
             yield part
         elif part is None:
             yield token
         else:
-            (kind, number), others, chosen = part
-            named = number == viewer_id if kind == "o" else number in liked
-            yield from _fill(chosen if named else others, token, viewer_id, liked)
+            key, others, chosen = part
+            yield from _fill(chosen if picks.named(key) else others, token, picks)
 
 
 def _cache_get(key: str):
