@@ -24,6 +24,12 @@ from tests.factories import Factory
 TEST_DATABASE_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
 
 
+def redis_test_url(number: int) -> str:
+    """One of the tests' Redis databases; a PostgreSQL run takes others, so that CI's two
+    runs may share one Redis at the same time."""
+    return f"redis://127.0.0.1:6379/{number - 2 if TEST_DATABASE_URL else number}"
+
+
 class FreshContextClient(FlaskClient):
     """Runs each request in its own application context, as a real server would.
 

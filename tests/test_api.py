@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import ApiToken, Enrollment, Post, Reply, Revision, utcnow
 from forum.services.tokens import create_token
+from tests.conftest import redis_test_url
 from tests.factories import PASSWORD
 
 
@@ -373,7 +374,7 @@ def _redis_url() -> str | None:
         socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
     except OSError:
         return None
-    return "redis://127.0.0.1:6379/15"
+    return redis_test_url(15)
 
 
 @pytest.mark.skipif(_redis_url() is None, reason="no Redis on 127.0.0.1:6379")

@@ -18,6 +18,7 @@ from forum.services import accounts, courses, discussions, posts, replies
 from forum.services.reading import read_state
 from forum.services.threads import load_thread
 from forum.web.thread_view import ThreadPage, _render, thread_html
+from tests.conftest import redis_test_url
 from tests.test_api import _redis_url
 
 
@@ -263,7 +264,7 @@ def test_a_kept_thread_is_not_read_again(world, make, login_as, count_queries):
 class TestSharedInRedis:
     """With a redis:// cache, a copy made by one worker serves the others."""
 
-    URL = "redis://127.0.0.1:6379/14"
+    URL = redis_test_url(14)
 
     @pytest.fixture
     def app_config(self):
