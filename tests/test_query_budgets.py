@@ -21,7 +21,7 @@ PAGE_BUDGETS = {
     'members': 3,
     'course settings': 2,
     'new course': 1,
-    'discussion': 6,  # with what is unread (2)
+    'discussion': 5,  # with what is unread (1)
     'new discussion': 2,
     'edit discussion': 2,
     'prompt list': 3,
@@ -58,13 +58,13 @@ API_BUDGETS = {
     '/api/v1/courses/<id:course_id>/mentionable': 4,
     '/api/v1/courses/<id:course_id>/members/<id:member_id>': 5,
     '/api/v1/courses/<id:course_id>/discussions': 7,
-    '/api/v1/discussions/<id:discussion_id>': 5,  # with what is unread (2)
+    '/api/v1/discussions/<id:discussion_id>': 4,  # with what is unread (1)
     # the page's images in one (1), which of them you like in one (1)
-    '/api/v1/discussions/<id:discussion_id>/posts': 11,  # with what is unread (2)
+    '/api/v1/discussions/<id:discussion_id>/posts': 10,  # with what is unread (1)
     # with the authors' roles (1) and which you like (1)
     '/api/v1/discussions/<id:discussion_id>/prompts': 6,
-    '/api/v1/posts/<id:post_id>': 7,  # with its images (1), whether you like it (1)
-    # and what is unread (2)
+    '/api/v1/posts/<id:post_id>': 6,  # with its images (1), whether you like it (1)
+    # and what is unread (1)
     # with its images (1) and what you like in it (1)
     '/api/v1/posts/<id:post_id>/thread': 8,  # with your read mark (1)
     # A search narrowed to a course reads the course first (1).

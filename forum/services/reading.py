@@ -142,23 +142,19 @@ def _new_reply(actor: Actor, course: Course) -> ColumnElement[bool]:
                     and_(ReadMark.unrevealed, by_classmate(actor, Reply, course))))
 
 
-def _new_posts(actor: Actor, within: Discussion | Course, key, outer=None):
-    """Counts of unread posts by `key` (and a constant `outer` key beside it)."""
-    keys = [key.label("key")] + ([outer.label("outer")] if outer is not None else [])
-    return (select(*keys, func.count().label("n")).select_from(Post)
-            .outerjoin(ReadMark, _marked(actor, Post.id))
-            .where(visible_posts(actor, within), _new_post(actor)).group_by(key))
-
-
-def _new_replies(actor: Actor, within: Discussion | Course, key, outer=None):
-    """Counts of unread replies by `key` (and a constant `outer` key beside it)."""
+def _per_post(actor: Actor, within: Discussion | Course, *keys):
+    """Each post of `within` the actor may open (with `keys` beside it): 1 if they never
+    opened it, and how many of its replies are new to them. The replies are counted post
+    by post (a correlated count over the index on post and seq), so a course's count
+    reads its own replies only, whatever the size of the database."""
     course = within.course if isinstance(within, Discussion) else within
-    keys = [key.label("key")] + ([outer.label("outer")] if outer is not None else [])
-    return (select(*keys, func.count().label("n")).select_from(Reply)
-            .join(Post, Reply.post_id == Post.id)
-            .outerjoin(ReadMark, _marked(actor, Reply.post_id))
-            .where(visible_replies_in(actor, within), _new_reply(actor, course))
-            .group_by(key))
+    new_replies = (select(func.count()).select_from(Reply)
+                   .where(visible_replies_in(actor, within), _new_reply(actor, course))
+                   .correlate(Post, ReadMark).scalar_subquery())
+    return (select(*keys, case((_new_post(actor), 1), else_=0).label("post_new"),
+                   new_replies.label("replies_new"))
+            .select_from(Post).outerjoin(ReadMark, _marked(actor, Post.id))
+            .where(visible_posts(actor, within)))
 
 
 def _members(actor: Actor) -> bool:
@@ -169,9 +165,9 @@ def unread_by_discussion(actor: Actor, course: Course) -> dict[int, int]:
     """Unread posts and replies in each discussion of the course, in one statement."""
     if not _members(actor):
         return {}
-    both = union_all(_new_posts(actor, course, Post.discussion_id),
-                     _new_replies(actor, course, Post.discussion_id)).subquery()
-    return _summed(select(both.c.key, func.sum(both.c.n)).group_by(both.c.key))
+    rows = _per_post(actor, course, Post.discussion_id.label("key")).subquery()
+    return _summed(select(rows.c.key, func.sum(rows.c.post_new + rows.c.replies_new))
+                   .group_by(rows.c.key))
 
 
 @dataclass(frozen=True)
@@ -187,17 +183,16 @@ def unread_in_courses(actor: Actor, courses: list[Course]) -> UnreadCourses:
     in one statement whatever the number of courses."""
     if not _members(actor) or not courses:
         return UnreadCourses()
-    parts = []
-    for course in courses:
-        parts += [_new_posts(actor, course, Post.discussion_id, literal(course.id)),
-                  _new_replies(actor, course, Post.discussion_id, literal(course.id))]
-    both = union_all(*parts).subquery()
+    rows = union_all(*(_per_post(actor, course, literal(course.id).label("course"),
+                                 Post.discussion_id.label("key")) for course in courses)
+                     ).subquery()
     found = UnreadCourses()
     for course_id, discussion_id, n in db.session.execute(
-            select(both.c.outer, both.c.key, func.sum(both.c.n))
-            .group_by(both.c.outer, both.c.key)):
-        found.courses[course_id] = found.courses.get(course_id, 0) + int(n)
-        found.discussions[discussion_id] = int(n)
+            select(rows.c.course, rows.c.key, func.sum(rows.c.post_new + rows.c.replies_new))
+            .group_by(rows.c.course, rows.c.key)):
+        if n:
+            found.courses[course_id] = found.courses.get(course_id, 0) + int(n)
+            found.discussions[discussion_id] = int(n)
     return found
 
 
@@ -224,15 +219,13 @@ class UnreadPosts:
 def unread_in_discussion(actor: Actor, discussion: Discussion,
                          post_ids: list[int] | None = None) -> UnreadPosts:
     """Which posts of the discussion (or of just these) the actor never opened, and
-    their new replies by post: two statements."""
+    their new replies by post: one statement."""
     if not _members(actor) or post_ids == []:
         return UnreadPosts()
     narrow = true() if post_ids is None else Post.id.in_(post_ids)
-    opened = db.session.scalars(
-        select(Post.id).outerjoin(ReadMark, _marked(actor, Post.id))
-        .where(visible_posts(actor, discussion), narrow, _new_post(actor)))
-    replies = db.session.execute(_new_replies(actor, discussion, Reply.post_id).where(narrow))
-    return UnreadPosts(frozenset(opened), {key: n for key, n in replies})
+    rows = db.session.execute(_per_post(actor, discussion, Post.id).where(narrow)).all()
+    return UnreadPosts(frozenset(post_id for post_id, new, _ in rows if new),
+                       {post_id: n for post_id, _, n in rows if n})
 
 
 def stored_read_state(actor: Actor, post: Post) -> ReadState:
