@@ -297,3 +297,17 @@ def test_concurrent_writers_on_one_thread_all_land_in_order(world, make, app, ap
     for row in rows:
         expected_prefix = parent_path if row.parent_id == parent_id else ""
         assert row.path == expected_prefix + f"{row.id:010d}"
+
+
+def test_the_dashboard_lists_replies_to_my_posts_and_replies_only(world, make, login_as):
+    mine = make.reply(world.post, world.student, body="My own reply, answered below.")
+    make.reply(world.post, world.classmate, parent=mine, body="An answer to her reply.")
+    make.reply(world.post, world.ta, parent=world.reply, body="An answer to Ben, not her.")
+    other = make.post(world.discussion, world.classmate, title="Ben's own post")
+    make.reply(other, world.ta, body="A reply to Ben's post.")
+    board = login_as(world.student).get("/").get_data(as_text=True)
+    listed = board.split('id="recent-replies"')[1].split("</section>")[0]
+    assert "An answer to her reply." in listed
+    assert "Moderate for whom?" in listed  # Ben's answer to her post itself
+    assert "An answer to Ben, not her." not in listed
+    assert "A reply to Ben&#39;s post." not in listed and "Ben's post" not in listed
