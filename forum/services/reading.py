@@ -47,14 +47,19 @@ class ReadState:
         return self.through is None or seq > self.through or (self.unrevealed and classmate)
 
 
+def _state(actor: Actor, post: Post, through: int | None, unrevealed: bool | None
+           ) -> ReadState:
+    """The actor's read state of a post from their mark (through None: no mark)."""
+    if not _members(actor):
+        return ReadState()
+    if through is None and actor.id == post.author_id:  # their own post is never new
+        through = 0
+    return ReadState(actor.id, through, bool(unrevealed))
+
+
 def read_state(actor: Actor, post: Post) -> ReadState:
     """The viewer's read mark of the post, as read with it for its page."""
-    if not actor.is_authenticated or actor.id is None:
-        return ReadState()
-    if actor.id == post.author_id:  # their own post is never new to them
-        return ReadState(actor.id, post.viewer_read_through or 0,
-                         bool(post.viewer_read_unrevealed))
-    return ReadState(actor.id, post.viewer_read_through, bool(post.viewer_read_unrevealed))
+    return _state(actor, post, post.viewer_read_through, post.viewer_read_unrevealed)
 
 
 # Read with the post for its page (forum.services.posts.get_post).
@@ -89,7 +94,7 @@ def mark_post_read(actor: Actor, post: Post) -> None:
     The one write a page view makes: a single statement, inside the page's read unit
     (see forum.transactions). Call it after the page is rendered: it commits.
     """
-    if not actor.is_authenticated or actor.id is None:
+    if not _members(actor):
         return
     unrevealed = not peers_revealed(actor, post.discussion)
     if post.viewer_read_through == post.reply_seq and \
@@ -117,7 +122,7 @@ def mark_course_read(actor: Actor, course: Course) -> None:
 
 
 def _mark_all(actor: Actor, posts: ColumnElement[bool], unrevealed: ColumnElement) -> None:
-    if not actor.is_authenticated or actor.id is None:
+    if not _members(actor):
         return
     rows = select(literal(actor.id), Post.id, Post.reply_seq, unrevealed,
                   literal(utcnow())).where(posts)
@@ -233,9 +238,7 @@ def stored_read_state(actor: Actor, post: Post) -> ReadState:
     if not _members(actor):
         return ReadState()
     mark = db.session.get(ReadMark, (actor.id, post.id))
-    if mark is None:
-        return ReadState(actor.id, 0 if actor.id == post.author_id else None)
-    return ReadState(actor.id, mark.through, mark.unrevealed)
+    return _state(actor, post, mark and mark.through, mark and mark.unrevealed)
 
 
 def by_classmate_node(node: ThreadNode) -> bool:
