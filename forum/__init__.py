@@ -13,6 +13,7 @@ from forum.extensions import (
     db,
     limiter,
     login_manager,
+    mail,
     migrate,
     render_migration_item,
 )
@@ -109,3 +110,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+    mail.init_app(app)
+
+    from forum.worker import init_queue
+
+    init_queue(app)

@@ -1,7 +1,9 @@
-"""Flask commands: create-user, seed-demo, bench-data, spam-retrain, clean-uploads."""
+"""Flask commands: create-user, seed-demo, bench-data, spam-retrain, clean-uploads,
+worker, process-events."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -20,6 +22,28 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(bench_data_command)
     app.cli.add_command(spam_retrain_command)
     app.cli.add_command(clean_uploads_command)
+    app.cli.add_command(worker_command)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Threads running tasks.")
+def worker_command(workers: int) -> None:
+    """Run the task queue's consumer (FORUM_QUEUE_URL): notifications, mail, digests.
+    Stop it with Ctrl-C (SIGINT) for a graceful stop, or SIGTERM."""
+    from flask import current_app
+
+    from forum.worker import queue, tasks, use_queue
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    tasks.bind(app)
+    use_queue(app.config["FORUM_QUEUE_URL"])
+    click.echo(f"Worker: {workers} thread(s) on {type(queue.storage).__name__}; "
+               f"mail {'on' if app.config.get('FORUM_MAIL_ENABLED') else 'off'}.")
+    consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=True,
+                                     initial_delay=0.05, backoff=1.5, max_delay=0.5)
+    consumer.run()
 
 
 @click.command("clean-uploads")

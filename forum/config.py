@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused in production
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,44 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         "FORUM_UPLOAD_MAX_BYTES": int(environ.get("FORUM_UPLOAD_MAX_BYTES", 4 * 1024 * 1024)),
         "FORUM_UPLOAD_MAX_PIXELS": int(environ.get("FORUM_UPLOAD_MAX_PIXELS", 40_000_000)),
         **moderation_settings(environ),
+        **mail_config(environ.get("FORUM_MAIL_URL")),
+        "FORUM_MAIL_FROM": environ.get("FORUM_MAIL_FROM", "Course Forum <forum@localhost>"),
+        # Links in mail point here (the address people open the forum at).
+        "FORUM_BASE_URL": environ.get("FORUM_BASE_URL", "http://127.0.0.1:5000"),
+        # At most one immediate mail per person and thread this often; the rest join it.
+        "FORUM_MAIL_THREAD_GAP_SECONDS": float(
+            environ.get("FORUM_MAIL_THREAD_GAP_SECONDS", "300")),
+        # A mail that fails is tried again after 1, 2, 4 … times this, then is dead.
+        "FORUM_MAIL_RETRY_SECONDS": float(environ.get("FORUM_MAIL_RETRY_SECONDS", "60")),
+        "FORUM_MAIL_ATTEMPTS": int(environ.get("FORUM_MAIL_ATTEMPTS", "8")),
+        # The task queue: a SQLite file under instance/ by default, redis://… to share
+        # one among hosts, `none` for no queue (events wait for a worker's sweep).
+        "FORUM_QUEUE_URL": environ.get("FORUM_QUEUE_URL") or f"sqlite:///{instance / 'queue.db'}",
+    }
+
+
+def mail_config(url: str | None) -> dict:
+    """Flask-Mailman's settings from FORUM_MAIL_URL: smtp://user:pass@host:port (STARTTLS
+    on port 587, or with ?starttls=yes), smtps://… (TLS from the start); unset: no mail."""
+    if not url:
+        return {"FORUM_MAIL_ENABLED": False, "MAIL_BACKEND": "smtp"}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise RuntimeError("FORUM_MAIL_URL must look like smtp://user:password@host:587")
+    query = parse_qs(parts.query)
+    implicit = parts.scheme == "smtps"
+    port = parts.port or (465 if implicit else 587)
+    starttls = not implicit and _flag((query.get("starttls") or [None])[0], port == 587)
+    return {
+        "FORUM_MAIL_ENABLED": True,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": parts.hostname,
+        "MAIL_PORT": port,
+        "MAIL_USERNAME": unquote(parts.username) if parts.username else None,
+        "MAIL_PASSWORD": unquote(parts.password) if parts.password else None,
+        "MAIL_USE_TLS": starttls,
+        "MAIL_USE_SSL": implicit,
+        "MAIL_TIMEOUT": 10,
     }
 
 

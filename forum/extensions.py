@@ -6,6 +6,7 @@ from flask import request
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +33,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 cache = Cache()  # rendered fragments; see forum/web/thread_view.py
+mail = Mail()  # SMTP from FORUM_MAIL_URL; see forum/services/mailing.py
 
 class ForumApi(Api):
     """flask-smorest's Api, documenting If-Match and If-None-Match as entity tags."""

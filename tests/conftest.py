@@ -56,6 +56,9 @@ def _test_config(database_url: str, **extra) -> dict:
         # (tests/test_moderation.py), so that other tests' texts never wait for review.
         "FORUM_SCORE_FIRST_REPLIES": 0,
         "FORUM_NEW_ACCOUNT_HOURS": 0,
+        # Events are written but queue nothing: tests of the worker run a real consumer
+        # on a queue of their own (tests/test_worker.py).
+        "FORUM_QUEUE_URL": "none",
         **extra,
     }
 

@@ -194,7 +194,7 @@ def test_two_clients_racing_on_one_etag_one_wins(world, api, app, database_url):
     from forum import create_app
 
     served = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url,
-                         "RATELIMIT_ENABLED": False})
+                         "RATELIMIT_ENABLED": False, "FORUM_QUEUE_URL": "none"})
     server = make_server("127.0.0.1", 0, served, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"/api/v1/posts/{world.post.id}"

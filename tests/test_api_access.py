@@ -36,6 +36,8 @@ TABLE = [
     ("PATCH", "/api/v1/me", "/api/v1/me", {"display_name": "Renamed"}, ALL),
     ("GET", "/api/v1/me/prompts", "/api/v1/me/prompts", None, ALL),
     ("GET", "/api/v1/me/mentions", "/api/v1/me/mentions", None, ALL),
+    ("GET", "/api/v1/me/feeds", "/api/v1/me/feeds", None, ALL),
+    ("POST", "/api/v1/me/feeds/token", "/api/v1/me/feeds/token", None, ALL),
     ("GET", "/api/v1/search", "/api/v1/search?q=treaty", None, {**ALL, "anonymous": 200}),
     ("GET", "/api/v1/search", "/api/v1/search?q=treaty&course_id={course}", None,
      expect(200, 200, 200, 200, 200, outsider=404, anonymous=404)),
@@ -145,6 +147,20 @@ TABLE = [
      expect(204, 204, 204, 204, 204)),
     ("POST", "/api/v1/discussions/<id:discussion_id>/read",
      "/api/v1/discussions/{discussion}/read", None, expect(204, 204, 204, 204, 204)),
+    ("GET", "/api/v1/notifications", "/api/v1/notifications", None, ALL),
+    ("GET", "/api/v1/notifications/unread", "/api/v1/notifications/unread", None, ALL),
+    ("POST", "/api/v1/notifications/read", "/api/v1/notifications/read", None, ALL),
+    # Nobody's but its person's: here, nobody's.
+    ("POST", "/api/v1/notifications/<id:notification_id>/read",
+     "/api/v1/notifications/999999/read", None, expect(404, 404, 404, 404, 404, 404)),
+    ("GET", "/api/v1/me/notification-settings", "/api/v1/me/notification-settings", None,
+     ALL),
+    ("PATCH", "/api/v1/me/notification-settings", "/api/v1/me/notification-settings",
+     {"digest_hour": 8}, ALL),
+    *[(method, f"/api/v1/{target}s/<id:thing_id>/subscription",
+       f"/api/v1/{target}s/{{{target}}}/subscription", body, MEMBERS)
+      for target in ("post", "discussion", "course")
+      for method, body in (("GET", None), ("PUT", {"level": "follow"}))],
     ("POST", "/api/v1/posts/<id:post_id>/read", "/api/v1/posts/{post}/read", None,
      expect(204, 204, 204, 204, 204)),
     # Moderation (the fixture's course is private: guests never reach it)

@@ -18,7 +18,8 @@ from tests.conftest import TEST_DATABASE_URL
 
 DATABASE_URL = TEST_DATABASE_URL or f"sqlite:///{Path(tempfile.mkdtemp()) / 'schema.db'}"
 APP = create_app({"TESTING": True, "SECRET_KEY": "schema-tests",
-                  "SQLALCHEMY_DATABASE_URI": DATABASE_URL, "RATELIMIT_ENABLED": False})
+                  "SQLALCHEMY_DATABASE_URI": DATABASE_URL, "RATELIMIT_ENABLED": False,
+                  "FORUM_QUEUE_URL": "none"})
 # Edits are conditional: a missing If-Match is answered 428, and a well-formed one that
 # is not the current ETag (schemathesis cannot know it) 412, as the document says.
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict({

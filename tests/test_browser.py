@@ -33,7 +33,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def live_server(app, database_url) -> Iterator[str]:
     """The app served over real HTTP, CSRF on, on the test's database."""
-    served = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": database_url})
+    served = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": database_url,
+                         "FORUM_QUEUE_URL": "none"})
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -28,7 +28,7 @@ def guest_server(app, database_url) -> Iterator[str]:
     """The app served over real HTTP, CSRF and limits on, with a short minimum time on
     the guest form."""
     served = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": database_url,
-                         "FORUM_GUEST_MIN_SECONDS": MIN_SECONDS})
+                         "FORUM_GUEST_MIN_SECONDS": MIN_SECONDS, "FORUM_QUEUE_URL": "none"})
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -22,7 +22,7 @@ from tests.test_browser import (
 def live_server(app, database_url, tmp_path) -> Iterator[str]:
     """The app over real HTTP, CSRF on, on the test's database, uploads in tmp_path."""
     served = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": database_url,
-                         "FORUM_UPLOADS_DIR": str(tmp_path / "uploads")})
+                         "FORUM_UPLOADS_DIR": str(tmp_path / "uploads"), "FORUM_QUEUE_URL": "none"})
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -25,6 +25,7 @@ NOT_DECLARED = {
     "mark_post_read": "the read mark a page view leaves: one statement, inside a read",
     "commit_versioned": "the commit step of the use cases that call it",
     "commit_token_use": "a token's last use, after a request that wrote nothing else",
+    "deliver": "a mail's sending: a claim and a record, each a use case, SMTP between",
 }
 
 

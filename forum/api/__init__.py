@@ -12,10 +12,12 @@ from forum.api import (
     discussions,
     errors,
     feedback,
+    feeds,
     grading,
     images,
     mentions,
     moderation,
+    notifications,
     posts,
     preview,
     progress,
@@ -28,7 +30,8 @@ from forum.extensions import api, client_address, csrf, limiter
 from forum.limits import WRITE_METHODS, caller_key, preview_limit, writes_limit, writes_per_ip_limit
 
 RESOURCES = (accounts, courses, discussions, posts, replies, reactions, grading, feedback,
-             moderation, preview, mentions, images, progress, search, reading)
+             moderation, preview, mentions, images, progress, search, reading, feeds,
+             notifications)
 # POSTs that write nothing: they have a limit of their own, not a share of the writes'.
 WRITING = tuple(module for module in RESOURCES if module is not preview)
 DOCS_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

@@ -6,7 +6,17 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, Update, update
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    Update,
+    true,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -63,6 +73,8 @@ class Course(db.Model):
     # they wait for review; below it a comment may be published where the course allows.
     spam_threshold: Mapped[float] = mapped_column(Float, default=0.9, server_default="0.9")
     hold_threshold: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+    # Whether its staff are told of comments waiting for review.
+    notify_held: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Grows whenever a name or a role shown on the course's pages changes, so that
     # rendered copies of those pages (see forum/web/thread_view.py) are not reused.

@@ -65,6 +65,8 @@ class Post(Deletable, Moderated, Appreciated, db.Model):
     # whether classmates' writing was kept from them then.
     viewer_read_through: Mapped[int | None] = query_expression()
     viewer_read_unrevealed: Mapped[bool | None] = query_expression()
+    # The viewer's subscription to the thread: "follow", "mute" or "" (none).
+    viewer_follows: Mapped[str | None] = query_expression()
 
     discussion: Mapped[Discussion] = relationship(back_populates="posts")
     author: Mapped[User] = relationship(foreign_keys=[author_id])

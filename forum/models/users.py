@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import Boolean, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, utcnow
-from forum.models.limits import EMAIL_MAX, NAME_MAX
+from forum.models.limits import EMAIL_MAX, NAME_MAX, TIMEZONE_MAX
 
 if TYPE_CHECKING:
     from forum.models.courses import Enrollment, Role
@@ -31,6 +31,16 @@ class User(UserMixin, db.Model):
     # Bumped to end every session of this user (password change, disabling).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the daily digest is sent from: the person's own time zone and hour.
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX), default="UTC",
+                                          server_default="UTC")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret in the URLs of this person's private feeds (None: no feed yet);
+    # a new one revokes the old URLs.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The bell's count, loaded with the signed-in user (forum/web/__init__.py).
+    unread_notifications: Mapped[int | None] = query_expression()
 
     enrollments: Mapped[list[Enrollment]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

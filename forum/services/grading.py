@@ -28,6 +28,7 @@ from forum.models import (
     utcnow,
 )
 from forum.models.limits import REASON_MAX
+from forum.services import events
 from forum.services.markup import render_markdown
 from forum.services.participation import authorize_grading
 from forum.services.validation import BODY_MAX, FieldErrors, clean_text, collecting_errors
@@ -158,6 +159,7 @@ def release_grades(actor: Actor, discussion: Discussion,
         grade.changes.append(GradeChange(actor_id=actor.id, at=now, old_score=grade.score,
                                          new_score=grade.score, old_state=GradeState.DRAFT,
                                          new_state=GradeState.RELEASED, note="released"))
+    events.grades_released(actor.id, released)
     commit_versioned()
     return released
 

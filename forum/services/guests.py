@@ -15,12 +15,13 @@ from forum.extensions import db
 from forum.models import (
     Guest,
     GuestComments,
+    Moderation,
     Post,
     Reply,
     utcnow,
 )
 from forum.models.limits import BODY_MAX, NAME_MAX
-from forum.services import screening, spam
+from forum.services import events, screening, spam
 from forum.services.accounts import normalize_email
 from forum.services.markup import render_markdown
 from forum.services.replies import parent_in, place_reply
@@ -131,5 +132,7 @@ def comment_as_guest(actor: Actor, post: Post, data: GuestInput) -> Reply:
                   word_count=count_words(cleaned["body"]), created_at=now, moderation=state)
     place_reply(post, parent, reply)
     screening.keep(post, reply, verdict)
+    if state is not Moderation.SPAM:  # spam is for the queue, not for anyone's bell
+        events.reply_appeared(reply)
     db.session.commit()
     return reply

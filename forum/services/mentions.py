@@ -32,6 +32,7 @@ from forum.extensions import db
 from forum.models import Course, Discussion, Enrollment, Post, Reply, User
 from forum.models.limits import NAME_MAX
 from forum.models.reactions import Mention
+from forum.services import events
 from forum.services.markup import mention_key, mention_names, render_markdown
 
 MENTIONABLE_MAX = 10  # names the autocomplete offers at once
@@ -75,10 +76,11 @@ def mentioned_in(html: str) -> set[int]:
     return {int(user_id) for user_id in _LINKED.findall(html or "")}
 
 
-def record(item: Post | Reply) -> None:
+def record(item: Post | Reply) -> list[int]:
     """Make the item's Mention rows match the mentions in its rendered body (not its
-    author's own): new ones added, dropped ones removed, kept ones untouched. Not
-    committed: the write that changed the item commits them with it."""
+    author's own): new ones added, dropped ones removed, kept ones untouched; tells
+    the newly named (forum/services/events.py). Not committed: the write that changed
+    the item commits them with it. Returns the ids of the newly named."""
     wanted = mentioned_in(item.body_html) - {item.author_id}
     column = Mention.post_id if isinstance(item, Post) else Mention.reply_id
     existing: dict[int, Mention] = {}
@@ -90,8 +92,11 @@ def record(item: Post | Reply) -> None:
         if user_id not in wanted:
             db.session.delete(row)
     target = {"post": item} if isinstance(item, Post) else {"reply": item}
-    for user_id in sorted(wanted - existing.keys()):
+    added = sorted(wanted - existing.keys())
+    for user_id in added:
         db.session.add(Mention(user_id=user_id, **target))
+    events.mentioned(item, added)
+    return added
 
 
 # Finding them

@@ -39,7 +39,7 @@ from forum.models import (
 )
 from forum.models.limits import REASON_MAX
 from forum.models.moderation import ERASED_NAME
-from forum.services import mentions, spam
+from forum.services import events, mentions, spam
 from forum.services.validation import clean_text, collecting_errors
 from forum.services.versions import commit_versioned
 from forum.services.words import count_words
@@ -242,6 +242,9 @@ def _clean_reason(action: str, reason: str | None) -> str | None:
 def _apply(actor: Actor, item: Post | Reply, action: str, reason: str | None) -> None:
     """One action on one item, its flags answered, what the filter learns, the log."""
     now = utcnow()
+    if item.moderation in (Moderation.PENDING, Moderation.SPAM) \
+            and _TARGET_STATE[action] is Moderation.PUBLISHED:
+        _appeared(item)  # shown for the first time
     item.moderation = _TARGET_STATE[action]
     item.moderation_reason = reason
     item.moderated_at = now
@@ -250,6 +253,14 @@ def _apply(actor: Actor, item: Post | Reply, action: str, reason: str | None) ->
     if isinstance(item, Reply) and action in ("approve", "spam", "restore"):
         _teach(item, action == "spam")
     log_action(item, ModerationAction(action), actor, reason or "")
+
+
+def _appeared(item: Post | Reply) -> None:
+    if isinstance(item, Reply):
+        item.moderation = Moderation.PUBLISHED  # so that the event says what it is now
+        events.reply_appeared(item)
+    elif item.is_published:
+        events.post_published(item)
 
 
 def _open_flags(item: Post | Reply) -> list[Flag]:

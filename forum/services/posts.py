@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, text
+from sqlalchemy import ColumnElement, String, bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import joinedload, load_only, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,13 +34,14 @@ from forum.models import (
     PostStatus,
     Reply,
     Revision,
+    Subscription,
     User,
     utcnow,
 )
 from forum.models.base import HELD_SQL
 from forum.models.limits import CITATION_MAX
+from forum.services import events, mentions
 from forum.services import images as image_service
-from forum.services import mentions
 from forum.services.annotations import ANY_ANNOTATION
 from forum.services.reading import read_through_column, read_unrevealed_column
 from forum.services.threads import THREAD_STAMP
@@ -79,7 +80,10 @@ _POST_FOR_MEMBER_PAGE = _POST_FOR_PAGE.add_columns(exists().where(
         Like.post_id == Post.id,
         Like.reply_id.in_(select(Reply.id).where(Reply.post_id == Post.id)))
 ).label("viewer_likes"), read_through_column(bindparam("viewer_id")).label("read_through"),
-    read_unrevealed_column(bindparam("viewer_id")).label("read_unrevealed"))
+    read_unrevealed_column(bindparam("viewer_id")).label("read_unrevealed"),
+    func.coalesce(select(Subscription.level).where(
+        Subscription.user_id == bindparam("viewer_id"), Subscription.target == "post",
+        Subscription.target_id == Post.id).scalar_subquery(), "", type_=String).label("follows"))
 
 
 def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
@@ -96,6 +100,7 @@ def get_post(actor: Actor, post_id: int, *, for_page: bool = False) -> Post:
             set_committed_value(post, "viewer_likes", row.viewer_likes)
             set_committed_value(post, "viewer_read_through", row.read_through)
             set_committed_value(post, "viewer_read_unrevealed", row.read_unrevealed)
+            set_committed_value(post, "viewer_follows", row.follows)
     else:
         query = _POST_FOR_PAGE if for_page else _POST_WITH_PLACE
         post = db.session.scalars(query, {"post_id": post_id}).unique().one_or_none()
@@ -173,6 +178,8 @@ def create_post(
     )
     db.session.add(post)
     mentions.record(post)
+    if publish:
+        events.post_published(post)
     image_service.attach_images(post, image_plan)
     db.session.commit()
     return post
@@ -201,7 +208,11 @@ def update_post(
         post.status, post.published_at = PostStatus.PUBLISHED, now
     post.title, post.body = title, body
     post.body_html = mentions.render(post.discussion.course, body)
-    mentions.record(post)
+    added = mentions.record(post)
+    if publish and post.published_at == now:  # a draft published now tells its mentions
+        events.post_published(post)
+        events.mentioned(post, sorted(mentions.mentioned_in(post.body_html)
+                                      - {post.author_id} - set(added)))
     post.word_count = count_words(body)
     post.sources = source_rows
     image_service.attach_images(post, image_plan)

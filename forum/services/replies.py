@@ -26,7 +26,7 @@ from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Post, PromptState, Reply, ReplyKind, Revision, utcnow
 from forum.models.replies import path_ids, path_segment
-from forum.services import mentions, screening
+from forum.services import events, mentions, screening
 from forum.services.validation import (
     BODY_MAX,
     QUOTE_MAX,
@@ -113,15 +113,18 @@ def _add_reply(actor: Actor, post: Post, parent: Reply | None, reply: Reply,
     place_reply(post, parent, reply)
     if verdict is not None:
         screening.keep(post, reply, verdict)
+    events.reply_appeared(reply)
     if parent is not None and actor.id == post.author_id and reply.is_approved:
-        db.session.execute(
+        answered = db.session.execute(
             update(Reply)
             .where(Reply.id.in_(path_ids(parent.path)), Reply.kind == ReplyKind.PROMPT,
                    Reply.prompt_state == PromptState.OPEN, Reply.is_live)
             .values(prompt_state=PromptState.ANSWERED, answered_at=reply.created_at,
                     version=Reply.version + 1)
+            .returning(Reply.author_id)
             .execution_options(synchronize_session="fetch")
-        )
+        ).scalars().all()
+        events.prompts_answered(reply, {a for a in answered if a is not None})
     db.session.commit()
     return reply
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
 from forum import access
 from forum.extensions import db, login_manager
 from forum.models import User
 from forum.services.authors import byline
+from forum.services.notifications import unread_count_expression
 from forum.web import (
     auth,
     courses,
     discussions,
+    feeds,
     grading,
     guests,
     images,
     main,
     mentions,
     moderation,
+    notifications,
     posts,
     preview,
     search,
@@ -41,7 +44,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 # Built once: read on every request of a signed-in user.
 _USER_WITH_COURSES = (select(User).where(User.id == bindparam("user_id"))
-                      .options(joinedload(User.enrollments))
+                      .options(joinedload(User.enrollments), with_expression(
+                          User.unread_notifications, unread_count_expression(User.id)))
                       .execution_options(populate_existing=True))
 
 
@@ -67,7 +71,7 @@ def register_web(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(auth.ask_to_log_in)
     for module in (main, auth, courses, discussions, posts, grading, guests, moderation,
-                   preview, mentions, images, search):
+                   preview, mentions, images, search, feeds, notifications):
         app.register_blueprint(module.bp)
     register_filters(app)
 

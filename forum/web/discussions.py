@@ -15,6 +15,7 @@ from forum.services import posts as post_service
 from forum.services import reading
 from forum.services.courses import get_course
 from forum.services.grading import my_grade
+from forum.services.subscriptions import subscription_level
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
@@ -101,7 +102,7 @@ def show(discussion_id: int):
                            course=discussion.course, posts=posts, unread=unread,
                            my_grade=progress.grade if progress else my_grade(
                                current_user, discussion),
-                           progress=progress,
+                           progress=progress, follows=subscription_level(current_user, discussion),
                            sealed=not peers_revealed(current_user, discussion))
 
 

@@ -17,6 +17,7 @@ from forum.services import replies as reply_service
 from forum.services.annotations import annotations_for
 from forum.services.authors import byline, post_byline, thread_pseudonyms
 from forum.services.reading import read_state
+from forum.services.subscriptions import subscription_level
 from forum.web.auth import safe_next
 from forum.web.forms import (
     AnnotationForm,
@@ -78,6 +79,7 @@ def render_post(post, status: int = 200, failed: dict | None = None,
         post_liked=can_like(current_user, post, post.discussion.course)
         and reaction_service.liked_in_thread(current_user, post)[0],
         post_author=post_byline(current_user, post),
+        follows=subscription_level(current_user, post),
     ), status
 
 
