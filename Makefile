@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench install install-test clean
+.PHONY: run test lint bench install install-test clean mail-sink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The web server and the task queue's worker side by side; Ctrl-C stops both.
 run: install
 	$(BIN)/flask --app forum db upgrade
 	$(BIN)/flask --app forum seed-demo --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with its worker (Ctrl-C stops both)"
+	@export FORUM_BASE_URL=$${FORUM_BASE_URL:-http://$(HOST):$(PORT)}; \
+	$(BIN)/flask --app forum worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app forum run --host $(HOST) --port $(PORT)
+
+# A mail sink for trying email locally: prints every mail it receives.
+# Then: FORUM_MAIL_URL=smtp://127.0.0.1:1025 make run
+mail-sink: install-test
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Debugging
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -36,7 +36,32 @@ cache = Cache()  # rendered fragments; see forum/web/thread_view.py
 mail = Mail()  # SMTP from FORUM_MAIL_URL; see forum/services/mailing.py
 
 class ForumApi(Api):
-    """flask-smorest's Api, documenting If-Match and If-None-Match as entity tags."""
+    """flask-smorest's Api, documenting If-Match and If-None-Match as entity tags, and
+    writing each blueprint's part of the OpenAPI document when the document is first
+    read rather than when the app is made (most of the time an app takes to start, and
+    the tests make one per test)."""
+
+    def init_app(self, app, *, spec_kwargs=None):
+        self._undocumented: list[tuple] = []
+        super().init_app(app, spec_kwargs=spec_kwargs)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, self._app, name, parameters))
+
+    @property
+    def spec(self):
+        waiting, self._undocumented = getattr(self, "_undocumented", []), []
+        for blp, app, name, parameters in waiting:
+            blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
 
     def _register_etag_headers(self):
         tag = {"type": "string", "example": '"3f2a9c"'}

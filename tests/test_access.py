@@ -63,6 +63,10 @@ PAGES = {
     "report a post": ("/posts/{post}/report", expect(403, 403, 403, 403, 200)),
     "report a reply": ("/replies/{reply}/report", expect(403, 403, 403, 200, 403)),
     "search": ("/search?q=treaty&course={course}", expect(200, 200, 200, 200, 200)),
+    "notifications": ("/notifications", expect(200, 200, 200, 200, 200, outsider=200)),
+    "notification settings": ("/notifications/settings",
+                              expect(200, 200, 200, 200, 200, outsider=200)),
+    "mail not sent": ("/admin/mail", expect(200, 403, 403, 403, 403, outsider=403)),
     "search my courses": ("/search?q=treaty", expect(200, 200, 200, 200, 200,
                                                      outsider=200, anonymous=200)),
 }

@@ -23,7 +23,15 @@ from forum.models import (
     Role,
     Visibility,
 )
-from forum.services import annotations, grading, guests, moderation, posts, replies
+from forum.services import (
+    annotations,
+    grading,
+    guests,
+    moderation,
+    notifying,
+    posts,
+    replies,
+)
 
 SEATS = ["admin", "instructor", "ta", "author", "classmate", "outsider", "stranger",
          "anonymous", "guest"]
@@ -101,6 +109,7 @@ def universe(make):
             w.guest_ids.add(comment.guest_id)
     w.actors = {seat: getattr(w, seat, None) or Anonymous() for seat in SEATS}
     w.actors["guest"] = Anonymous(guest_ids=frozenset(w.guest_ids))
+    notifying.process_events()  # everyone's notifications of all this
     return w
 
 

@@ -28,6 +28,9 @@ PAGE_BUDGETS = {
     'post': 4,  # with its images (1); +1 when the thread moved on since the last visit
     'search': 6,
     'search my courses': 5,
+    'notifications': 3,  # none here: tests/test_notifications.py has many
+    'notification settings': 2,
+    'mail not sent': 2,
     'write a post': 2,
     'edit post': 3,  # with its images (1)
     'post revisions': 3,

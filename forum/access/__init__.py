@@ -102,6 +102,11 @@ from forum.access.grading import (
     visible_annotations,
     visible_grades,
 )
+from forum.access.notifications import (
+    can_view_notification,
+    may_be_told,
+    visible_notifications,
+)
 from forum.access.reveal import (
     by_classmate,
     is_unrevealed,
@@ -119,7 +124,17 @@ from forum.access.search import (
     is_searched,
     searched_courses,
 )
-from forum.models import Annotation, Course, Discussion, Enrollment, Grade, Post, Reply, User
+from forum.models import (
+    Annotation,
+    Course,
+    Discussion,
+    Enrollment,
+    Grade,
+    Notification,
+    Post,
+    Reply,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,7 @@ def _twins() -> tuple[Twin, ...]:
         Twin(can_view_grade, visible_grades, Grade),
         Twin(_with_post(can_view_annotation), visible_annotations, Annotation,
              lambda a: a.post),
+        Twin(can_view_notification, visible_notifications, Notification),
     )
 
 
@@ -250,6 +266,7 @@ __all__ = [
     "can_view_gradebook",
     "can_view_held",
     "can_view_members",
+    "can_view_notification",
     "can_view_post",
     "can_view_profile",
     "can_view_prompt_list",
@@ -271,6 +288,7 @@ __all__ = [
     "is_unrevealed",
     "is_withheld_from",
     "listed_posts",
+    "may_be_told",
     "member_courses",
     "must_write_anonymously",
     "my_courses",
@@ -288,6 +306,7 @@ __all__ = [
     "visible_discussions",
     "visible_enrollments",
     "visible_grades",
+    "visible_notifications",
     "visible_people",
     "visible_posts",
     "visible_replies",
