@@ -78,6 +78,13 @@ def start_gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn for {app} did not start")
 
 
+def start_worker(env: dict) -> subprocess.Popen:
+    """The task queue's consumer, as `make run` starts it, logging only problems."""
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "forum", "worker"],
+                            cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def stop(process: subprocess.Popen) -> None:
     """Stop exactly what we started: the gunicorn master and its workers."""
     try:
@@ -136,7 +143,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="forum-bench-"))
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     env = {**os.environ, "FORUM_DATABASE_URL": url, "FORUM_SECRET_KEY": SECRET,
-           "FORUM_RATELIMIT_ENABLED": "0", "BENCH_BASELINE_FILE": str(workdir / "page.html")}
+           "FORUM_RATELIMIT_ENABLED": "0", "BENCH_BASELINE_FILE": str(workdir / "page.html"),
+           "FORUM_QUEUE_URL": f"sqlite:///{workdir / 'queue.db'}"}
     os.environ.update(env)
 
     from bench.setup import prepare
@@ -148,6 +156,7 @@ def main() -> None:
         base_port, app_port = free_port(), free_port()
         processes.append(start_gunicorn("bench.baseline:app", base_port, env))
         processes.append(start_gunicorn("wsgi:app", app_port, env))
+        processes.append(start_worker(env))
         rps, p50, p99, errors = run_wrk(wrk, f"http://127.0.0.1:{base_port}/", args.seconds,
                                         args.connections, {})
         results.append(Result("baseline: bare Flask, same bytes", rps, p50, p99, errors,
@@ -159,11 +168,13 @@ def main() -> None:
             results.append(Result(scenario.name, rps, p50, p99, errors, scenario.size,
                                   scenario.statements))
         rss = worker_rss_mb(processes[1])
+        told = plan.told_after(60)
     finally:
         for process in processes:
             stop(process)
     check = plan.check_writes()
     print_table(results, url, rss, check)
+    print(f"notified (one worker, under the write scenario): {told}")
     if args.scale_replies:
         sys.stdout.flush()  # the table is ready; growing takes minutes
         table = next(r for r in results if r.name == SCALE_SCENARIO)

@@ -49,6 +49,7 @@ class Plan:
     check_writes: Callable[[], str]
     restore: Callable[[], int]
     grow: Callable[[int], Grown]
+    told_after: Callable[[float], str]
 
 
 def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
@@ -133,11 +134,15 @@ def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
         with app.app_context():
             # Below the ORM on purpose: the app never removes replies (its guard refuses
             # that); a fresh server after this keeps no thread rendered before. The spam
-            # filter's verdicts on those replies (and their log lines) go first.
-            from forum.models import ModerationEntry, SpamCheck
+            # filter's verdicts on those replies (and their log lines), their events and
+            # the notifications made of them go first.
+            from forum.models import Event, ModerationEntry, Notification, SpamCheck
 
             written = select(Reply.id).where(Reply.post_id == hot50, Reply.id > last_reply)
-            for model in (SpamCheck, ModerationEntry):
+            told = select(Event.id).where(Event.reply_id.in_(written))
+            db.session.connection().execute(delete(Notification).where(
+                Notification.event_id.in_(told)))
+            for model in (Event, SpamCheck, ModerationEntry):
                 db.session.connection().execute(delete(model).where(
                     model.reply_id.in_(written)))
             db.session.connection().execute(delete(Reply).where(
@@ -182,7 +187,34 @@ def prepare(url: str, secret: str, args, workdir: Path) -> Plan:
             db.engine.dispose()
         return Grown(current, after, seconds, settle_seconds, size, statements)
 
-    return Plan(scenarios, len(page), check_writes, restore, grow)
+    def told_after(wait_seconds: float) -> str:
+        """How long after each reply the write scenario made its notifications were
+        there to see (the worker's work): waits for the worker to catch up first."""
+        from forum.models import Event, Notification
+
+        with app.app_context():
+            deadline = time.monotonic() + wait_seconds
+            while db.session.scalar(select(func.count()).select_from(Event).where(
+                    Event.processed_at.is_(None))) and time.monotonic() < deadline:
+                db.session.rollback()
+                time.sleep(0.5)
+            rows = db.session.execute(
+                select(Notification.created_at, Reply.created_at)
+                .join(Event, Event.id == Notification.event_id)
+                .join(Reply, Reply.id == Event.reply_id)
+                .where(Reply.post_id == hot50, Reply.id > last_reply)).all()
+            waiting = db.session.scalar(select(func.count()).select_from(Event).where(
+                Event.processed_at.is_(None)))
+            db.engine.dispose()
+        delays = sorted((told - written).total_seconds() * 1000 for told, written in rows)
+        if not delays:
+            return f"no notification made ({waiting} events waiting)"
+        p50 = delays[len(delays) // 2]
+        p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        return (f"{len(delays)} notifications; p50 {p50:.0f} ms, p99 {p99:.0f} ms after "
+                f"the reply was written; {waiting} events still waiting")
+
+    return Plan(scenarios, len(page), check_writes, restore, grow, told_after)
 
 
 def _settle() -> None:
