@@ -141,9 +141,12 @@ def test_a_held_comment_tells_staff_only_until_it_is_approved(blog, make):
     assert told(world.student)[0].text.startswith("Grete Visitor replied")
 
 
-def test_a_course_may_keep_its_staff_from_being_told_of_held_comments(blog, make):
-    blog.course.notify_held = False
-    db.session.commit()
+def test_a_course_may_keep_its_staff_from_being_told_of_held_comments(blog, make, api):
+    url = f"/api/v1/courses/{blog.course.id}"
+    assert api.patch(blog.instructor, url, {"notify_held": "maybe"}).status_code == 422
+    assert api.patch(blog.instructor, url, {"notify_held": False}).status_code == 200
+    assert api.get(blog.instructor, url).get_json()["notify_held"] is False
+    assert "notify_held" not in api.get(blog.student, url).get_json()
     make.guest_comment(blog.post)
     process()
     assert "comment_held" not in kinds(blog.instructor)

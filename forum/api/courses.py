@@ -52,7 +52,8 @@ def _course_fields(course) -> dict:
     return {"code": course.code, "title": course.title, "term": course.term,
             "timezone": course.timezone, "visibility": course.visibility.value,
             "guest_comments": course.guest_comments.value,
-            "spam_threshold": course.spam_threshold, "hold_threshold": course.hold_threshold}
+            "spam_threshold": course.spam_threshold, "hold_threshold": course.hold_threshold,
+            "notify_held": course.notify_held}
 
 
 @bp.route("/courses/<id:course_id>")

@@ -56,7 +56,8 @@ def course_view(course: Course, viewer, unread: int = 0) -> dict:
         "unread": _unread(viewer, unread),
     }
     if can_moderate(viewer, course):
-        view.update(spam_threshold=course.spam_threshold, hold_threshold=course.hold_threshold)
+        view.update(spam_threshold=course.spam_threshold, hold_threshold=course.hold_threshold,
+                    notify_held=course.notify_held)
     return view
 
 

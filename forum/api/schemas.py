@@ -162,6 +162,9 @@ class CourseSchema(Schema):
         "description": "Spam scores from this up go to spam (course staff only)"})
     hold_threshold = fields.Float(metadata={
         "description": "Spam scores from this up wait for review (course staff only)"})
+    notify_held = fields.Boolean(metadata={
+        "description": "Whether staff are told of comments waiting for review (course "
+                       "staff only)"})
     unread = fields.Integer(allow_none=True, metadata={
         "description": "Posts and replies you have not read yet; null for visitors"})
 
@@ -177,6 +180,8 @@ class CourseInputSchema(StrictSchema):
     guest_comments = fields.String(validate=validate.OneOf(GUEST_COMMENTS))
     spam_threshold = threshold(metadata={"description": "0 to 1; at least hold_threshold"})
     hold_threshold = threshold(metadata={"description": "0 to 1; at most spam_threshold"})
+    notify_held = fields.Boolean(metadata={
+        "description": "Tell the course's staff of comments waiting for review"})
 
 
 class CourseUpdateSchema(CourseInputSchema):

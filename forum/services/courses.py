@@ -86,7 +86,8 @@ def _threshold(errors: FieldErrors, field: str, value) -> float:
 
 
 def _clean_moderation_fields(errors: FieldErrors, fields: dict, course: Course | None) -> dict:
-    """Guest comments and the spam thresholds; a field not given keeps its value."""
+    """Guest comments, the spam thresholds, whether staff are told of held comments; a
+    field not given keeps its value."""
     cleaned = {}
     if fields.get("guest_comments") is not None:
         try:
@@ -96,6 +97,11 @@ def _clean_moderation_fields(errors: FieldErrors, fields: dict, course: Course |
     for name in ("spam_threshold", "hold_threshold"):
         if fields.get(name) is not None:
             cleaned[name] = _threshold(errors, name, fields[name])
+    if fields.get("notify_held") is not None:
+        if isinstance(fields["notify_held"], bool):
+            cleaned["notify_held"] = fields["notify_held"]
+        else:
+            errors.add("notify_held", "Say true or false.")
     spam_at = cleaned.get("spam_threshold", course.spam_threshold if course else 0.9)
     hold_at = cleaned.get("hold_threshold", course.hold_threshold if course else 0.5)
     if "spam_threshold" not in errors and "hold_threshold" not in errors and hold_at > spam_at:

@@ -75,13 +75,14 @@ def edit(course_id: int):
     elif not form.is_submitted():
         form.visibility.data = course.visibility.value
         form.guest_comments.data = course.guest_comments.value
+        form.notify_held.data = course.notify_held
     return render_template("courses/form.html", form=form, course=course), status_of(form)
 
 
 def _course_fields(form: CourseForm) -> dict:
     return {name: getattr(form, name).data
             for name in ("code", "title", "term", "timezone", "visibility", "guest_comments",
-                         "spam_threshold", "hold_threshold")}
+                         "spam_threshold", "hold_threshold", "notify_held")}
 
 
 @bp.route("/<id:course_id>/members", methods=["GET", "POST"])

@@ -124,6 +124,10 @@ class CourseForm(ForumForm):
         description="Comments scoring at least this (and below the spam threshold) wait "
                     "for review, even where comments are automatic. At most the spam "
                     "threshold.")
+    notify_held = BooleanField(
+        "Tell the course's instructors and TAs of comments waiting for review",
+        default=True, description="A notification (and mail, as each of them chooses) "
+                                  "for every comment held back.")
 
 
 class MemberForm(ForumForm):
