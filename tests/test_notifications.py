@@ -65,7 +65,7 @@ def test_a_reply_to_a_reply_tells_its_author_that_it_answers_them(world, make):
     answer = make.reply(world.post, world.instructor, parent=world.reply, body="Good question.")
     process()
     mine = [i for i in told(world.classmate) if i.reply_id == answer.id]
-    assert mine and mine[0].text.startswith(f"{world.instructor.display_name} replied to you")
+    assert mine and mine[0].text.startswith(f"{world.instructor.display_name} replied to you in")
 
 
 def test_processing_twice_tells_nobody_twice(world, make):

@@ -81,8 +81,8 @@ def _said(reader: Actor, event: Event, grade: Grade | None) -> tuple[str, str]:
     match event.kind:
         case EventKind.REPLY_CREATED:
             mine = reply.parent is not None and reply.parent.author_id == reader.id
-            where = "to you" if mine else ("on your post" if post.author_id == reader.id
-                                          else "in")
+            where = "to you in" if mine else ("on your post" if post.author_id == reader.id
+                                              else "in")
             return f"{who} replied {where} {title}", said
         case EventKind.PROMPT_ASKED:
             return f"{who} asked you a question about {title}", said
