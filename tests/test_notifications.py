@@ -280,3 +280,27 @@ def test_the_notifications_page_costs_the_same_for_many(world, make, login_as, c
     with count_queries() as many:
         assert viewer.get("/notifications").status_code == 200
     assert many.count == few.count
+
+
+def test_mail_that_never_goes_out_is_listed_for_admins_to_resend(world, make, app,
+                                                                  login_as):
+    """No SMTP server listens on the port: each try fails for real, the last one leaves
+    the mail dead, an admin sees it and queues it again."""
+    from forum.config import mail_config
+    from forum.models import MailMessage, MailState
+    from forum.services import mailing
+
+    app.config.update(mail_config("smtp://127.0.0.1:9"), FORUM_MAIL_ATTEMPTS=2,
+                      FORUM_MAIL_RETRY_SECONDS=0)
+    make.reply(world.post, world.classmate, body="This will not be mailed.")
+    process()
+    mail = db.session.scalar(select(MailMessage).where(MailMessage.user_id == world.student.id))
+    assert mailing.deliver(mail.id) is MailState.QUEUED  # tried once, waits
+    assert mailing.deliver(mail.id) is MailState.DEAD
+    assert mailing.deliver(mail.id) is None  # a dead mail is nobody's to send
+    assert login_as(world.instructor).get("/admin/mail").status_code == 403
+    page = login_as(world.admin).get("/admin/mail").get_data(as_text=True)
+    assert "replied on your post" in page and "ConnectionRefusedError" in page
+    login_as(world.admin).post(f"/admin/mail/{mail.id}/resend")
+    db.session.refresh(mail)
+    assert (mail.state, mail.attempts) == (MailState.QUEUED, 0)
