@@ -155,8 +155,8 @@ TABLE = [
      "/api/v1/notifications/999999/read", None, expect(404, 404, 404, 404, 404, 404)),
     ("GET", "/api/v1/me/notification-settings", "/api/v1/me/notification-settings", None,
      ALL),
-    ("PATCH", "/api/v1/me/notification-settings", "/api/v1/me/notification-settings",
-     {"digest_hour": 8}, ALL),
+    ("PUT", "/api/v1/me/notification-settings", "/api/v1/me/notification-settings",
+     {"deliveries": {}, "timezone": "UTC", "digest_hour": 8}, ALL),
     *[(method, f"/api/v1/{target}s/<id:thing_id>/subscription",
        f"/api/v1/{target}s/{{{target}}}/subscription", body, MEMBERS)
       for target in ("post", "discussion", "course")

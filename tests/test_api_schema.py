@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+)
 from sqlalchemy import text
 
 from forum import create_app
@@ -76,6 +79,12 @@ def _cross_field(name: str) -> bool:
     return name in CROSS_FIELD_RULES or name in CONTENT_RULES or name.startswith("images-")
 
 
+def _untyped_body(case) -> bool:
+    """A multipart form carries text only: a null or a number schemathesis means as
+    invalid arrives as the text "null" or "3", which is valid text."""
+    return (case.media_type or "").startswith("multipart/")
+
+
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
@@ -83,5 +92,7 @@ def test_api_conforms_to_its_document(case, instructor_token):
     response = case.call(headers={"Authorization": f"Bearer {instructor_token}"})
     field_errors = response.json().get("errors", {}) if response.status_code == 422 else {}
     cross_field = bool(field_errors) and all(_cross_field(name) for name in field_errors)
-    case.validate_response(
-        response, excluded_checks=[positive_data_acceptance] if cross_field else [])
+    excluded = [positive_data_acceptance] if cross_field else []
+    if _untyped_body(case):
+        excluded.append(negative_data_rejection)
+    case.validate_response(response, excluded_checks=excluded)

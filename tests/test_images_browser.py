@@ -52,7 +52,8 @@ def test_a_student_posts_an_image_with_alt_text_and_credit(world, live_server, p
     figure = page.locator("figure.post-image")
     image = figure.get_by_role("img", name="French soldiers at a street corner in Essen")
     assert image.is_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 300
+    # decode() waits for the file to arrive: the page may show before its image has.
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 300
     caption = figure.locator("figcaption")
     assert caption.inner_text().strip() == "Photo: Bundesarchiv"
     assert caption.get_by_role("link", name="Photo: Bundesarchiv").get_attribute("href") \

@@ -219,17 +219,16 @@ def test_reading_marks_one_or_all(world, make, login_as, api):
 
 
 def test_settings_refuse_bad_choices_and_change_nothing(world, login_as, api):
-    response = api.patch(world.student, "/api/v1/me/notification-settings",
-                         {"timezone": "Mars/Olympus", "deliveries": {"mention": "never"}})
+    response = api.call(world.student, "PUT", "/api/v1/me/notification-settings", json={
+        "timezone": "Mars/Olympus", "digest_hour": 7, "deliveries": {"mention": "never"}})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Preference)) == 0
     response = login_as(world.student).post("/notifications/settings", data={
         "digest_hour": "25", "timezone": "Europe/Paris", "delivery-mention": "never"})
     assert response.status_code == 422
     assert db.session.get(User, world.student.id).timezone == "UTC"
-    ok = api.patch(world.student, "/api/v1/me/notification-settings",
-                   {"timezone": "Europe/Paris", "digest_hour": 18,
-                    "deliveries": {"mention": "digest"}})
+    ok = api.call(world.student, "PUT", "/api/v1/me/notification-settings", json={
+        "timezone": "Europe/Paris", "digest_hour": 18, "deliveries": {"mention": "digest"}})
     assert ok.status_code == 200
     assert ok.get_json()["deliveries"]["mention"] == "digest"
     assert ok.get_json()["email_enabled"] is False

@@ -82,7 +82,7 @@ def test_the_api_gives_a_student_their_own_progress_and_staff_anyones(required, 
     staff = api.get(w.ta, f"{url}?student_id={w.classmate.id}").json
     assert (staff["student"]["id"], staff["peer_replies"], staff["posts"]) == (
         w.classmate.id, 1, 0)
-    assert api.get(w.ta, url).status_code == 422  # staff name the student
+    assert api.get(w.ta, url).status_code == 404  # staff name the student
     assert api.get(w.ta, f"{url}?student_id={w.ta.id}").status_code == 404
     assert api.get(w.ta, f"{url}?student_id=x").status_code == 422
     assert api.get(w.outsider, f"{url}?student_id={w.student.id}").status_code == 404

@@ -3,11 +3,13 @@ and following or muting posts, discussions and courses (/…/{id}/subscription).
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from forum.api.auth import require_user
-from forum.api.common import PAGINATION, Blueprint, StrictSchema, fetched_page
+from forum.api.common import PAGINATION, Blueprint, StrictSchema, fetched_page, whole_number
 from forum.api.schemas import Timestamp
 from forum.models import Delivery, EventKind
 from forum.services import notifications, subscriptions
@@ -20,6 +22,7 @@ bp = Blueprint("Notifications", __name__, url_prefix="/api/v1",
                description="What you are told of, how it reaches you, what you follow")
 
 KINDS = [kind.value for kind in EventKind]
+TIME_ZONES = sorted(available_timezones())
 DELIVERIES = [delivery.value for delivery in Delivery]
 
 
@@ -51,15 +54,19 @@ class MarkedSchema(Schema):
     marked = fields.Integer(required=True, metadata={"description": "How many were unread"})
 
 
+DeliveriesSchema = StrictSchema.from_dict(
+    {kind: fields.String(validate=validate.OneOf(DELIVERIES)) for kind in KINDS},
+    name="DeliveriesSchema")
+
+
 class SettingsSchema(StrictSchema):
-    deliveries = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(KINDS)),
-        values=fields.String(validate=validate.OneOf(DELIVERIES)),
-        metadata={"description": "Per kind of notification: immediate, digest or never "
-                                 "(by email; every notification shows in the app)"})
-    timezone = fields.String(validate=validate.Length(min=1, max=64),
+    deliveries = fields.Nested(DeliveriesSchema, required=True, metadata={
+        "description": "Per kind of notification: immediate, digest or never (by email; "
+                       "every notification shows in the app). Kinds not named keep their "
+                       "choice."})
+    timezone = fields.String(required=True, validate=validate.OneOf(TIME_ZONES),
                              metadata={"description": "IANA time zone of the digest hour"})
-    digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    digest_hour = whole_number(required=True, validate=validate.Range(min=0, max=23))
     email_enabled = fields.Boolean(dump_only=True, metadata={
         "description": "Whether this forum sends email at all"})
 
@@ -148,8 +155,9 @@ class Settings(MethodView):
     @bp.response(200, SettingsSchema)
     @bp.errors()
     @bp.doc(operationId="setNotificationSettings")
-    def patch(self, data):
-        """Change some of your choices (the kinds named, the time zone, the hour)"""
+    def put(self, data):
+        """Set your choices: the digest's time zone and hour, and how the kinds named
+        reach you"""
         user = require_user()
         subscriptions.set_choices(user, deliveries=data.get("deliveries"),
                                   timezone=data.get("timezone"),

@@ -154,7 +154,7 @@ def progress_view(progress: Progress) -> dict:
 class DiscussionProgress(MethodView):
     @bp.arguments(ProgressArgsSchema, location="query")
     @bp.response(200, ProgressSchema)
-    @bp.errors(403, 422)
+    @bp.errors(403)
     @bp.doc(operationId="getProgress")
     def get(self, args, discussion_id: int):
         """Progress against the discussion's requirements: yours (students), or a named

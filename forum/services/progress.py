@@ -19,7 +19,7 @@ from forum.access import (
     visible_discussions,
     visible_grades,
 )
-from forum.errors import Invalid, PermissionDenied
+from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Discussion, Enrollment, Grade, GradeState, PromptState, utcnow
 from forum.services.grading import student_of
@@ -133,17 +133,20 @@ def discussion_progress(actor: Actor, discussion: Discussion) -> Progress | None
 def progress_of(actor: Actor, discussion: Discussion, student_id: int | None = None
                 ) -> Progress:
     """A student's progress in the discussion: a student their own, staff anyone's
-    (naming them). Raises Invalid (staff naming nobody), PermissionDenied (a student
-    asking after someone else), NotFound (no such student in the course)."""
+    (naming them). Raises NotFound (no progress of the caller's own: staff naming
+    nobody, a member who takes no part as a student; no such student in the course),
+    PermissionDenied (a student asking after someone else)."""
     own = student_id is None or student_id == actor.id
     if own and is_student(actor, discussion.course):
         return discussion_progress(actor, discussion)
     if not can_grade(actor, discussion):
         if own:  # a member who takes no part as a student
-            raise Invalid({"student_id": ["You are not a student of this course."]})
+            raise NotFound("You are not a student of this course: you have no progress "
+                           "here.")
         raise PermissionDenied("A student sees only their own progress.")
     if student_id is None:
-        raise Invalid({"student_id": ["Name the student whose progress you want."]})
+        raise NotFound("You take no part here as a student: name the student whose "
+                       "progress you want (student_id).")
     student = student_of(discussion, student_id)
     progress = Progress(discussion, figures_of(student, [discussion])[discussion.id])
     _attach_grade(actor, progress, student.id)
