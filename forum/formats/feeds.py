@@ -7,9 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from feedgen.feed import FeedGenerator
-from icalendar import Calendar, Event
-
 GENERATOR = "Course forum"
 CALENDAR_PRODID = "-//Course forum//Due dates//EN"
 
@@ -57,6 +54,8 @@ class AtomFeed:
 
 def write_atom(feed: AtomFeed) -> bytes:
     """The feed as an Atom document, entries in the order given."""
+    from feedgen.feed import FeedGenerator  # lxml: loaded by the processes that write feeds
+
     generator = FeedGenerator()
     generator.id(feed.id)
     generator.title(xml_text(feed.title))
@@ -95,6 +94,8 @@ class CalendarEvent:
 def write_calendar(name: str, events: Iterable[CalendarEvent]) -> bytes:
     """An iCalendar file of the events, each at its own time zone (a VTIMEZONE for
     each zone used, over the years the events span)."""
+    from icalendar import Calendar, Event  # loaded by the processes that write calendars
+
     calendar = Calendar()
     calendar.add("prodid", CALENDAR_PRODID)
     calendar.add("version", "2.0")
