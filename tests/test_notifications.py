@@ -232,7 +232,15 @@ def test_settings_refuse_bad_choices_and_change_nothing(world, login_as, api):
     assert ok.status_code == 200
     assert ok.get_json()["deliveries"]["mention"] == "digest"
     assert ok.get_json()["email_enabled"] is False
-    assert "sends no email" in login_as(world.student).get(
+    saved = login_as(world.student).post("/notifications/settings", data={
+        "digest_hour": "6", "timezone": "Europe/Paris", "delivery-mention": "never"})
+    assert saved.status_code == 302
+    assert db.session.get(Preference, (world.student.id, EventKind.MENTION)).delivery \
+        is Delivery.NEVER
+    page = login_as(world.student).get("/notifications/settings").get_data(as_text=True)
+    assert "sends no email" in page
+    assert "waiting for moderation" not in page  # news that never reaches a student
+    assert "waiting for moderation" in login_as(world.ta).get(
         "/notifications/settings").get_data(as_text=True)
 
 

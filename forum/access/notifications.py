@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false
 
-from forum.access.actor import Actor
+from forum.access.actor import Actor, is_admin
 from forum.access.content import can_moderate, can_view_post, can_view_reply
 from forum.access.grading import can_view_grade
 from forum.models import Grade, Post, Reply
@@ -28,6 +28,14 @@ def visible_notifications(actor: Actor) -> ColumnElement[bool]:
     if not actor.is_authenticated or actor.id is None:
         return false()
     return Notification.user_id == actor.id
+
+
+def hears_of_held_comments(actor: Actor) -> bool:
+    """Whether held comments can be the actor's news at all: site admins and whoever
+    teaches or assists in a course (a choice about them means nothing to anyone else)."""
+    if is_admin(actor):
+        return True
+    return any(enrollment.role.is_staff for enrollment in getattr(actor, "enrollments", ()))
 
 
 def may_be_told(person: Actor, kind: EventKind, *, post: Post | None,

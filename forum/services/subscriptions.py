@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 
 from forum.access import Actor, can_view_course, can_view_discussion, can_view_post
+from forum.access.notifications import hears_of_held_comments
 from forum.errors import Invalid, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
@@ -152,8 +153,12 @@ def set_choices(actor: Actor, *, deliveries: dict | None = None, timezone: str |
     return choices_of(user)
 
 
-def kind_labels() -> dict[EventKind, str]:
-    return dict(KIND_LABELS)
+def kind_labels(actor: Actor | None = None) -> dict[EventKind, str]:
+    """The kinds of notification, named; for an actor, those that can reach them."""
+    if actor is None or hears_of_held_comments(actor):
+        return dict(KIND_LABELS)
+    return {kind: label for kind, label in KIND_LABELS.items()
+            if kind is not EventKind.COMMENT_HELD}
 
 
 # One-click unsubscribe (RFC 8058): a signed token names the person and the kind.

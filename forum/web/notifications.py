@@ -56,8 +56,8 @@ def read_all():
 def settings():
     errors = {}
     if request.method == "POST":
-        deliveries = {kind.value: request.form.get(f"delivery-{kind.value}", "")
-                      for kind in EventKind}
+        deliveries = {kind.value: chosen for kind in EventKind
+                      if (chosen := request.form.get(f"delivery-{kind.value}")) is not None}
         hour = request.form.get("digest_hour", "")
         try:
             subscriptions.set_choices(
@@ -70,7 +70,8 @@ def settings():
             return redirect(url_for("notifications.settings"))
     return render_template(
         "notifications/settings.html", choices=subscriptions.choices_of(current_user),
-        labels=subscriptions.kind_labels(), deliveries=list(Delivery), hours=HOURS,
+        labels=subscriptions.kind_labels(current_user), deliveries=list(Delivery),
+        hours=HOURS,
         mail_on=current_app.config.get("FORUM_MAIL_ENABLED"), errors=errors,
         form=request.form if errors else None), 422 if errors else 200
 
