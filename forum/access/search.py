@@ -12,7 +12,9 @@ same rules over every course at once, each course's standing read from enrollmen
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import Boolean, ColumnElement, and_, any_, func, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from forum.access.actor import Actor, is_admin, takes_part
 from forum.access.content import (
@@ -130,6 +132,38 @@ def can_find_reply(actor: Actor, reply: Reply, narrowed: bool = False,
     return can_view_reply(actor, reply) and reply.is_live
 
 
+class _InArray(ColumnElement):
+    """`column IN (subquery)`; on PostgreSQL `column = ANY (ARRAY(subquery))`: the
+    subquery runs once, and its array lets the planner pair an index on the column with
+    another (the text index) before reading any row."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column, subquery):
+        self.column, self.subquery = column, subquery
+
+
+@compiles(_InArray)
+def _in_subquery(element, compiler, **kw):
+    return compiler.process(element.column.in_(element.subquery), **kw)
+
+
+@compiles(_InArray, "postgresql")
+def _in_array_postgresql(element, compiler, **kw):
+    array = func.array(element.subquery.scalar_subquery())
+    return compiler.process(element.column == any_(array), **kw)
+
+
+def _in_searched_posts(actor: Actor) -> ColumnElement[bool]:
+    """Replies under a post of a course the search spans."""
+    discussions = select(Discussion.id).where(searched_courses(actor, Discussion.course_id))
+    posts = select(Post.id).where(_InArray(Post.discussion_id, discussions)).correlate(None)
+    return _InArray(Reply.post_id, posts)
+
+
 def found_replies(actor: Actor, within: Course | None = None,
                   attributed: bool = False) -> ColumnElement[bool]:
     """The replies and prompts a search may show (twin of can_find_reply); the
@@ -140,10 +174,8 @@ def found_replies(actor: Actor, within: Course | None = None,
                      true() if is_admin(actor) else held, revealed_anywhere(actor, Reply))
         if not is_admin(actor):
             # Implied by the rest; it lets the database drop a reply of another course
-            # before it looks up the reply's post (most matches, at a million replies).
-            spanned = select(Discussion.id).where(searched_courses(actor, Discussion.course_id))
-            found = and_(Reply.post_id.in_(select(Post.id).where(
-                Post.discussion_id.in_(spanned)).correlate(None)), found)
+            # before it reads the reply (most matches, at a million replies).
+            found = and_(_in_searched_posts(actor), found)
         return and_(found, _named_anywhere(actor, Reply)) if attributed else found
     if attributed:
         return and_(attributed_replies(actor, within), Reply.is_live)
