@@ -58,9 +58,9 @@ class Processed:
     mails: list[MailMessage]
 
 
-def _levels(user_ids_for: dict[str, int | None]) -> dict[tuple[str, int], dict[int, str]]:
+def _levels(targets: dict[str, int | None]) -> dict[tuple[str, int], dict[int, str]]:
     """Subscriptions to the given targets: (target, id) -> {user id: level}."""
-    wanted = [(t, i) for t, i in user_ids_for.items() if i is not None]
+    wanted = [(t, i) for t, i in targets.items() if i is not None]
     levels: dict[tuple[str, int], dict[int, str]] = {(t, i): {} for t, i in wanted}
     if not wanted:
         return levels
@@ -203,7 +203,8 @@ def process_events(limit: int = BATCH) -> Processed:
     made = 0
     now = utcnow()
     for event in events:
-        people = [p for p in recipients(event) if p.id not in _told_already(event)]
+        told = _told_already(event)
+        people = [person for person in recipients(event) if person.id not in told]
         deliveries = _deliveries([p.id for p in people], event.kind)
         for person in people:
             notification = Notification(user_id=person.id, event_id=event.id, kind=event.kind,
