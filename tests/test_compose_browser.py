@@ -84,6 +84,7 @@ def test_a_reply_outlives_an_ended_session_and_goes_once_posted(
 
     page.locator("form", has=reply_box).get_by_role("button", name="Post reply").click()
     page.get_by_text("Reply posted.").wait_for()
+    page.wait_for_load_state("load")  # as below: the page's script forgets the text
     page.goto(post_url)
     expect(reply_box).to_have_value("")
     expect(page.locator(".compose-notice")).to_have_count(0)
