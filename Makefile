@@ -29,8 +29,9 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/ with its worker (Ctrl-C stops both)"
 	@export FORUM_BASE_URL=$${FORUM_BASE_URL:-http://$(HOST):$(PORT)}; \
 	$(BIN)/flask --app forum worker & worker=$$!; \
-	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/flask --app forum run --host $(HOST) --port $(PORT)
+	$(BIN)/flask --app forum run --host $(HOST) --port $(PORT) & server=$$!; \
+	trap 'kill -TERM $$server 2>/dev/null' INT TERM; \
+	wait $$server; kill -INT $$worker 2>/dev/null; wait $$worker
 
 # A mail sink for trying email locally: prints every mail it receives.
 # Then: FORUM_MAIL_URL=smtp://127.0.0.1:1025 make run
