@@ -311,3 +311,12 @@ def test_mail_that_never_goes_out_is_listed_for_admins_to_resend(world, make, ap
     login_as(world.admin).post(f"/admin/mail/{mail.id}/resend")
     db.session.refresh(mail)
     assert (mail.state, mail.attempts) == (MailState.QUEUED, 0)
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "0", "-1", "99999999999"])
+def test_any_page_number_in_an_address_shows_a_page(world, login_as, page):
+    """Python calls "²" a digit that int() refuses: the notifications page and the
+    moderation queue read page numbers alike, and never answer 500."""
+    assert login_as(world.student).get(f"/notifications?page={page}").status_code == 200
+    assert login_as(world.instructor).get(
+        f"/courses/{world.course.id}/moderation?page={page}").status_code == 200

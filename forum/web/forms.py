@@ -390,6 +390,16 @@ def status_of(form: FlaskForm) -> int:
     return 422 if form.errors or form.form_errors else 200
 
 
+def page_number(value: str | None, last: int) -> int:
+    """A page number from an address: ASCII digits from 1 to `last`; anything else (a
+    superscript ² is a digit to Python, but no number to int()) is the first page."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and len(value) <= len(str(last)) \
+            and 1 <= int(value) <= last:
+        return int(value)
+    return 1
+
+
 def optional_id(value: str | None) -> int | None:
     """A hidden id field: a number, or nothing."""
     value = (value or "").strip()

@@ -13,7 +13,14 @@ from forum.limits import member_key, writes_limit, writes_per_ip_limit
 from forum.services import moderation as moderation_service
 from forum.services import posts as post_service
 from forum.services.courses import get_course
-from forum.web.forms import EraseGuestForm, FlagForm, ModerateForm, show_errors, status_of
+from forum.web.forms import (
+    EraseGuestForm,
+    FlagForm,
+    ModerateForm,
+    page_number,
+    show_errors,
+    status_of,
+)
 from forum.web.templating import counted
 
 bp = Blueprint("moderation", __name__)
@@ -22,6 +29,7 @@ limiter.limit(writes_limit, key_func=member_key, methods=["POST"])(bp)
 limiter.limit(writes_per_ip_limit, methods=["POST"])(bp)
 
 PAGE_SIZE = 50
+PAGE_MAX = 999_999  # six digits, as the queue has always taken
 TABS = [(None, "All"), ("pending", "Pending"), ("spam", "Spam"), ("flagged", "Flagged"),
         ("hidden", "Hidden")]
 DONE = {"approve": "approved", "spam": "marked as spam", "hide": "hidden",
@@ -38,8 +46,7 @@ def _position() -> tuple[str | None, int]:
     state = values.get("state") or None
     if state not in moderation_service.QUEUE_STATES:
         state = None
-    page = values.get("page", "")
-    return state, int(page) if page.isdigit() and 0 < len(page) < 7 and int(page) else 1
+    return state, page_number(values.get("page"), PAGE_MAX)
 
 
 def _back(course) -> str:

@@ -14,6 +14,7 @@ from forum.services.courses import get_course
 from forum.services.discussions import get_discussion
 from forum.services.posts import get_post
 from forum.web.auth import form_page
+from forum.web.forms import page_number
 from forum.web.handlers import error_page
 
 bp = Blueprint("notifications", __name__)
@@ -25,8 +26,7 @@ HOURS = range(24)
 @bp.get("/notifications")
 @login_required
 def index():
-    page = request.args.get("page", "1")
-    page = min(int(page), PAGE_MAX) if page.isdigit() and int(page) > 0 else 1
+    page = page_number(request.args.get("page"), PAGE_MAX)
     unread_only = request.args.get("show") == "unread"
     told, total = notifications.notifications_page(
         current_user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, unread_only=unread_only)
