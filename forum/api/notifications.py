@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -85,8 +86,6 @@ def told_view(item: Told) -> dict:
 
 
 def _settings_view(user) -> dict:
-    from flask import current_app
-
     choices = subscriptions.choices_of(user)
     return {"deliveries": {k.value: d.value for k, d in choices.deliveries.items()},
             "timezone": choices.timezone, "digest_hour": choices.digest_hour,

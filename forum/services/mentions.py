@@ -76,12 +76,17 @@ def mentioned_in(html: str) -> set[int]:
     return {int(user_id) for user_id in _LINKED.findall(html or "")}
 
 
+def named_in(item: Post | Reply) -> set[int]:
+    """The people the item mentions, its author aside."""
+    return mentioned_in(item.body_html) - {item.author_id}
+
+
 def record(item: Post | Reply) -> list[int]:
     """Make the item's Mention rows match the mentions in its rendered body (not its
     author's own): new ones added, dropped ones removed, kept ones untouched; tells
     the newly named (forum/services/events.py). Not committed: the write that changed
     the item commits them with it. Returns the ids of the newly named."""
-    wanted = mentioned_in(item.body_html) - {item.author_id}
+    wanted = named_in(item)
     column = Mention.post_id if isinstance(item, Post) else Mention.reply_id
     existing: dict[int, Mention] = {}
     if item.id is not None:

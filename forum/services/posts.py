@@ -211,8 +211,7 @@ def update_post(
     added = mentions.record(post)
     if publish and post.published_at == now:  # a draft published now tells its mentions
         events.post_published(post)
-        events.mentioned(post, sorted(mentions.mentioned_in(post.body_html)
-                                      - {post.author_id} - set(added)))
+        events.mentioned(post, sorted(mentions.named_in(post) - set(added)))
     post.word_count = count_words(body)
     post.sources = source_rows
     image_service.attach_images(post, image_plan)
