@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     forum_config.check_production(app.config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
-                          forum_config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+                          forum_config.engine_options(app.config))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         root.joinpath("instance").mkdir(exist_ok=True)
     app.url_map.converters["id"] = IdConverter

@@ -26,15 +26,36 @@ def cache_settings(url: str | None) -> dict:
     return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "forum:"}
 
 
-def engine_options(database_url: str) -> dict:
-    """A server's connection can drop between requests: check it before each use. A
+def engine_options(config: dict) -> dict:
+    """How the app talks to its database.
+
+    Every statement has a deadline well below the web worker's timeout (gunicorn.conf.py):
+    a statement running past FORUM_DB_STATEMENT_TIMEOUT seconds, or waiting past
+    FORUM_DB_LOCK_TIMEOUT for a lock (a migration, a long admin transaction), is
+    cancelled and the request answered 503 with Retry-After, instead of every worker
+    waiting until gunicorn kills them all. On SQLite the lock wait is the busy timeout.
+
+    A server's connection can drop between requests: it is checked before each use. A
     SQLite file's cannot, and the check would cost every request a statement.
     PostgreSQL's JIT compiler is off: it compiles any statement the planner thinks
     costly (a search at a million replies, the dashboard), which costs a request some
-    200 ms to save a few."""
-    if database_url.startswith("sqlite"):
-        return {}
-    return {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
+    200 ms to save a few.
+
+    Behind PgBouncer in transaction pooling (FORUM_DB_POOLER=pgbouncer) a server
+    connection serves many clients in turn: no prepared statements, and no settings sent
+    when connecting (PgBouncer refuses them); set them on the database's role instead
+    (docs/deployment.md)."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    lock_seconds = config["FORUM_DB_LOCK_TIMEOUT"]
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": lock_seconds}}
+    if config["FORUM_DB_POOLER"] == "pgbouncer":
+        return {"pool_pre_ping": True, "connect_args": {"prepare_threshold": None}}
+    settings = {"jit": "off",
+                "statement_timeout": int(config["FORUM_DB_STATEMENT_TIMEOUT"] * 1000),
+                "lock_timeout": int(lock_seconds * 1000)}
+    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    return {"pool_pre_ping": True, "connect_args": {"options": options}}
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict:
@@ -49,6 +70,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
             "FORUM_DATABASE_URL", f"sqlite:///{instance / 'forum.db'}"
         ),
         "SQLALCHEMY_ECHO": _flag(environ.get("FORUM_SQL_ECHO"), False),
+        # Deadlines for one statement and for one wait on a lock, in seconds; see
+        # engine_options. PgBouncer (transaction pooling) in front: `pgbouncer`.
+        "FORUM_DB_STATEMENT_TIMEOUT": float(environ.get("FORUM_DB_STATEMENT_TIMEOUT", "10")),
+        "FORUM_DB_LOCK_TIMEOUT": float(environ.get("FORUM_DB_LOCK_TIMEOUT", "5")),
+        "FORUM_DB_POOLER": environ.get("FORUM_DB_POOLER", "").strip().lower(),
         "SESSION_COOKIE_SECURE": _flag(environ.get("FORUM_SECURE_COOKIES"), env == "production"),
         "REMEMBER_COOKIE_SECURE": _flag(environ.get("FORUM_SECURE_COOKIES"), env == "production"),
         "MAX_CONTENT_LENGTH": int(environ.get("FORUM_MAX_CONTENT_LENGTH", 1024 * 1024)),

@@ -95,12 +95,12 @@ def _is_sqlite(dbapi_connection) -> bool:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """SQLite: enforce foreign keys, write-ahead log, wait for locks instead of failing."""
+    """SQLite: enforce foreign keys and the write-ahead log. How long a connection waits
+    for a lock is its driver's `timeout` (config.engine_options)."""
     if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 
