@@ -72,8 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_error_handlers(app: Flask) -> None:
     """Each error is answered as JSON under /api and as an HTML page elsewhere."""
     from flask import request
-    from sqlalchemy.exc import OperationalError
 
+    from forum import outages
     from forum.api import errors as api_errors
     from forum.web import handlers as web_errors
 
@@ -92,8 +92,9 @@ def _register_error_handlers(app: Flask) -> None:
         app.register_error_handler(error_class, dispatch(
             closest({**api_errors.HANDLERS, Exception: api_errors.unexpected}, error_class),
             closest({**web_errors.HANDLERS, Exception: web_errors.unexpected}, error_class)))
-    app.register_error_handler(
-        OperationalError, dispatch(api_errors.database_down, web_errors.database_down))
+    for error_class in outages.UNAVAILABLE:
+        app.register_error_handler(
+            error_class, dispatch(api_errors.database_down, web_errors.database_down))
     app.register_error_handler(Exception, dispatch(api_errors.unexpected, web_errors.unexpected))
 
 

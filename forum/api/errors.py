@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from forum import errors
+from forum import errors, outages
 from forum.api.auth import CHALLENGE, actor
 from forum.extensions import db
 
@@ -118,11 +118,11 @@ def unexpected(_error: Exception):
     return error_response(500, "Something went wrong on our side. It has been logged.")
 
 
-def database_down(_error: Exception):
+def database_down(error: Exception):
     db.session.rollback()
-    current_app.logger.exception("database unavailable")
+    wait = outages.database_unavailable(error, current_app.logger, request.path)
     return error_response(503, "The database is not answering. Try again shortly.",
-                          headers={"Retry-After": "30"})
+                          headers={"Retry-After": str(wait)})
 
 
 HANDLERS = {

@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from forum import errors
+from forum import errors, outages
 from forum.extensions import db
 from forum.web.auth import SESSION_ENDED, form_page, needs_login
 
@@ -112,12 +112,12 @@ def http_error(error: HTTPException):
     return error_page(code, MESSAGES.get(code, error.description), error.get_headers())
 
 
-def database_down(_error: Exception):
+def database_down(error: Exception):
     db.session.rollback()
-    current_app.logger.exception("database unavailable")
+    wait = outages.database_unavailable(error, current_app.logger, request.path)
     # Rendered without context processors: Flask-Login's would ask the database again.
     page = current_app.jinja_env.get_template("errors/outage.html").render()
-    return page, 503, {"Retry-After": "30"}
+    return page, 503, {"Retry-After": str(wait)}
 
 
 def unexpected(_error: Exception):
