@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench install install-test clean mail-sink
+.PHONY: run test lint bench bench-instructions install install-test clean mail-sink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: install-test lint
 
 bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Instructions per request under valgrind's callgrind: a figure the machine's load does
+# not move (a few minutes; needs valgrind).
+bench-instructions: install-test
+	$(BIN)/python -m bench.instructions $(INSTRUCTIONS_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
