@@ -24,9 +24,11 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=DRILLS, action="append", metavar="NAME",
                         help=f"run only this drill (repeatable): {', '.join(DRILLS)}")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the logs (gunicorn's, the worker's) in the working directory")
     args = parser.parse_args()
     chosen = args.only or list(DRILLS)
-    ctx = Context()
+    ctx = Context(keep=args.keep)
     results: list[Result] = []
     try:
         for name in chosen:

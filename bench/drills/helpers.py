@@ -125,8 +125,9 @@ class Cluster:
     def connect(self, database: str = "postgres", **kwargs):
         import psycopg
 
+        kwargs.setdefault("autocommit", True)
         return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
-                               dbname=database, autocommit=True, **kwargs)
+                               dbname=database, **kwargs)
 
     def execute(self, sql: str, database: str = "postgres") -> list[tuple]:
         with self.connect(database) as connection:
@@ -359,6 +360,14 @@ class Load:
             self.outcomes.append(outcome)
 
     def _client(self, number: int, bearer: str) -> None:
+        try:
+            self._requests(number, bearer)
+        except Exception as error:  # a client's own bug must not pass for a quiet server
+            self._keep(Outcome("client", "-", "-", time.monotonic(), time.monotonic(),
+                               error=f"client {number} stopped: {error!r}"))
+            raise
+
+    def _requests(self, number: int, bearer: str) -> None:
         session = requests.Session()
         auth = {"Authorization": f"Bearer {bearer}"}
         mine: list[int] = []
@@ -379,8 +388,9 @@ class Load:
                                        json={"body": text})
                 outcome.text = text
                 if outcome.acknowledged:
-                    outcome.reply_id = answer.json()["id"]
-                    mine.append(outcome.reply_id)
+                    outcome.reply_id = created_id(outcome, answer)
+                    if outcome.reply_id:
+                        mine.append(outcome.reply_id)
                 self._keep(outcome)
             elif kind == "edit" and mine:
                 self._edit(session, auth, mine[-1 - step % min(len(mine), 3)])
@@ -399,6 +409,16 @@ class Load:
         self._keep(outcome)
 
 
+def created_id(outcome: Outcome, answer: requests.Response) -> int | None:
+    """The id a 201 names: in its body, or else in its Location (noted on the outcome)."""
+    try:
+        return int(answer.json()["id"])
+    except (ValueError, KeyError, TypeError):
+        outcome.excerpt = f"body {answer.text[:80]!r}, Location {answer.headers.get('Location')}"
+        found = re.search(r"/(\d+)$", answer.headers.get("Location", ""))
+        return int(found.group(1)) if found else None
+
+
 def statuses(outcomes: list[Outcome]) -> str:
     counts = Counter(o.status if o.status is not None else o.error for o in outcomes)
     return ", ".join(f"{key}: {n}" for key, n in sorted(counts.items(), key=lambda kv: str(kv[0])))
@@ -409,12 +429,70 @@ def by_kind(outcomes: list[Outcome]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
+def failures_in_log(text: str) -> Counter:
+    """The last line of every traceback in a log (the exception), counted."""
+    found: Counter = Counter()
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = number + 1
+            while end < len(lines) and (lines[end].startswith((" ", "\t"))
+                                        or lines[end].startswith(("During handling",
+                                                                  "The above exception"))
+                                        or not lines[end].strip()
+                                        or lines[end].startswith("Traceback")):
+                end += 1
+            if end < len(lines):
+                found[lines[end][:240]] += 1
+    return found
+
+
+def report_log(result: Result, server: Gunicorn, outcomes: list[Outcome]) -> None:
+    """When something answered 500, or gunicorn itself complained, show what its log
+    says: each exception that ended a traceback, and gunicorn's own alarms."""
+    text = server.errors()
+    broken = [o for o in outcomes if o.status is not None and o.status >= 500
+              and o.status != 503]
+    alarms = [line for line in text.splitlines()
+              if "WORKER TIMEOUT" in line or "Error handling request" in line
+              or "was sent SIGKILL" in line or "Worker exiting" in line]
+    if not broken and not alarms:
+        return
+    for line in alarms[:4]:
+        result.figure(f"gunicorn log: {line.strip()[:200]}")
+    if broken:
+        for line, count in failures_in_log(text).most_common(4):
+            result.figure(f"log, {count}x: {line}")
+        for path, count in unhandled_paths(text).most_common(2):
+            result.figure(f"log, {count}x, raised out of the app through: {path}")
+
+
+FRAME = re.compile(r'File "[^"]*/(?:site-packages/)?((?:flask|flask_sqlalchemy|werkzeug|forum)'
+                   r'/[\w/]+)\.py", line \d+, in (\w+)')
+
+
+def unhandled_paths(text: str) -> Counter:
+    """For each request gunicorn answered with its own 500 ("Error handling request"):
+    the app's and Flask's frames the exception came through, in order."""
+    found: Counter = Counter()
+    for block in text.split("Error handling request")[1:]:
+        block = block.split("\n[", 1)[0]  # up to gunicorn's next log line
+        tail = block.rsplit("The above exception was the direct cause", 1)[-1]
+        frames = [f"{module.replace('/', '.')}.{function}"
+                  for module, function in FRAME.findall(tail)]
+        if frames:
+            found[" > ".join(dict.fromkeys(frames))] += 1
+    return found
+
+
 def check_answers(result: Result, outcomes: list[Outcome], allow_503: bool,
                   allow_connection_errors: bool = False) -> None:
     """No 500 (nor any 5xx but 503); every 503 with Retry-After, JSON under /api; edits
     refused only as stale (412, when a reply changed between GET and PATCH)."""
     for o in outcomes:
-        if o.status is not None and o.status >= 500 and o.status != 503:
+        if o.kind == "client":
+            result.problem(o.error)
+        elif o.status is not None and o.status >= 500 and o.status != 503:
             result.problem(f"{o.method} {o.path} answered {o.status}: {o.excerpt[:200]}")
         elif o.status == 503:
             if not allow_503:
@@ -458,6 +536,14 @@ def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> 
                       for m in NONCE.findall(t)}:
             stored[found] += 1
     acked = [o for o in creates if o.acknowledged]
+    bare = [o for o in acked if o.excerpt]
+    if bare:
+        result.figure(f"{len(bare)} acknowledged creates answered without the reply's id in "
+                      f"the body, e.g. {bare[0].excerpt}")
+    for o in bare:
+        if o.reply_id is None:
+            result.problem(f"a 201 names no reply, neither in its body nor in Location: "
+                           f"{o.excerpt}")
     unknown = [o for o in creates if not o.acknowledged]
     missing = [o for o in acked if stored[NONCE.search(o.text).group(1)] != 1]
     twice = [o for o in unknown if stored[NONCE.search(o.text).group(1)] > 1]
@@ -505,7 +591,8 @@ class Context:
 
     TEMPLATE = "drill_template"
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = False) -> None:
+        self.keep = keep
         self.root = Path(tempfile.mkdtemp(prefix="forum-drills-"))
         self._cluster: Cluster | None = None
         self._data: Data | None = None
@@ -536,7 +623,10 @@ class Context:
             if self._cluster is not None:
                 self._cluster.close()
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if self.keep:
+                print(f"logs kept in {self.root}")
+            else:
+                shutil.rmtree(self.root, ignore_errors=True)
 
 
 @dataclass

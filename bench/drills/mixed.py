@@ -11,6 +11,7 @@ from bench.drills.helpers import (
     by_kind,
     check_answers,
     check_writes,
+    report_log,
     serve_on_postgres,
     statuses,
 )
@@ -31,4 +32,5 @@ def run(ctx, result: Result) -> None:
                       f"{len(tokens)} clients): {by_kind(outcomes)}")
         result.figure(f"answers: {statuses(outcomes)}")
         check_answers(result, outcomes, allow_503=False)
+        report_log(result, app.server, outcomes)
         check_writes(result, app.url, outcomes)
