@@ -16,7 +16,7 @@ import traceback
 
 from bench.drills.helpers import Context, Result
 
-DRILLS = ("mixed", "outage", "terminate", "kill", "lock", "graders", "sqlite")
+DRILLS = ("mixed", "outage", "terminate", "kill", "lock", "graders", "sqlite", "backup")
 
 
 def main() -> int:
@@ -43,8 +43,9 @@ def main() -> int:
                 result.problem(f"the drill itself failed: {type(error).__name__}: {error}")
             result.seconds = time.monotonic() - started
             results.append(result)
-            print(f"== {name}: {'PASS' if result.passed else 'FAIL'} "
-                  f"({result.seconds:.0f} s)", flush=True)
+            if result.skipped:
+                result.figure(f"skipped: {result.skipped}")
+            print(f"== {name}: {result.verdict} ({result.seconds:.0f} s)", flush=True)
     finally:
         ctx.close()
     print_table(results)
@@ -55,7 +56,7 @@ def print_table(results: list[Result]) -> None:
     print(f"\n{'drill':<10} {'result':<6} {'time':>5}  figures")
     for r in results:
         lines = r.figures or [""]
-        print(f"{r.name:<10} {'PASS' if r.passed else 'FAIL':<6} {r.seconds:>4.0f}s  {lines[0]}")
+        print(f"{r.name:<10} {r.verdict:<6} {r.seconds:>4.0f}s  {lines[0]}")
         for line in lines[1:]:
             print(f"{'':<25}{line}")
         for line in r.problems[:5]:

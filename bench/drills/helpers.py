@@ -53,7 +53,13 @@ class Result:
 
     @property
     def passed(self) -> bool:
-        return not self.problems and not self.skipped
+        return not self.problems
+
+    @property
+    def verdict(self) -> str:
+        if self.problems:
+            return "FAIL"
+        return "SKIP" if self.skipped else "PASS"
 
     def figure(self, text: str) -> None:
         self.figures.append(text)
