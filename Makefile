@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench bench-instructions install install-test clean mail-sink
+.PHONY: run test lint bench bench-instructions drills install install-test clean mail-sink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: install-test lint
 
 bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Fault drills on loopback (a few minutes; their own PostgreSQL cluster, never the
+# machine's): DRILLS_ARGS="--only outage" runs one.
+drills: install-test
+	$(BIN)/python -m bench.drills $(DRILLS_ARGS)
 
 # Instructions per request under valgrind's callgrind: a figure the machine's load does
 # not move (a few minutes; needs valgrind).
