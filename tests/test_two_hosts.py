@@ -2,9 +2,10 @@
 ports, standing for two machines) share one database, one Redis (rate limits, rendered
 threads, the task queue), one uploads directory and one secret key, and one
 `flask --app forum worker` consumes the queue for both. Checked over real HTTP: a login
-made on one host is signed in on the other, a rate limit counts requests to both, a
-write on one shows at once in the page the other serves, an image uploaded through one
-is served by the other, and the event of a write through one becomes a notification.
+made on one host is signed in on the other (and a password changed on one ends the
+other sessions on both), a rate limit counts requests to both, a write on one shows at
+once in the page the other serves, an image uploaded through one is served by the
+other, and the event of a write through one becomes a notification.
 
 On the PostgreSQL run (FORUM_TEST_DATABASE_URL) the hosts share that database; on the
 SQLite run, one SQLite file (both "hosts" are on this machine)."""
@@ -78,7 +79,7 @@ def shared_database(tmp_path_factory, _postgres_schema, _sqlite_schema) -> str:
 @pytest.fixture(scope="module")
 def people(shared_database) -> SimpleNamespace:
     """A private course: its instructor, a student with a post, a classmate who answers
-    it, and a student whose writes meet the rate limit; a token for each student."""
+    it, a student whose writes meet the rate limit, one who changes their password; tokens."""
     app = create_app(_test_config(shared_database))
     with app.app_context():
         if TEST_DATABASE_URL:
@@ -89,6 +90,7 @@ def people(shared_database) -> SimpleNamespace:
         author = make.member(course, Role.STUDENT, "Ana Lindqvist")
         classmate = make.member(course, Role.STUDENT, "Ben Carter")
         hurried = make.member(course, Role.STUDENT, "Hasty Harper")
+        mover = make.member(course, Role.STUDENT, "Pat Moreau")
         discussion = make.discussion(course, created_by_id=instructor.id)
         post = make.post(discussion, author, title="Harsh in tone",
                          body="The treaty was harsh in tone. Its terms were moderate.")
@@ -97,7 +99,7 @@ def people(shared_database) -> SimpleNamespace:
             author_token=create_token(author, "two hosts")[1],
             classmate_token=create_token(classmate, "two hosts")[1],
             classmate_name=classmate.display_name,
-            hurried_token=create_token(hurried, "two hosts")[1])
+            hurried_token=create_token(hurried, "two hosts")[1], mover_email=mover.email)
         db.session.remove()
         db.engine.dispose()
     return world
@@ -171,11 +173,21 @@ def test_a_login_on_one_host_is_signed_in_on_the_other(hosts, people, logs_on_fa
                               "body": "Answered through host B."})
     assert sent.status == 302, sent.text
     assert "Answered through host B." in browser.get(f"{hosts.a}/posts/{people.post_id}").text
-    # And the logout on one host ends the session on both.
-    page = browser.get(f"{hosts.b}/")
-    assert browser.post_form(f"{hosts.b}/logout",
-                             {"csrf_token": csrf_token(page.text)}).status == 302
-    assert browser.get(f"{hosts.a}/posts/{people.post_id}").status in (302, 401, 404)
+
+
+def test_a_password_changed_on_one_host_ends_the_other_sessions_on_both(hosts, people,
+                                                                        logs_on_failure):
+    laptop, phone = Browser(), Browser()
+    assert laptop.log_in(hosts.a, people.mover_email, PASSWORD).status == 302
+    assert phone.log_in(hosts.b, people.mover_email, PASSWORD).status == 302
+    form = phone.get(f"{hosts.b}/account/password")
+    changed = phone.post_form(f"{hosts.b}/account/password", {
+        "csrf_token": csrf_token(form.text), "current_password": PASSWORD,
+        "new_password": "a brand new passphrase"})
+    assert changed.status == 302, changed.text
+    for host in (hosts.a, hosts.b):
+        assert laptop.get(f"{host}/posts/{people.post_id}").status == 302  # to the login
+        assert phone.get(f"{host}/posts/{people.post_id}").status == 200
 
 
 def test_a_rate_limit_counts_requests_to_both_hosts(hosts, people, logs_on_failure):
