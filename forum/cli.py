@@ -1,5 +1,5 @@
 """Flask commands: create-user, seed-demo, bench-data, spam-retrain, clean-uploads,
-worker, process-events."""
+worker, process-events, backup, restore."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(spam_retrain_command)
     app.cli.add_command(clean_uploads_command)
     app.cli.add_command(worker_command)
+    from forum.cli_backups import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("worker")
