@@ -26,7 +26,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.formats.backup_archive import BackupError
 from forum.models import Post, User
-from forum.services import backups
+from forum.services import dumps
 from forum.services import images as image_service
 from forum.services import posts as post_service
 from tests.conftest import TEST_DATABASE_URL, FreshContextClient, _test_config
@@ -337,7 +337,7 @@ def test_the_command_line_has_no_traceback_for_a_missing_file(tmp_path):
 def test_credentials_reach_pg_tools_through_the_environment_only():
     url = make_url("postgresql+psycopg://forum:s3cr%40t@db.example:6432/forum"
                    "?sslmode=require&application_name=backup")
-    env = backups.libpq_environment(url)
+    env = dumps.libpq_environment(url)
     assert env["PGPASSWORD"] == "s3cr@t" and env["PGUSER"] == "forum"
     assert env["PGHOST"] == "db.example" and env["PGPORT"] == "6432"
     assert env["PGDATABASE"] == "forum" and env["PGSSLMODE"] == "require"
@@ -352,7 +352,7 @@ def test_pg_tools_get_no_credentials_on_their_command_line(world, tmp_path, monk
         seen.append((argv, kwargs.get("env") or {}))
         return real_run(argv, **kwargs)
 
-    monkeypatch.setattr(backups.subprocess, "run", spy)
+    monkeypatch.setattr(dumps.subprocess, "run", spy)
     # The test server trusts loopback, so any password connects; this one is easy to spot.
     password = "Not-On-The-Command-Line-42"
     url = make_url(TEST_DATABASE_URL).set(password=password)
@@ -369,7 +369,7 @@ def test_pg_tools_get_no_credentials_on_their_command_line(world, tmp_path, monk
 def test_missing_pg_tools_are_named(app, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BackupError, match=r"pg_dump was not found on PATH\..*postgresql-client"):
-        backups._tool("pg_dump")
+        dumps.find_tool("pg_dump")
 
 
 # Safe while the forum writes
