@@ -411,3 +411,20 @@ def test_a_backup_while_the_forum_writes_is_consistent(app, course_with_everythi
     assert users_before <= counted["users"] <= users_after
     restored = run_cli(restored_app, "restore", str(tmp_path / "busy.tar.gz"))
     assert restored.exit_code == 0, restored.stderr  # it checks every count of the file
+
+
+def test_a_backup_that_cannot_be_made_says_why_in_one_line(app, tmp_path):
+    result = run_cli(app, "backup", str(tmp_path / "no" / "such" / "folder.tar.gz"))
+    assert result.exit_code == 1 and "no such folder" in result.stderr
+
+    if TEST_DATABASE_URL:
+        unreachable = make_url(TEST_DATABASE_URL).set(host="127.0.0.1", port=9)
+        url, message = unreachable.render_as_string(hide_password=False), "could not be used"
+    else:
+        url, message = f"sqlite:///{tmp_path / 'gone.db'}", "does not exist"
+    elsewhere = create_app(_test_config(url))
+    result = run_cli(elsewhere, "backup", str(tmp_path / "f.tar.gz"))
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "f.tar.gz").exists()
+    with elsewhere.app_context():
+        db.engine.dispose()

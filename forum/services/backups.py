@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from forum.extensions import cache, db
 from forum.formats.backup_archive import (
@@ -66,9 +68,29 @@ def database_kind() -> str:
     return kind
 
 
+@contextmanager
+def _explained(doing: str) -> Iterator[None]:
+    """A folder that cannot be written or a database that cannot be reached is said in
+    one line, as every other refusal is, not as a traceback."""
+    try:
+        yield
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        raise BackupError(f"{doing} failed: {error.strerror or error}{where}.") from error
+    except OperationalError as error:
+        first = str(error.orig or error).strip().splitlines()[0]
+        raise BackupError(f"{doing} failed: the database could not be used ({first})."
+                          ) from error
+
+
 def create_backup(target: Path, progress: Progress = _quiet) -> BackupReport:
     """Write the database and the uploaded images to one archive at `target`.
     Raises BackupError when the database cannot be read or the file cannot be written."""
+    with _explained("The backup"):
+        return _create_backup(target, progress)
+
+
+def _create_backup(target: Path, progress: Progress) -> BackupReport:
     kind = database_kind()
     target = target.expanduser().absolute()
     if not target.parent.is_dir():
@@ -89,11 +111,7 @@ def create_backup(target: Path, progress: Progress = _quiet) -> BackupReport:
         uploads = _uploads_of(snapshot.image_names, manifest)
         progress(f"Writing {target.name}: the database ({_size(dump.stat().st_size)}) and "
                  f"{len(uploads)} uploaded image(s)…")
-        try:
-            write_archive(target, manifest, dump, uploads, progress)
-        except OSError as error:
-            raise BackupError(f"Could not write {target}: {error.strerror or error}."
-                              ) from error
+        write_archive(target, manifest, dump, uploads, progress)
     return BackupReport(target, target.stat().st_size, manifest)
 
 
@@ -145,7 +163,13 @@ def restore_backup(source: Path, *, force: bool = False,
     database (empty unless `force`) and uploads folder, then check every table's count.
     Raises BackupError, having changed nothing, for a file that is not a complete backup
     this version understands, a database of the other kind, or a target that is not
-    empty; raises it after the fact if the counts differ."""
+    empty; raises it after the fact if the counts differ or the images cannot be
+    written."""
+    with _explained("The restore"):
+        return _restore_backup(source, force, progress)
+
+
+def _restore_backup(source: Path, force: bool, progress: Progress) -> RestoreReport:
     kind = database_kind()
     progress(f"Checking {source}…")
     with tempfile.TemporaryDirectory(prefix="forum-restore-") as work:
@@ -180,7 +204,12 @@ def restore_backup(source: Path, *, force: bool = False,
                               ": do not serve it; restore another backup. No image file "
                               "was copied.")
         progress(f"Copying {len(manifest.uploads)} uploaded image(s) into {folder}…")
-        _place_uploads(manifest, staging, folder, report)
+        try:
+            _place_uploads(manifest, staging, folder, report)
+        except OSError as error:
+            raise BackupError(f"The database was restored, but the images could not be "
+                              f"written to {folder}: {error.strerror or error}. Make the "
+                              "folder writable and restore again with --force.") from error
     return report
 
 

@@ -206,7 +206,9 @@ def postgres_snapshot(out: Path) -> Snapshot:
     with db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
+            # The dump may take longer than any request: no deadline while it runs.
             connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
             snapshot = connection.scalar(text("SELECT pg_export_snapshot()"))
             counts = _postgres_counts(connection)
             revision = (connection.scalar(text("SELECT version_num FROM alembic_version"))
