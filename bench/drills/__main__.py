@@ -13,6 +13,7 @@ import importlib
 import sys
 import time
 import traceback
+from collections import Counter
 
 from bench.drills.helpers import Context, Result
 
@@ -59,8 +60,11 @@ def print_table(results: list[Result]) -> None:
         print(f"{r.name:<10} {r.verdict:<6} {r.seconds:>4.0f}s  {lines[0]}")
         for line in lines[1:]:
             print(f"{'':<25}{line}")
-        for line in r.problems[:5]:
-            print(f"{'':<25}FAIL: {line}")
+        shown = Counter(r.problems)
+        for line, count in list(shown.items())[:6]:
+            print(f"{'':<25}FAIL: {f'({count}x) ' if count > 1 else ''}{line}")
+        if len(shown) > 6:
+            print(f"{'':<25}FAIL: … {len(shown) - 6} more (above)")
 
 
 if __name__ == "__main__":

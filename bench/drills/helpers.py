@@ -301,6 +301,7 @@ class Outcome:
     text: str = ""  # what a create or an edit wrote
     reply_id: int | None = None
     excerpt: str = ""  # the start of an unexpected answer
+    client: int = 0  # which of the load's clients (and tokens) sent it
 
     @property
     def acknowledged(self) -> bool:
@@ -319,7 +320,7 @@ def call(session: requests.Session, kind: str, method: str, base: str, path: str
                       retry_after=answer.headers.get("Retry-After"),
                       content_type=answer.headers.get("Content-Type", ""))
     if answer.status_code >= 500 or answer.status_code in (409, 412, 422, 428):
-        outcome.excerpt = answer.text[:300].replace("\n", " ")
+        outcome.excerpt = " ".join(answer.text.split())[:300]
     return outcome, answer
 
 
@@ -388,19 +389,43 @@ class Load:
                 self._keep(call(session, "thread", "GET", self.base,
                                 f"/api/v1/posts/{self.post_id}/thread", headers=auth)[0])
             elif kind == "create":
-                text = f"Drill reply {'n' + nonce()} from client {number}."
-                outcome, answer = call(session, "create", "POST", self.base,
-                                       f"/api/v1/posts/{self.post_id}/replies", headers=auth,
-                                       json={"body": text})
-                outcome.text = text
-                if outcome.acknowledged:
-                    outcome.reply_id = created_id(outcome, answer)
-                    if outcome.reply_id:
-                        mine.append(outcome.reply_id)
-                self._keep(outcome)
+                outcome = self._create(session, number, f"n{nonce()}")
+                if outcome.reply_id:
+                    mine.append(outcome.reply_id)
             elif kind == "edit" and mine:
                 self._edit(session, auth, mine[-1 - step % min(len(mine), 3)])
             self._stop.wait(self.pause)
+
+    def _create(self, session: requests.Session, number: int, key: str,
+                kind: str = "create") -> Outcome:
+        """A reply whose body holds `key`, sent as its Idempotency-Key too."""
+        text = f"Drill reply {key} from client {number}."
+        outcome, answer = call(session, kind, "POST", self.base,
+                               f"/api/v1/posts/{self.post_id}/replies", json={"body": text},
+                               headers={"Authorization": f"Bearer {self.tokens[number]}",
+                                        "Idempotency-Key": key})
+        outcome.text, outcome.client = text, number
+        if outcome.acknowledged:
+            outcome.reply_id = created_id(outcome, answer)
+        self._keep(outcome)
+        return outcome
+
+    def retry_unacknowledged(self) -> None:
+        """What a careful client does once the fault is over: send every create that got
+        no 2xx again, with the same body and Idempotency-Key (each client its own)."""
+        todo = [o for o in self.outcomes if o.kind == "create" and not o.acknowledged]
+
+        def retry(number: int) -> None:
+            session = requests.Session()
+            for o in todo:
+                if o.client == number:
+                    self._create(session, number, NONCE.search(o.text).group(1), "retry")
+
+        threads = [threading.Thread(target=retry, args=(n,)) for n in range(len(self.tokens))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def _edit(self, session: requests.Session, auth: dict, reply_id: int) -> None:
         path = f"/api/v1/replies/{reply_id}"
@@ -496,6 +521,8 @@ def check_answers(result: Result, outcomes: list[Outcome], allow_503: bool,
     """No 500 (nor any 5xx but 503); every 503 with Retry-After, JSON under /api; edits
     refused only as stale (412, when a reply changed between GET and PATCH)."""
     for o in outcomes:
+        if o.kind == "retry":
+            continue  # check_retries tells of those
         if o.kind == "client":
             result.problem(o.error)
         elif o.status is not None and o.status >= 500 and o.status != 503:
@@ -517,6 +544,19 @@ def check_answers(result: Result, outcomes: list[Outcome], allow_503: bool,
         result.problems[:] = [*kept, f"… and {len(result.problems) - 10} more"]
 
 
+def check_retries(result: Result, retries: dict[str, Outcome], stored: Counter) -> None:
+    """A create retried with its Idempotency-Key is answered 2xx: with the first answer
+    when the first attempt was stored after all, else as a new create."""
+    answers = Counter(o.status or o.error for o in retries.values())
+    result.figure(f"unacknowledged creates sent again with the same Idempotency-Key: "
+                  f"{len(retries)}: " + ", ".join(f"{k}: {n}" for k, n in answers.items()))
+    for key, o in list(retries.items()):
+        if not o.acknowledged:
+            result.problem(f"the retry of a create (Idempotency-Key {key}, stored "
+                           f"{stored[key]} times) answered {o.status or o.error}: "
+                           f"{o.excerpt[:160]}")
+
+
 def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> None:
     """Every acknowledged create is stored exactly once (counted by its nonce), an
     unacknowledged one at most once; every acknowledged edit is the stored text, or was
@@ -524,6 +564,7 @@ def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> 
     from sqlalchemy import text
 
     creates = [o for o in outcomes if o.kind == "create"]
+    retries = {NONCE.search(o.text).group(1): o for o in outcomes if o.kind == "retry"}
     edits = [o for o in outcomes if o.kind == "edit"]
     with engine(database_url).connect() as connection:
         stored = Counter()
@@ -542,6 +583,11 @@ def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> 
                       for m in NONCE.findall(t)}:
             stored[found] += 1
     acked = [o for o in creates if o.acknowledged]
+    if retries:
+        check_retries(result, retries, stored)
+        acked += [o for o in retries.values() if o.acknowledged]
+        creates = acked + [o for o in creates if not o.acknowledged
+                           and not retries[NONCE.search(o.text).group(1)].acknowledged]
     bare = [o for o in acked if o.excerpt]
     if bare:
         result.figure(f"{len(bare)} acknowledged creates answered without the reply's id in "
