@@ -62,7 +62,7 @@ KEY_SCENARIOS = (
     "grading roster",
     "API thread, 50 replies",
     "API posts list",
-    "search, two words",  # not a page of the list asked for; docs/capacity.md needs it
+    "search, two words",  # what a search costs, for docs/capacity.md
 )
 CALIBRATION = "calibration"  # a window with no request in it
 APPLICATION_NAME = "forum-instructions"  # how PostgreSQL knows the native pass's connections
@@ -297,7 +297,7 @@ def print_table(spec: dict, counted: dict, timed: dict | None, database: str, ar
                 f"{baseline / instructions:>8.3f} {counted['statements'][name]:>4}")
         if timed:
             line += f" {timed['cpu_seconds'][name] * 1000 / args.native_requests:>7.2f}"
-        if server:
+        if server and name != BASELINE:  # the baseline has no database
             line += f" {server.get(name, 0) * 1000 / args.native_requests:>6.2f}"
         print(line)
     print(f"switching overhead per window: {overhead / 1e6:.2f} M instructions "
