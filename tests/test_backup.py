@@ -276,6 +276,18 @@ BAD_FILES = {
     "an altered image": (lambda a, t: _altered_upload(a, t / "altered.tar.gz"), "checksum"),
     "the other kind of database": (
         lambda a, t: _rewritten(a, t / "kind.tar.gz", _other_kind), "same kind only"),
+    "a table name that is not one": (
+        lambda a, t: _rewritten(a, t / "name.tar.gz",
+                                lambda m: m["row_counts"].update({'posts"; --': 1})),
+        "not a table name"),
+    "a manifest of the wrong shapes": (
+        lambda a, t: _rewritten(a, t / "shapes.tar.gz",
+                                lambda m: m.update(database={"kind": ["sqlite"]})),
+        "does not know"),
+    "a table the database lacks": (
+        lambda a, t: _rewritten(a, t / "lacks.tar.gz",
+                                lambda m: m["row_counts"].update(ghosts=0)),
+        "ghosts: 0 expected, -1 found"),
     "counts that do not match": (
         lambda a, t: _rewritten(a, t / "counts.tar.gz",
                                 lambda m: m["row_counts"].update(posts=999)),
@@ -309,7 +321,8 @@ def test_a_bad_file_is_refused_clearly_and_changes_nothing(case, good_archive, r
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.output + result.stderr
     assert not (tmp_path / "restored").exists()  # no uploads folder made
-    if case == "counts that do not match" and TEST_DATABASE_URL:
+    if case in {"counts that do not match", "a table the database lacks"} \
+            and TEST_DATABASE_URL:
         # pg_restore's own transaction has ended when the rows can be counted: the
         # database holds the dump, and the message says not to serve it.
         assert "do not serve it" in result.stderr

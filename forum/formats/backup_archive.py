@@ -18,7 +18,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import tarfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -35,6 +34,8 @@ DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump
 UPLOADS_PREFIX = "uploads/"
 # A stored name is made by the server (services/images.py); anything else is refused.
 STORED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# Table names are read back into SQL (the counts after a restore): plain names only.
+TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 CHUNK = 1024 * 1024
 
 
@@ -159,12 +160,15 @@ def parse_manifest(data: bytes) -> Manifest:
     except (KeyError, TypeError, AttributeError) as error:
         raise BackupError(f"The backup's manifest lacks a field this version needs "
                           f"({error}).") from error
-    if kind not in DATABASE_MEMBERS:
+    if not isinstance(kind, str) or kind not in DATABASE_MEMBERS:
         raise BackupError(f"The backup holds a database of kind {kind!r}, which this "
                           "version does not know.")
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
                for n in manifest.row_counts.values()):
         raise BackupError("The backup's manifest has row counts that are not numbers.")
+    if not all(TABLE_NAME.fullmatch(name) for name in manifest.row_counts):
+        raise BackupError("The backup's manifest counts rows of something that is not a "
+                          "table name.")
     if manifest.alembic_revision is not None and not isinstance(manifest.alembic_revision,
                                                                  str):
         raise BackupError("The backup's manifest has an unreadable schema revision.")
@@ -269,8 +273,3 @@ def _copy_checked(archive: tarfile.TarFile, member: tarfile.TarInfo, target: Pat
     if digest.hexdigest() != sha256:
         raise BackupError(f"{member.name} in the backup does not match its checksum: the "
                           "file was damaged or altered.")
-
-
-def copy_file(source: Path, target: Path) -> None:
-    with source.open("rb") as reading, target.open("wb") as writing:
-        shutil.copyfileobj(reading, writing, CHUNK)

@@ -96,9 +96,11 @@ def _sqlite_tables(connection: sqlite3.Connection) -> list[str]:
 
 
 def _sqlite_counts(connection: sqlite3.Connection, tables=None) -> dict[str, int]:
-    names = _sqlite_tables(connection) if tables is None else tables
+    """Rows per table (-1: no such table)."""
+    present = _sqlite_tables(connection)
+    names = present if tables is None else tables
     return {name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
-            for name in names}
+            if name in present else -1 for name in names}
 
 
 def _sqlite_revision(connection: sqlite3.Connection) -> str | None:
@@ -195,6 +197,7 @@ def _postgres_tables(connection: Connection) -> list[str]:
 
 
 def _postgres_counts(connection: Connection, tables=None) -> dict[str, int]:
+    """Rows per table (-1: no such table)."""
     names = _postgres_tables(connection) if tables is None else tables
     present = set(_postgres_tables(connection))
     return {name: connection.scalar(text(f'SELECT count(*) FROM "{name}"'))  # noqa: S608
