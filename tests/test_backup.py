@@ -441,3 +441,36 @@ def test_a_backup_that_cannot_be_made_says_why_in_one_line(app, tmp_path):
     assert "Traceback" not in result.stderr and not (tmp_path / "f.tar.gz").exists()
     with elsewhere.app_context():
         db.engine.dispose()
+
+
+def test_uploads_of_the_same_name_with_other_contents_need_force(good_archive, restored_app,
+                                                                 course_with_everything,
+                                                                 tmp_path):
+    stored = course_with_everything.image.stored_name
+    (tmp_path / "restored").mkdir()
+    (tmp_path / "restored" / stored).write_bytes(b"another file")
+
+    refused = run_cli(restored_app, "restore", str(good_archive))
+    assert refused.exit_code == 1 and "other contents" in refused.stderr
+    assert (tmp_path / "restored" / stored).read_bytes() == b"another file"
+
+    forced = run_cli(restored_app, "restore", "--force", str(good_archive))
+    assert forced.exit_code == 0, forced.stderr
+    assert (tmp_path / "restored" / stored).read_bytes() == \
+        (tmp_path / "uploads" / stored).read_bytes()
+
+
+def test_a_backup_of_an_older_schema_says_to_upgrade(app, world, restored_app, tmp_path):
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
+                                "NOT NULL PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('0010')"))
+    try:
+        assert run_cli(app, "backup", str(tmp_path / "old.tar.gz")).exit_code == 0
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version"))
+    result = run_cli(restored_app, "restore", str(tmp_path / "old.tar.gz"))
+    assert result.exit_code == 0, result.stderr
+    assert "revision 0010, older than" in result.output and "db upgrade" in result.output
+    assert row_counts(restored_app)["alembic_version"] == 1
