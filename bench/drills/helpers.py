@@ -302,6 +302,7 @@ class Outcome:
     reply_id: int | None = None
     excerpt: str = ""  # the start of an unexpected answer
     client: int = 0  # which of the load's clients (and tokens) sent it
+    stored_before_retry: bool | None = None  # a create of unknown fate: was it stored?
 
     @property
     def acknowledged(self) -> bool:
@@ -410,10 +411,14 @@ class Load:
         self._keep(outcome)
         return outcome
 
-    def retry_unacknowledged(self) -> None:
+    def retry_unacknowledged(self, database_url: str) -> None:
         """What a careful client does once the fault is over: send every create that got
-        no 2xx again, with the same body and Idempotency-Key (each client its own)."""
+        no 2xx again, with the same body and Idempotency-Key (each client its own). Whether
+        each was stored all the same is read first, for the report."""
         todo = [o for o in self.outcomes if o.kind == "create" and not o.acknowledged]
+        stored = stored_writes(database_url).nonces
+        for o in todo:
+            o.stored_before_retry = stored[key_of(o)] > 0
 
         def retry(number: int) -> None:
             session = requests.Session()
@@ -557,37 +562,64 @@ def check_retries(result: Result, retries: dict[str, Outcome], stored: Counter) 
                            f"{o.excerpt[:160]}")
 
 
-def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> None:
-    """Every acknowledged create is stored exactly once (counted by its nonce), an
-    unacknowledged one at most once; every acknowledged edit is the stored text, or was
-    superseded (it is among the reply's revisions) by a later write."""
+@dataclass
+class Stored:
+    """The drill's replies as the database holds them."""
+
+    nonces: Counter  # a create's nonce -> how many replies hold it
+    bodies: dict[int, str]  # reply id -> its text now
+    revisions: dict[int, set[str]]  # reply id -> its earlier texts
+
+
+def stored_writes(database_url: str) -> Stored:
     from sqlalchemy import text
 
-    creates = [o for o in outcomes if o.kind == "create"]
-    retries = {NONCE.search(o.text).group(1): o for o in outcomes if o.kind == "retry"}
-    edits = [o for o in outcomes if o.kind == "edit"]
     with engine(database_url).connect() as connection:
-        stored = Counter()
-        bodies: dict[int, str] = {}
-        for reply_id, body in connection.execute(text(
-                "SELECT id, body FROM replies WHERE body LIKE 'Drill %'")):
-            bodies[reply_id] = body
+        bodies = dict(connection.execute(text(
+            "SELECT id, body FROM replies WHERE body LIKE 'Drill %'")).all())
         revisions: dict[int, set[str]] = {}
         for reply_id, body in connection.execute(text(
                 "SELECT reply_id, body FROM revisions WHERE body LIKE 'Drill %'")):
             revisions.setdefault(reply_id, set()).add(body)
+    nonces: Counter = Counter()
     # A create's nonce lives on in the reply's first revision once it has been edited.
     for reply_id, body in bodies.items():
         texts = {body, *revisions.get(reply_id, ())}
         for found in {m for t in texts if t.startswith("Drill reply")
                       for m in NONCE.findall(t)}:
-            stored[found] += 1
-    acked = [o for o in creates if o.acknowledged]
+            nonces[found] += 1
+    return Stored(nonces, bodies, revisions)
+
+
+def key_of(outcome: Outcome) -> str:
+    return NONCE.search(outcome.text).group(1)
+
+
+def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> None:
+    """Every acknowledged create is stored exactly once (counted by its nonce), an
+    unacknowledged one at most once; every acknowledged edit is the stored text, or was
+    superseded (it is among the reply's revisions) by a later write. Creates sent again
+    after the fault (Load.retry_unacknowledged) count with their first attempt."""
+    creates = [o for o in outcomes if o.kind == "create"]
+    retries = {key_of(o): o for o in outcomes if o.kind == "retry"}
+    edits = [o for o in outcomes if o.kind == "edit"]
+    stored = stored_writes(database_url)
+    bodies, revisions = stored.bodies, stored.revisions
+    first_acked = [o for o in creates if o.acknowledged]
+    unknown = [o for o in creates if not o.acknowledged]
+    # Whether a create of unknown fate was stored is read before it is sent again.
+    kept_anyway = [o for o in unknown if o.stored_before_retry
+                   or (o.stored_before_retry is None and stored.nonces[key_of(o)] == 1)]
+    twice = [o for o in unknown if stored.nonces[key_of(o)] > 1]
+    acked = first_acked + [o for o in retries.values() if o.acknowledged]
+    missing = [o for o in acked if stored.nonces[key_of(o)] != 1]
+    result.figure(f"creates: {len(first_acked)} acknowledged, {len(unknown)} not, of which "
+                  f"{len(kept_anyway)} stored all the same and {len(twice)} twice"
+                  + (f"; {len(retries)} sent again with their Idempotency-Key" if retries
+                     else "")
+                  + f"; every acknowledged create ({len(acked)}) stored once: {not missing}")
     if retries:
-        check_retries(result, retries, stored)
-        acked += [o for o in retries.values() if o.acknowledged]
-        creates = acked + [o for o in creates if not o.acknowledged
-                           and not retries[NONCE.search(o.text).group(1)].acknowledged]
+        check_retries(result, retries, stored.nonces)
     bare = [o for o in acked if o.excerpt]
     if bare:
         result.figure(f"{len(bare)} acknowledged creates answered without the reply's id in "
@@ -596,20 +628,13 @@ def check_writes(result: Result, database_url: str, outcomes: list[Outcome]) -> 
         if o.reply_id is None:
             result.problem(f"a 201 names no reply, neither in its body nor in Location: "
                            f"{o.excerpt}")
-    unknown = [o for o in creates if not o.acknowledged]
-    missing = [o for o in acked if stored[NONCE.search(o.text).group(1)] != 1]
-    twice = [o for o in unknown if stored[NONCE.search(o.text).group(1)] > 1]
-    kept_anyway = [o for o in unknown if stored[NONCE.search(o.text).group(1)] == 1]
-    result.figure(f"creates: {len(acked)} acknowledged, all stored once: {not missing}; "
-                  f"{len(unknown)} unacknowledged, of which {len(kept_anyway)} stored "
-                  f"anyway, {len(twice)} twice")
     for o in missing[:5]:
         result.problem(f"acknowledged create (reply {o.reply_id}) stored "
-                       f"{stored[NONCE.search(o.text).group(1)]} times: {o.text}")
+                       f"{stored.nonces[key_of(o)]} times: {o.text}")
     for o in twice[:5]:
         result.problem(f"unacknowledged create stored twice: {o.text}")
     for o in kept_anyway[:3]:
-        log(f"note: {o.method} {o.path} answered {o.status or o.error} but is stored: "
+        log(f"note: {o.method} {o.path} answered {o.status or o.error} but was stored: "
             f"{o.excerpt[:160]}")
     lost = []
     acked_edits = [o for o in edits if o.acknowledged]

@@ -57,7 +57,7 @@ def run(ctx, result: Result) -> None:
                 os.kill(queue.process.pid, signal.SIGKILL)
                 queue.process.wait()
                 time.sleep(5)  # replies keep coming: their events wait for a worker
-            load.retry_unacknowledged()
+            load.retry_unacknowledged(app.url)
             outcomes = load.outcomes
             waiting, total = waiting_events(app.url)
             result.figure(f"web worker {victim} killed; "

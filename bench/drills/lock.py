@@ -48,7 +48,7 @@ def run(ctx, result: Result) -> None:
             locker.start()
             locker.join()
             time.sleep(6)
-        load.retry_unacknowledged()
+        load.retry_unacknowledged(app.url)
         outcomes = load.outcomes
         after = app.server.worker_pids()
         # Requests that were under way at some moment of the lock.

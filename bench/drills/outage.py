@@ -37,7 +37,7 @@ def run(ctx, result: Result) -> None:
             cluster.start()
             back = time.monotonic()
             time.sleep(AFTER)
-        load.retry_unacknowledged()
+        load.retry_unacknowledged(app.url)
         outcomes = load.outcomes
         result.figure(f"database stopped in {stopped - down:.1f} s, away "
                       f"{back - stopped:.1f} s; {len(outcomes)} requests: "

@@ -48,7 +48,7 @@ def run(ctx, result: Result) -> None:
             stormer.join()
             storm_ended = time.monotonic()
             time.sleep(AFTER)
-        load.retry_unacknowledged()
+        load.retry_unacknowledged(app.url)
         outcomes = load.outcomes
         result.figure(f"{len(killed)} rounds, {sum(killed)} connections terminated; "
                       f"{len(outcomes)} requests: {statuses(outcomes)}")
