@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from forum.extensions import cache, db
 from forum.formats.backup_archive import (
@@ -41,6 +42,8 @@ from forum.services.dumps import (
 from forum.services.images import uploads_dir
 
 Progress = Callable[[str], None]
+
+
 @dataclass
 class BackupReport:
     path: Path
@@ -77,8 +80,9 @@ def _explained(doing: str) -> Iterator[None]:
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise BackupError(f"{doing} failed: {error.strerror or error}{where}.") from error
-    except OperationalError as error:
-        first = str(error.orig or error).strip().splitlines()[0]
+    except (DBAPIError, sqlite3.Error) as error:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         raise BackupError(f"{doing} failed: the database could not be used ({first})."
                           ) from error
 
@@ -188,7 +192,7 @@ def _restore_backup(source: Path, force: bool, progress: Progress) -> RestoreRep
         manifest = report.manifest = read_archive(source.expanduser(), staging, check,
                                                   progress)
         folder = uploads_dir()
-        clashes = _upload_clashes(manifest, staging, folder)
+        clashes = _upload_clashes(manifest, folder)
         if clashes and not force:
             raise BackupError(f"{len(clashes)} file(s) in {folder} have the names of "
                               f"uploads in the backup but other contents (first: "
@@ -217,7 +221,8 @@ def _kind_name(kind: str) -> str:
     return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(kind, kind)
 
 
-def _upload_clashes(manifest: Manifest, staging: Path, folder: Path) -> list[str]:
+def _upload_clashes(manifest: Manifest, folder: Path) -> list[str]:
+    """Files of the uploads folder with a name of the backup's and other contents."""
     clashes = []
     for member in manifest.uploads:
         existing = folder / member[len(UPLOADS_PREFIX):]

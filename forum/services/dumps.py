@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,8 @@ IMAGE_NAMES = f"SELECT stored_name FROM {Image.__tablename__} ORDER BY id"  # no
 
 
 def sqlite_snapshot(source_path: Path, out: Path) -> Snapshot:
+    """Copy the live database file to `out` and read the snapshot's figures from the
+    copy. Raises BackupError when the file is missing or SQLite cannot copy it."""
     if not source_path.is_file():
         raise BackupError(f"The database file {source_path} does not exist.")
     source, copy = _sqlite_connect(source_path), sqlite3.connect(out)
@@ -76,6 +79,7 @@ def sqlite_snapshot(source_path: Path, out: Path) -> Snapshot:
         # the copy start again (as a step-by-step copy would), and none waits for it.
         source.backup(copy)
     except sqlite3.Error as error:
+        copy.close()
         raise BackupError(f"SQLite could not copy {source_path}: {error}.") from error
     finally:
         source.close()
@@ -111,18 +115,21 @@ def _sqlite_revision(connection: sqlite3.Connection) -> str | None:
 
 
 def sqlite_restore(staged: Path, force: bool, manifest: Manifest,
-                    progress: Progress) -> dict[str, int]:
+                   progress: Progress) -> dict[str, int]:
+    """Write the staged copy into the configured database file (empty unless `force`);
+    returns the rows counted there. Raises BackupError, the target untouched, when the
+    copy does not hold the manifest's rows or the target has rows."""
     target = sqlite_path()
     if not target.parent.is_dir():
         raise BackupError(f"{target.parent}: no such folder for the database file.")
-    with _closing(sqlite3.connect(staged)) as copy:
+    with closing(sqlite3.connect(staged)) as copy:
         if (counts := _sqlite_counts(copy, list(manifest.row_counts))) != manifest.row_counts:
             raise BackupError("The database in the backup does not hold the rows its "
                               f"manifest counts: {differences(manifest.row_counts, counts)}.")
-    with _closing(_sqlite_connect(target)) as destination:
+    with closing(_sqlite_connect(target)) as destination:
         _refuse_unless_empty(_sqlite_filled(destination), force)
         progress(f"Copying the database into {target} (online backup API)…")
-        with _closing(sqlite3.connect(staged)) as copy:
+        with closing(sqlite3.connect(staged)) as copy:
             try:
                 copy.backup(destination)  # one write transaction: all or nothing
             except sqlite3.Error as error:
@@ -136,19 +143,6 @@ def _sqlite_filled(connection: sqlite3.Connection) -> list[str]:
     tables = [name for name in _sqlite_tables(connection) if name in _people_tables()]
     return [name for name in tables if connection.execute(
         f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0]]  # noqa: S608
-
-
-class _closing:
-    """sqlite3's `with` commits; this closes (as contextlib.closing, but typed)."""
-
-    def __init__(self, connection: sqlite3.Connection):
-        self.connection = connection
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.connection
-
-    def __exit__(self, *_exc) -> None:
-        self.connection.close()
 
 
 # PostgreSQL
@@ -205,6 +199,8 @@ def _postgres_counts(connection: Connection, tables=None) -> dict[str, int]:
 
 
 def postgres_snapshot(out: Path) -> Snapshot:
+    """pg_dump the database to `out` (custom format) from a snapshot this transaction
+    exports and reads its figures in. Raises BackupError when pg_dump is missing or fails."""
     pg_dump = find_tool("pg_dump")
     with db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
@@ -226,7 +222,10 @@ def postgres_snapshot(out: Path) -> Snapshot:
 
 
 def postgres_restore(staged: Path, force: bool, manifest: Manifest,
-                      progress: Progress) -> dict[str, int]:
+                     progress: Progress) -> dict[str, int]:
+    """pg_restore the staged dump into the configured database (empty unless `force`) in
+    one transaction; returns the rows counted there. Raises BackupError, the database as
+    it was, when pg_restore is missing or fails or the target has rows."""
     pg_restore = find_tool("pg_restore")
     with db.engine.connect() as connection:
         tables = _postgres_tables(connection)
