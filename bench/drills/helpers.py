@@ -555,11 +555,13 @@ def check_retries(result: Result, retries: dict[str, Outcome], stored: Counter) 
     answers = Counter(o.status or o.error for o in retries.values())
     result.figure(f"unacknowledged creates sent again with the same Idempotency-Key: "
                   f"{len(retries)}: " + ", ".join(f"{k}: {n}" for k, n in answers.items()))
-    for key, o in list(retries.items()):
-        if not o.acknowledged:
-            result.problem(f"the retry of a create (Idempotency-Key {key}, stored "
-                           f"{stored[key]} times) answered {o.status or o.error}: "
-                           f"{o.excerpt[:160]}")
+    refused = [(key, o) for key, o in retries.items() if not o.acknowledged]
+    for answer in sorted({o.status or o.error for _, o in refused}, key=str):
+        alike = [(key, o) for key, o in refused if (o.status or o.error) == answer]
+        key, o = alike[0]
+        result.problem(f"{len(alike)} creates sent again with the same Idempotency-Key and "
+                       f"body answered {answer} ({sum(stored[k] == 1 for k, _ in alike)} of "
+                       f"them stored once), e.g. key {key}: {o.excerpt[:160]}")
 
 
 @dataclass
