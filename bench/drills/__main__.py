@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import time
 import traceback
@@ -29,6 +30,9 @@ def main() -> int:
                         help="keep the logs (gunicorn's, the worker's) in the working directory")
     args = parser.parse_args()
     chosen = args.only or list(DRILLS)
+    # A TERM (a CI timeout, `kill`) unwinds like Ctrl-C: every drill's `finally` stops
+    # what it started, and the cluster is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ctx = Context(keep=args.keep)
     results: list[Result] = []
     try:
