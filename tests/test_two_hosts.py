@@ -78,8 +78,9 @@ def shared_database(tmp_path_factory, _postgres_schema, _sqlite_schema) -> str:
 
 @pytest.fixture(scope="module")
 def people(shared_database) -> SimpleNamespace:
-    """A private course: its instructor, a student with a post, a classmate who answers
-    it, a student whose writes meet the rate limit, one who changes their password; tokens."""
+    """A private course: its instructor, a student with a post, two classmates who
+    answer it, a student whose writes meet the rate limit, one who changes their
+    password; tokens (each test writes with its own: the write limit is per token)."""
     app = create_app(_test_config(shared_database))
     with app.app_context():
         if TEST_DATABASE_URL:
@@ -91,6 +92,7 @@ def people(shared_database) -> SimpleNamespace:
         classmate = make.member(course, Role.STUDENT, "Ben Carter")
         hurried = make.member(course, Role.STUDENT, "Hasty Harper")
         mover = make.member(course, Role.STUDENT, "Pat Moreau")
+        neighbour = make.member(course, Role.STUDENT, "Chloe Dubois")
         discussion = make.discussion(course, created_by_id=instructor.id)
         post = make.post(discussion, author, title="Harsh in tone",
                          body="The treaty was harsh in tone. Its terms were moderate.")
@@ -98,8 +100,9 @@ def people(shared_database) -> SimpleNamespace:
             post_id=post.id, author_email=author.email, author_name=author.display_name,
             author_token=create_token(author, "two hosts")[1],
             classmate_token=create_token(classmate, "two hosts")[1],
-            classmate_name=classmate.display_name,
-            hurried_token=create_token(hurried, "two hosts")[1], mover_email=mover.email)
+            hurried_token=create_token(hurried, "two hosts")[1], mover_email=mover.email,
+            neighbour_token=create_token(neighbour, "two hosts")[1],
+            neighbour_name=neighbour.display_name)
         db.session.remove()
         db.engine.dispose()
     return world
@@ -250,7 +253,7 @@ def test_a_write_through_one_host_is_notified_by_the_one_worker(hosts, people,
                                                                 logs_on_failure):
     body = "Did host A tell the worker about this?"
     created = Browser().post_json(f"{hosts.a}/api/v1/posts/{people.post_id}/replies",
-                                  {"body": body}, token=people.classmate_token)
+                                  {"body": body}, token=people.neighbour_token)
     assert created.status == 201, created.text
 
     def told():
@@ -261,5 +264,5 @@ def test_a_write_through_one_host_is_notified_by_the_one_worker(hosts, people,
 
     notified = eventually(told)
     assert len(notified) == 1, "the post's author is told, once"
-    assert notified[0]["text"].startswith(people.classmate_name)
+    assert notified[0]["text"].startswith(people.neighbour_name)
     assert notified[0]["reply_id"] == created.json()["id"]
