@@ -86,6 +86,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20,
                         help="measured requests per scenario under callgrind")
     parser.add_argument("--warmup", type=int, default=3, help="requests before measuring")
+    parser.add_argument("--only", action="append", metavar="PREFIX",
+                        help="count only the scenarios whose names start so (repeatable; "
+                             "the baseline always runs)")
     parser.add_argument("--native-requests", type=int, default=50,
                         help="requests per scenario timed without valgrind (0: skip)")
     parser.add_argument("--students", type=int, default=400)
@@ -114,7 +117,8 @@ def main() -> None:
 
     started = time.monotonic()
     plan = prepare(url, SECRET, args, workdir)
-    chosen = [s for s in plan.scenarios if s.name.startswith(KEY_SCENARIOS)]
+    chosen = [s for s in plan.scenarios if s.name.startswith(KEY_SCENARIOS)
+              and (not args.only or s.name.startswith(tuple(args.only)))]
     spec = {"requests": args.requests, "warmup": args.warmup,
             "scenarios": [{"name": BASELINE, "app": "baseline", "path": "/", "headers": {},
                            "times": BASELINE_TIMES}]
