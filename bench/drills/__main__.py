@@ -54,6 +54,8 @@ def main() -> int:
     finally:
         ctx.close()
     print_table(results)
+    if args.keep:
+        print(f"\nlogs kept in {ctx.root}")
     return 0 if all(r.passed for r in results) else 1
 
 

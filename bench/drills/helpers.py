@@ -702,9 +702,7 @@ class Context:
             if self._cluster is not None:
                 self._cluster.close()
         finally:
-            if self.keep:
-                print(f"logs kept in {self.root}")
-            else:
+            if not self.keep:
                 shutil.rmtree(self.root, ignore_errors=True)
 
 
