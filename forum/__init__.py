@@ -98,10 +98,27 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, dispatch(api_errors.unexpected, web_errors.unexpected))
 
 
+def _end_sessions_quietly(app: Flask) -> None:
+    """Each request's session ends by rolling back; on a connection the server dropped
+    (after the answer was built) that rollback fails, and the failure must not turn the
+    answer into a 500. Teardowns run newest first: this one ends the session before
+    Flask-SQLAlchemy's would."""
+    from forum import outages
+
+    @app.teardown_appcontext
+    def _end_session(_error=None) -> None:
+        try:
+            db.session.remove()
+        except outages.UNAVAILABLE as error:
+            outages.database_unavailable(error, app.logger, "ending a session")
+            db.session.registry.clear()
+
+
 def _init_extensions(app: Flask) -> None:
     from forum import models  # noqa: F401 - registers every table on the metadata
 
     db.init_app(app)
+    _end_sessions_quietly(app)
     request_units(app)  # first of the hooks: before any statement of the request
     migrate.init_app(
         app, db, directory=str(forum_config.PROJECT_ROOT / "migrations"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from flask import has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from forum import create_app, outages
 from forum.extensions import db
@@ -36,7 +38,8 @@ def test_the_api_answers_503_in_json(orphan_app):
     response = orphan_app.test_client().get(
         "/api/v1/courses", headers={"Authorization": "Bearer fat_whatever"})
     assert response.status_code == 503 and response.is_json
-    assert response.json["code"] == 503 and int(response.headers["Retry-After"]) >= outages.RETRY_MIN
+    assert response.json["code"] == 503
+    assert int(response.headers["Retry-After"]) >= outages.RETRY_MIN
 
 
 def test_an_outage_logs_one_traceback_a_minute_and_a_line_for_each_other_failure(
@@ -117,3 +120,56 @@ class TestALockHeldPastTheDeadline:
             Reply.body == "Under the lock.")) == 0
         assert api.post(world.classmate, url, {"body": "After the lock."},
                         token=token).status_code == 201
+
+
+class TestAConnectionDroppedAfterTheCommit:
+    """The reply is stored; the connection drops as its answer is read back. The client
+    is told 201 with the reply (read again on a new connection), never 503 for a write
+    that stands."""
+
+    @pytest.fixture
+    def drop_after_commit(self, app):
+        from sqlalchemy import create_engine
+        from sqlalchemy import event as sa_event
+
+        killer = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        dropped = []
+
+        def drop(_session):
+            if dropped or not has_request_context():  # the request's commit only
+                return
+            dropped.append(True)
+            if killer.dialect.name == "postgresql":  # a real drop: the server ends it
+                with killer.connect() as connection:
+                    connection.exec_driver_sql(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            else:  # a file cannot drop: its next read fails as on a dropped connection
+                sa_event.listen(db.engine, "before_cursor_execute", fail_once)
+
+        def fail_once(_conn, _cursor, statement, *_args):
+            if not statement.lstrip().upper().startswith("SELECT"):
+                return
+            sa_event.remove(db.engine, "before_cursor_execute", fail_once)
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+        def arm():
+            sa_event.listen(db.session, "after_commit", drop)
+
+        yield arm
+        sa_event.remove(db.session, "after_commit", drop)
+        killer.dispose()
+
+    def test_the_reply_is_answered_201(self, world, api, drop_after_commit):
+        from forum.models import Reply
+
+        token = api.token_for(world.classmate)
+        drop_after_commit()
+        answer = api.post(world.classmate, f"/api/v1/posts/{world.post.id}/replies",
+                          {"body": "Stored before the drop."}, token=token)
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        assert answer.json["body"] == "Stored before the drop."
+        assert answer.headers["Location"].endswith(f"/replies/{answer.json['id']}")
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).where(
+            Reply.body == "Stored before the drop.")) == 1

@@ -9,6 +9,7 @@ from forum.api.common import (
     PAGINATION,
     Blueprint,
     created,
+    identity,
     page_of,
     page_presented_together,
 )
@@ -45,7 +46,8 @@ class Tokens(MethodView):
         if user is None:
             raise TokenRefused("Email or password is not correct.")
         token, secret = tokens.create_token(user, data["name"], data["expires_in_days"])
-        return created({**_token_view(token), "token": secret}, ".Token", token_id=token.id)
+        return created(lambda: {**_token_view(token), "token": secret}, ".Token",
+                       token_id=identity(token))
 
     @bp.response(200, TokenSchema(many=True))
     @bp.paginate(**PAGINATION)

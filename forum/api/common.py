@@ -9,12 +9,15 @@ from http import HTTPStatus
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionFailed, PreconditionRequired
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import inspect
 
+from forum import outages
+from forum.extensions import db
 from forum.services.validation import BODY_MAX, TITLE_MAX, is_storable
 
 
@@ -197,10 +200,29 @@ class Blueprint(SmorestBlueprint):
 PAGINATION = {"page_size": 20, "max_page_size": 100}
 
 
-def created(view: dict, endpoint: str, **values) -> tuple[dict, dict]:
+def created(present: Callable[[], dict], endpoint: str, **values) -> tuple[dict, dict]:
     """A created resource's view and the Location of its own URL (`endpoint`, in the
-    blueprint of the request: ".ReplyItem")."""
-    return view, {"Location": url_for(endpoint, _external=True, **values)}
+    blueprint of the request: ".ReplyItem").
+
+    The write is committed by then, and its view is read back from the database. If the
+    connection drops at that moment, the write still stands, so it is never answered as
+    failed: the view is read again on a new connection, and if the database is away
+    altogether the answer is 201 with the Location alone."""
+    location = url_for(endpoint, _external=True, **values)
+    for attempt in (1, 2):
+        try:
+            return present(), {"Location": location}
+        except outages.UNAVAILABLE as error:
+            db.session.rollback()  # gives the broken connection back; the next is new
+            outages.database_unavailable(error, current_app.logger,
+                                         f"{request.path}, after its commit ({attempt})")
+    return {}, {"Location": location}
+
+
+def identity(instance) -> int:
+    """A stored object's id without asking the database: after a commit every attribute
+    is expired and reading one would load the row again; its identity stays."""
+    return inspect(instance).identity[0]
 
 T = TypeVar("T")
 

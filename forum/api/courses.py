@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from forum.access import can_see_member_emails
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, page_of
+from forum.api.common import PAGINATION, Blueprint, created, identity, page_of
 from forum.api.present import course_view, user_ref
 from forum.api.schemas import (
     CourseInputSchema,
@@ -45,7 +45,8 @@ class Courses(MethodView):
         """Create a course (site admins)"""
         user = require_user()
         course = course_service.create_course(user, **data)
-        return created(course_view(course, user), ".CourseItem", course_id=course.id)
+        return created(lambda: course_view(course, user), ".CourseItem",
+                       course_id=identity(course))
 
 
 def _course_fields(course) -> dict:
@@ -115,8 +116,9 @@ class Members(MethodView):
         user = require_user()
         course = course_service.get_course(user, course_id)
         enrollment = course_service.add_member(user, course, data["email"], data["role"])
-        return created(member_view(enrollment, True), ".Member", course_id=course.id,
-                       member_id=enrollment.id)
+        return created(lambda: member_view(enrollment, True), ".Member",
+                       course_id=identity(course),
+                       member_id=identity(enrollment))
 
 
 def _member_etag(enrollment) -> dict:

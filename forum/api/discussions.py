@@ -9,6 +9,7 @@ from forum.api.common import (
     PAGINATION,
     Blueprint,
     created,
+    identity,
     page_of,
     page_presented_together,
 )
@@ -57,8 +58,8 @@ class Discussions(MethodView):
         course = get_course(user, course_id)
         discussion_service.authorize_create_discussion(user, course)
         discussion = discussion_service.create_discussion(user, course, **data)
-        return created(discussion_view(discussion), ".DiscussionItem",
-                       discussion_id=discussion.id)
+        return created(lambda: discussion_view(discussion), ".DiscussionItem",
+                       discussion_id=identity(discussion))
 
 
 def _etag(discussion) -> dict:

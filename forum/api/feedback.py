@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, page_of
+from forum.api.common import PAGINATION, Blueprint, created, identity, page_of
 from forum.api.grading_schemas import AnnotationInputSchema, AnnotationSchema
 from forum.api.present import user_ref
 from forum.services import annotations as annotation_service
@@ -44,8 +44,8 @@ class Annotations(MethodView):
         user = require_user()
         post = get_post(user, post_id)
         annotation = annotation_service.annotate(user, post, **data)
-        return created(annotation_view(annotation, True), ".AnnotationItem",
-                       annotation_id=annotation.id)
+        return created(lambda: annotation_view(annotation, True), ".AnnotationItem",
+                       annotation_id=identity(annotation))
 
 
 @bp.route("/annotations/<id:annotation_id>")

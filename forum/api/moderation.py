@@ -105,7 +105,7 @@ class ReplyModeration(MethodView):
 
 def _report(user, item, reason: str, endpoint: str, **values):
     report = moderation.flag(user, item, reason)
-    return created(flag_view(report), endpoint, **values)
+    return created(lambda: flag_view(report), endpoint, **values)
 
 
 def _flags(user, item, pagination_parameters) -> list[dict]:

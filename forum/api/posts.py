@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, fetched_page, page_of
+from forum.api.common import PAGINATION, Blueprint, created, fetched_page, identity, page_of
 from forum.api.present import nest, post_view, user_ref
 from forum.api.schemas import (
     PostInputSchema,
@@ -64,7 +64,7 @@ class Posts(MethodView):
         user = require_user()
         discussion = get_discussion(user, discussion_id)
         post = post_service.create_post(user, discussion, **data)
-        return created(post_view(post, user, 0), ".PostItem", post_id=post.id)
+        return created(lambda: post_view(post, user, 0), ".PostItem", post_id=identity(post))
 
 
 def _etag(post) -> dict:

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from werkzeug.exceptions import Forbidden
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, page_of
+from forum.api.common import PAGINATION, Blueprint, created, identity, page_of
 from forum.api.posts import revision_view
 from forum.api.present import reply_view, single_reply_view
 from forum.api.schemas import (
@@ -74,7 +74,8 @@ class Replies(MethodView):
             reply = reply_service.reply_to(
                 user, post, parent_id, data["body"], anonymous=data.get("anonymous"),
                 quote=data.get("quote"), quoted_reply_id=data.get("quoted_reply_id"))
-        return created(single_reply_view(reply, user), ".ReplyItem", reply_id=reply.id)
+        return created(lambda: single_reply_view(reply, user), ".ReplyItem",
+                       reply_id=identity(reply))
 
 
 def _etag(reply) -> dict:
@@ -190,4 +191,4 @@ class PostGuestComments(MethodView):
         view = {"id": reply.id, "state": "published" if published else "pending",
                 "message": "Your comment is published." if published
                 else "Your comment is held for review."}
-        return created(view, ".ReplyItem", reply_id=reply.id)
+        return created(lambda: view, ".ReplyItem", reply_id=reply.id)
