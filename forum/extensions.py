@@ -41,6 +41,10 @@ class ForumApi(Api):
     read rather than when the app is made (most of the time an app takes to start, and
     the tests make one per test)."""
 
+    # Functions given the document once every blueprint is in it (to add what applies
+    # to many operations at once).
+    finishers: list = []
+
     def init_app(self, app, *, spec_kwargs=None):
         self._undocumented: list[tuple] = []
         super().init_app(app, spec_kwargs=spec_kwargs)
@@ -57,6 +61,9 @@ class ForumApi(Api):
         for blp, app, name, parameters in waiting:
             blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
             self._spec.tag({"name": name, "description": blp.description})
+        if waiting:
+            for finish in self.finishers:
+                finish(self._spec)
         return self._spec
 
     @spec.setter

@@ -67,9 +67,10 @@ def instructor_token(_postgres_schema) -> str:
 # state: a request can match the document and still break them (due before opening; a
 # quote of words its source does not hold, or with no passage; anonymity where the
 # discussion does not take it; a hold threshold above the spam threshold; a public
-# discussion in a private course, which alone is a 409).
+# discussion in a private course, which alone is a 409; an Idempotency-Key sent before
+# with another request).
 CROSS_FIELD_RULES = {"due_at", "locks_at", "quote", "quoted_reply_id", "anonymous",
-                     "hold_threshold", "visibility"}
+                     "hold_threshold", "visibility", "Idempotency-Key"}
 # An upload's content (an image, by its bytes and pixels) and a post's images (the
 # caller's own uploads, by id): `file`, and `images-<n>-<field>`.
 CONTENT_RULES = {"file"}

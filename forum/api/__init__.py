@@ -14,6 +14,7 @@ from forum.api import (
     feedback,
     feeds,
     grading,
+    idempotency,
     images,
     mentions,
     moderation,
@@ -73,7 +74,10 @@ for _module in RESOURCES:
     _module.bp.before_request(
         images.require_multipart if _module is images else auth.require_json_body)
     _module.bp.before_request(auth.authenticate)
+    _module.bp.before_request(idempotency.replay_or_claim)
     _module.bp.after_request(auth.record_token_use)
+    _module.bp.after_request(idempotency.keep_answer)
+api.finishers.append(idempotency.document)
 for _module in WRITING:
     limiter.limit(writes_limit, key_func=caller_key, methods=WRITE_METHODS)(_module.bp)
     limiter.limit(writes_per_ip_limit, key_func=client_address,

@@ -181,9 +181,16 @@ class Blueprint(SmorestBlueprint):
 
     def created(self, schema):
         """The 201 answer of a creating operation, with its Location header."""
-        return self.response(201, schema, headers={"Location": {
+        respond = self.response(201, schema, headers={"Location": {
             "description": "The URL of what was created",
             "schema": {"type": "string", "format": "uri"}}})
+
+        def decorator(func):
+            func = respond(func)
+            func.creates = True  # takes an Idempotency-Key (forum/api/idempotency.py)
+            return func
+
+        return decorator
 
     def errors(self, *codes: int):
         """Document the error answers of an operation, beside the common ones."""

@@ -11,6 +11,7 @@ from forum.models.grading import (
     GradeChange,
     GradeState,
 )
+from forum.models.idempotency import IdempotencyKey
 from forum.models.images import Image
 from forum.models.moderation import (
     Flag,
@@ -56,6 +57,7 @@ __all__ = [
     "GradeState",
     "Guest",
     "GuestComments",
+    "IdempotencyKey",
     "Image",
     "Like",
     "Likes",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import MailMessage, MailState
-from forum.services import digests, mailing, notifying
+from forum.services import digests, idempotency, mailing, notifying
 from forum.transactions import WRITE, unit_of_work
 from forum.worker import queue
 
@@ -75,9 +75,12 @@ def send_mail_task(mail_id: int) -> None:
 @queue.periodic_task(crontab(minute="*"))
 @in_app
 def sweep() -> None:
-    """Every minute: events no wake reached, mail due (or retried), digests due."""
+    """Every minute: events no wake reached, mail due (or retried), digests due, and
+    idempotency keys past their day."""
     process_events_task.call_local()
     with unit_of_work(WRITE):
         digests_due = digests.plan_digests()
+    with unit_of_work(WRITE):
+        idempotency.forget_expired()
     for mail_id in [m.id for m in digests_due] + mailing.due_mail_ids():
         _deliver(mail_id)

@@ -1,0 +1,95 @@
+"""A client that lost an answer sends the creating request again with the same
+Idempotency-Key and gets the first answer, never a second reply."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from forum.extensions import db
+from forum.models import IdempotencyKey, Reply, utcnow
+
+
+def _count(body: str) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).where(Reply.body == body))
+
+
+def _send(api, world, body: str, key: str | None, user=None):
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return api.post(user or world.classmate, f"/api/v1/posts/{world.post.id}/replies",
+                    {"body": body}, headers=headers)
+
+
+def test_the_same_request_again_gets_the_first_answer_and_creates_nothing(world, api):
+    key = str(uuid.uuid4())
+    first = _send(api, world, "Sent twice, stored once.", key)
+    again = _send(api, world, "Sent twice, stored once.", key)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert _count("Sent twice, stored once.") == 1
+
+
+def test_the_same_key_with_another_body_is_refused(world, api):
+    key = str(uuid.uuid4())
+    assert _send(api, world, "The first text.", key).status_code == 201
+    refused = _send(api, world, "Another text.", key)
+    assert refused.status_code == 422
+    assert "Idempotency-Key" in refused.json["errors"]
+    assert _count("Another text.") == 0
+
+
+def test_keys_are_each_callers_own(world, api):
+    key = str(uuid.uuid4())
+    assert _send(api, world, "Mine.", key).status_code == 201
+    theirs = _send(api, world, "Mine.", key, user=world.student)
+    assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
+    assert _count("Mine.") == 2
+
+
+def test_a_failed_request_keeps_no_key_so_its_retry_runs_again(world, api):
+    key = str(uuid.uuid4())
+    refused = api.post(world.classmate, f"/api/v1/posts/{world.post.id}/replies",
+                       {"body": "Answers nothing.", "parent_id": 2_000_000},
+                       headers={"Idempotency-Key": key})
+    assert refused.status_code in (404, 409, 422), refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+    assert _send(api, world, "Answers nothing.", key).status_code == 201
+
+
+def test_a_key_is_kept_for_a_day(world, api):
+    key = str(uuid.uuid4())
+    assert _send(api, world, "Yesterday's.", key).status_code == 201
+    db.session.execute(update(IdempotencyKey).values(
+        created_at=utcnow() - timedelta(days=1, minutes=1)))
+    db.session.commit()
+    assert _send(api, world, "Yesterday's.", key).status_code == 409  # the same reply
+    assert _count("Yesterday's.") == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "with space"])
+def test_a_malformed_key_is_refused(world, api, key):
+    refused = _send(api, world, "Keyed badly.", key)
+    assert refused.status_code == 422 and "Idempotency-Key" in refused.json["errors"]
+    assert _count("Keyed badly.") == 0
+
+
+def test_every_creating_operation_documents_the_header(app):
+    from forum.api import HTTP_METHODS
+    from forum.extensions import api as forum_api
+
+    document = forum_api.spec.to_dict()
+    keyed = {(path, method) for path, item in document["paths"].items()
+             for method, operation in item.items() if method in HTTP_METHODS
+             if {"$ref": "#/components/parameters/IDEMPOTENCY_KEY"}
+             in operation.get("parameters", [])}
+    creating = {(path, "post") for path, item in document["paths"].items()
+                if "201" in item.get("post", {}).get("responses", {})}
+    assert creating and keyed == creating
+    assert ("/api/v1/posts/{post_id}/replies", "post") in keyed
