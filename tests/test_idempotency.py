@@ -93,3 +93,18 @@ def test_every_creating_operation_documents_the_header(app):
                 if "201" in item.get("post", {}).get("responses", {})}
     assert creating and keyed == creating
     assert ("/api/v1/posts/{post_id}/replies", "post") in keyed
+
+
+@pytest.mark.parametrize("method, url", [
+    ("PATCH", "/api/v1/replies/{reply}"), ("PUT", "/api/v1/posts/{post}/subscription")])
+def test_an_edit_with_no_body_is_refused_400_before_its_if_match_is_weighed(
+        world, api, method, url):
+    answer = api.call(world.classmate, method,
+                      url.format(reply=world.reply.id, post=world.post.id),
+                      headers={"If-Match": '"stale"'})
+    assert answer.status_code == 400 and "JSON body" in answer.json["message"]
+
+
+def test_a_put_that_reads_no_body_still_needs_none(world, api):
+    assert api.call(world.classmate, "PUT",
+                    f"/api/v1/posts/{world.post.id}/like").status_code in (200, 204)

@@ -7,6 +7,7 @@ import json
 from flask import g, request
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 
+from forum.api.common import takes_body
 from forum.models import Anonymous
 from forum.services.tokens import commit_token_use, user_for_token
 from forum.transactions import SAFE_METHODS
@@ -31,8 +32,13 @@ class TokenRefused(Unauthorized):
 
 def require_json_body() -> None:
     """A body that is not JSON is refused outright, never half-read; so is JSON nested
-    deeper than any input needs, before a parser recurses through it."""
-    if request.method not in {"POST", "PATCH", "PUT"} or not request.content_length:
+    deeper than any input needs, before a parser recurses through it; and so is an edit
+    (PATCH, PUT) that sends no body where one is read."""
+    if request.method not in {"POST", "PATCH", "PUT"}:
+        return
+    if not request.content_length:
+        if request.method != "POST" and takes_body():  # before If-Match is weighed
+            raise BadRequest("Send the changes as a JSON body.")
         return
     if not request.is_json:
         raise UnsupportedMediaType()

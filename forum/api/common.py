@@ -226,6 +226,18 @@ def created(present: Callable[[], dict], endpoint: str, **values) -> tuple[dict,
     return {}, {"Location": location}
 
 
+def operation():
+    """The function that answers this request: a MethodView's method, or the view."""
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    return getattr(view_class, request.method.lower(), None) if view_class else view
+
+
+def takes_body() -> bool:
+    """Whether this request's operation reads a body (declared with Blueprint.arguments)."""
+    return bool(getattr(operation(), "_apidoc", {}).get("arguments"))
+
+
 def identity(instance) -> int:
     """A stored object's id without asking the database: after a commit every attribute
     is expired and reading one would load the row again; its identity stays."""

@@ -10,6 +10,7 @@ from flask import Response, current_app, g, request
 
 from forum import outages
 from forum.api.auth import actor
+from forum.api.common import operation
 from forum.services import idempotency
 
 PARAMETER = {
@@ -23,10 +24,7 @@ PARAMETER = {
 
 def creates() -> bool:
     """Whether the request goes to an operation that answers 201 (Blueprint.created)."""
-    view = current_app.view_functions.get(request.endpoint)
-    view_class = getattr(view, "view_class", None)
-    method = getattr(view_class, request.method.lower(), None) if view_class else view
-    return bool(getattr(method, "creates", False))
+    return bool(getattr(operation(), "creates", False))
 
 
 def replay_or_claim() -> Response | None:
@@ -68,7 +66,7 @@ def document(spec) -> None:
     """Add the header to every operation of the document that answers 201."""
     spec.components.parameter("IDEMPOTENCY_KEY", "header", PARAMETER)
     for operations in spec._paths.values():
-        for method, operation in operations.items():
-            if method == "post" and "201" in operation.get("responses", {}):
-                operation.setdefault("parameters", []).append(
+        for method, documented in operations.items():
+            if method == "post" and "201" in documented.get("responses", {}):
+                documented.setdefault("parameters", []).append(
                     {"$ref": "#/components/parameters/IDEMPOTENCY_KEY"})
