@@ -152,7 +152,7 @@ def test_an_instructor_grades_three_students_by_keyboard_and_releases(world, mak
     page.goto(f"{base}/discussions/{world.discussion.id}/grading")
     assert page.get_by_text("0 ungraded · 3 draft · 0 released").is_visible()
     page.get_by_role("link", name="Release all draft grades…").click()
-    assert page.get_by_text("3 students will see their grades").is_visible()
+    page.get_by_text("3 students will see their grades").wait_for()
     page.get_by_role("button", name="Release 3 grades").click()
     page.get_by_text("3 grade(s) released to students.").wait_for()
 

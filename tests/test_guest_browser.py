@@ -64,7 +64,7 @@ def test_a_visitor_comments_and_the_instructor_approves(world, guest_server, bro
     page.goto(f"{guest_server}/courses/{world.course.id}")
     page.get_by_role("link", name="Moderation").click()
     item = page.locator(".queue-item", has_text="Keynes thought the latter.")
-    assert item.get_by_text("mv@example.org").is_visible()
+    item.get_by_text("mv@example.org").wait_for()  # the click's page may still be loading
     item.get_by_role("button", name="Approve").click()
     page.get_by_text("1 comment approved.").wait_for()
     assert page.locator(".queue-item", has_text="Keynes thought the latter.").count() == 0
