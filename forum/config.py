@@ -16,11 +16,13 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def cache_settings(url: str | None) -> dict:
-    """Where rendered fragments are kept: in each worker's memory by default, in Redis
-    with a redis:// URL (shared by every worker), nowhere with `none`."""
+def cache_settings(url: str | None, max_bytes: str | None = None) -> dict:
+    """Where rendered fragments are kept: in each worker's memory by default, at most
+    FORUM_CACHE_MAX_BYTES of them (least recently used go first), in Redis with a
+    redis:// URL (shared by every worker), nowhere with `none`."""
     if not url:
-        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 300}
+        return {"CACHE_TYPE": "forum.memory_cache.MemoryCache",
+                "CACHE_MAX_BYTES": int(max_bytes or 32 * 1024 * 1024)}
     if url.strip().lower() == "none":
         return {"CACHE_TYPE": "NullCache"}
     return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "forum:"}
@@ -63,7 +65,10 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     instance = PROJECT_ROOT / "instance"
     env = environ.get("FORUM_ENV", "development")
     return {
-        **cache_settings(environ.get("FORUM_CACHE_URL")),
+        **cache_settings(environ.get("FORUM_CACHE_URL"), environ.get("FORUM_CACHE_MAX_BYTES")),
+        # How long a proxy or browser may keep a public page shown to visitors without a
+        # session before asking again (with If-None-Match): forum/web/conditional.py.
+        "FORUM_PUBLIC_MAX_AGE": int(environ.get("FORUM_PUBLIC_MAX_AGE", "30")),
         "ENV_NAME": env,
         "SECRET_KEY": environ.get("FORUM_SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get(
