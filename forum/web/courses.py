@@ -12,6 +12,7 @@ from forum.services import reading
 from forum.services.discussions import summarize_discussions
 from forum.services.moderation import waiting_counts
 from forum.services.subscriptions import subscription_level
+from forum.web.conditional import is_shared, share
 from forum.web.forms import CourseForm, MemberForm, RoleForm, show_errors, status_of
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -27,10 +28,12 @@ def index():
 @bp.get("/<id:course_id>")
 def show(course_id: int):
     course = course_service.get_course(current_user, course_id)
-    return render_template("courses/show.html", course=course,
+    page = render_template("courses/show.html", course=course,
                            summaries=summarize_discussions(current_user, course),
                            follows=subscription_level(current_user, course),
                            waiting=waiting_counts(current_user, [course]).get(course.id))
+    # Its ETag is a digest of the bytes: a 304 spares the sending, not the rendering.
+    return share(page) if is_shared(course) else page
 
 
 @bp.post("/<id:course_id>/read")

@@ -18,6 +18,7 @@ from forum.services.grading import my_grade
 from forum.services.subscriptions import subscription_level
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
+from forum.web.conditional import is_shared, share
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
 from forum.web.grading import page_progress
 from forum.web.images import form_images, image_errors, post_form_images
@@ -98,12 +99,14 @@ def show(discussion_id: int):
     posts = post_service.list_posts(current_user, discussion)
     unread = reading.unread_in_discussion(current_user, discussion)
     progress = page_progress(current_user, discussion)  # a student's, with their grade
-    return render_template("discussions/show.html", discussion=discussion,
+    page = render_template("discussions/show.html", discussion=discussion,
                            course=discussion.course, posts=posts, unread=unread,
                            my_grade=progress.grade if progress else my_grade(
                                current_user, discussion),
                            progress=progress, follows=subscription_level(current_user, discussion),
                            sealed=not peers_revealed(current_user, discussion))
+    # Its ETag is a digest of the bytes: a 304 spares the sending, not the rendering.
+    return share(page) if is_shared(discussion.course) else page
 
 
 @bp.post("/discussions/<id:discussion_id>/read")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     flash,
+    jsonify,
     make_response,
     redirect,
     request,
@@ -13,8 +14,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
-from forum.errors import Invalid
+from forum.access import can_comment_as_guest
+from forum.errors import Invalid, NotFound
 from forum.extensions import limiter
 from forum.limits import guest_limit
 from forum.models import Anonymous, Moderation
@@ -97,3 +100,18 @@ def comment(post_id: int):
     published = reply.moderation is Moderation.PUBLISHED
     flash(PUBLISHED if published else HELD, "success")
     return redirect(url_for("posts.show", post_id=post_id, _anchor=f"reply-{reply.id}"))
+
+
+@bp.get("/posts/<id:post_id>/comments/form-token")
+def form_token(post_id: int):
+    """This browser's CSRF token and form clock for the guest comment form of a page
+    that shared caches keep without them (forum/web/conditional.py): asked for when
+    the visitor starts writing, so the clock starts then."""
+    post = post_service.get_post(current_user, post_id)
+    if not can_comment_as_guest(current_user, post):
+        raise NotFound("No comment form here.")
+    form = GuestCommentForm(formdata=None)
+    form.start_clock()
+    response = jsonify(csrf_token=generate_csrf(), started=form.started.data)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

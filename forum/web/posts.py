@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from functools import cache as once
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.access import can_annotate, can_comment_as_guest, can_flag, can_like, can_see_likes
@@ -19,6 +21,7 @@ from forum.services.authors import byline, post_byline, thread_pseudonyms
 from forum.services.reading import read_state
 from forum.services.subscriptions import subscription_level
 from forum.web.auth import safe_next
+from forum.web.conditional import etag_of, is_shared, not_modified, share
 from forum.web.forms import (
     AnnotationForm,
     FlagForm,
@@ -32,7 +35,7 @@ from forum.web.forms import (
     status_of,
 )
 from forum.web.images import form_images, image_errors, post_form_images
-from forum.web.thread_view import thread_html
+from forum.web.thread_view import copy_key, thread_html
 
 bp = Blueprint("posts", __name__)
 # Writing (posts, replies, prompts, edits) is limited per person and per address.
@@ -53,16 +56,19 @@ def _post_page(template: str, post, **context) -> str:
 def render_post(post, status: int = 200, failed: dict | None = None,
                  annotation_form: AnnotationForm | None = None,
                  guest_form: GuestCommentForm | None = None,
-                 flag_form: FlagForm | None = None):
+                 flag_form: FlagForm | None = None, shared: bool = False):
     """The post page; `failed` re-shows a reply or prompt form that was refused, the
-    other forms come back as they were sent."""
+    other forms come back as they were sent. A `shared` page (forum/web/conditional.py)
+    leaves the guest form's token and clock to be fetched."""
     if failed and "parent_id" in failed["errors"]:
         failed["parent_id"] = ""  # no such form on the page: explain it at the top
     if annotation_form is None and can_annotate(current_user, post):
         annotation_form = AnnotationForm(formdata=None)
     if guest_form is None and can_comment_as_guest(current_user, post):
-        guest_form = GuestCommentForm(formdata=None, parent_id=request.args.get("reply_to"))
-    if guest_form is not None:
+        # Made with a CSRF token, the form would start the visitor's session.
+        guest_form = GuestCommentForm(formdata=None, parent_id=request.args.get("reply_to"),
+                                      meta={"csrf": not shared})
+    if guest_form is not None and not shared:
         guest_form.start_clock()
     if flag_form is None and can_flag(current_user, post, post.discussion.course):
         flag_form = FlagForm(formdata=None)
@@ -79,7 +85,7 @@ def render_post(post, status: int = 200, failed: dict | None = None,
         post_liked=can_like(current_user, post, post.discussion.course)
         and reaction_service.liked_in_thread(current_user, post)[0],
         post_author=post_byline(current_user, post),
-        follows=subscription_level(current_user, post),
+        follows=subscription_level(current_user, post), shared=shared,
     ), status
 
 
@@ -102,11 +108,37 @@ def _replying_to(post, form: GuestCommentForm | None):
 @bp.get("/posts/<id:post_id>")
 def show(post_id: int):
     post = post_service.get_post(current_user, post_id, for_page=True)
+    if is_shared(post.discussion.course):
+        etag = _shared_etag(post)
+        return not_modified(etag) or share(render_post(post, shared=True), etag)
     page = render_post(post)
     # What the page showed is read now: after rendering, as the mark's commit would
     # expire what the page reads.
     reading.mark_post_read(current_user, post)
     return page
+
+
+def _shared_etag(post) -> str:
+    """What the shared page shows, as version stamps read with the post: the thread's
+    copy key (thread stamp, names, post state, what the anonymous kind may do now, the
+    thread's templates), the post's own version, likes and endorsement, the discussion's
+    version (title, prompt, dates), the course's heading, and the page's templates."""
+    discussion = post.discussion
+    course = discussion.course
+    return etag_of(
+        copy_key(current_user, post), _page_digest(), post.version, post.like_count,
+        post.endorsed_at, post.endorsed_by_id, post.pinned_at, post.edited_at,
+        discussion.version, course.code, course.title, course.term, course.guest_comments,
+        request.args.get("reply_to"))
+
+
+@once
+def _page_digest() -> str:
+    """A new release's page templates never answer 304 to a page made by the old ones."""
+    env = current_app.jinja_env
+    names = ("base.html", "_macros.html", "posts/show.html", "posts/_images.html",
+             "courses/_crumbs.html", "notifications/_follow.html")
+    return etag_of(*(env.loader.get_source(env, name)[0] for name in names))
 
 
 def _thread_anchor(post, reply=None) -> str:

@@ -237,6 +237,12 @@ def _peer_of(actor, post: Post) -> Peer:
                 unlocked=perm.peers_revealed(actor, discussion))
 
 
+def copy_key(viewer, post: Post) -> str:
+    """The key of the viewer's kind's copy of the thread: it changes whenever the copy
+    would show something else (also the ETag's part for the thread of a shared page)."""
+    return _cache_key(viewer, post)
+
+
 def _cache_key(viewer, post: Post) -> str:
     """Everything the kind's copy shows that could change: the thread (its stamp),
     names and roles, the course's time zone, the post's state, and what the viewer's
