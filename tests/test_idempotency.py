@@ -73,6 +73,48 @@ def test_a_key_is_kept_for_a_day(world, api):
     assert _count("Yesterday's.") == 1
 
 
+def _lose_the_answers() -> None:
+    """What a process killed after its commit and before keeping its answer leaves."""
+    db.session.execute(update(IdempotencyKey).values(status=None, body=None))
+    db.session.commit()
+
+
+def test_a_retry_whose_answer_was_lost_is_sent_to_what_was_created(world, api):
+    key = str(uuid.uuid4())
+    first = _send(api, world, "Stored, then the worker died.", key)
+    assert first.status_code == 201
+    _lose_the_answers()
+    again = _send(api, world, "Stored, then the worker died.", key)
+    assert again.status_code == 303, again.get_data(as_text=True)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "answer was lost" in again.json["message"]
+    seen = api.get(world.classmate, again.headers["Location"])
+    assert seen.status_code == 200 and seen.json["id"] == first.json["id"]
+    assert _count("Stored, then the worker died.") == 1
+
+
+@pytest.mark.parametrize("what", ["flag", "member", "post"])
+def test_every_kind_of_creation_notes_where_it_is_found_in_its_own_commit(
+        world, api, what):
+    if what == "flag":
+        user, url, body = (world.classmate, f"/api/v1/posts/{world.post.id}/flags",
+                           {"reason": "Copied from a website."})
+    elif what == "member":
+        user, url, body = (world.instructor, f"/api/v1/courses/{world.course.id}/members",
+                           {"email": world.outsider.email, "role": "student"})
+    else:
+        user, url, body = (world.classmate, f"/api/v1/discussions/{world.discussion.id}/posts",
+                           {"title": "Keyed", "body": "A post sent with a key."})
+    key = str(uuid.uuid4())
+    first = api.post(user, url, body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.get_data(as_text=True)
+    _lose_the_answers()
+    again = api.post(user, url, body, headers={"Idempotency-Key": key})
+    assert again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "with space"])
 def test_a_malformed_key_is_refused(world, api, key):
     refused = _send(api, world, "Keyed badly.", key)
@@ -92,6 +134,9 @@ def test_every_creating_operation_documents_the_header(app):
     creating = {(path, "post") for path, item in document["paths"].items()
                 if "201" in item.get("post", {}).get("responses", {})}
     assert creating and keyed == creating
+    for path, method in creating:
+        assert document["paths"][path][method]["responses"]["303"] == {
+            "$ref": "#/components/responses/LOST_ANSWER"}
     assert ("/api/v1/posts/{post_id}/replies", "post") in keyed
 
 

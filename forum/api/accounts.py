@@ -8,8 +8,8 @@ from forum.api.auth import TokenRefused, require_user
 from forum.api.common import (
     PAGINATION,
     Blueprint,
+    at,
     created,
-    identity,
     page_of,
     page_presented_together,
 )
@@ -24,6 +24,7 @@ from forum.api.schemas import (
 )
 from forum.extensions import limiter
 from forum.limits import account_key, failed_login, login_limit, login_per_account_limit
+from forum.models import ApiToken
 from forum.services import accounts, tokens
 from forum.services.threads import prompts_awaiting
 
@@ -34,7 +35,7 @@ bp = Blueprint("Accounts", __name__, url_prefix="/api/v1",
 @bp.route("/tokens")
 class Tokens(MethodView):
     @bp.arguments(TokenRequestSchema)
-    @bp.created(NewTokenSchema)
+    @bp.created(NewTokenSchema, ApiToken, at(".Token", "token_id"))
     @bp.errors(422)
     @bp.doc(security=[])
     @limiter.limit(login_limit)
@@ -46,8 +47,7 @@ class Tokens(MethodView):
         if user is None:
             raise TokenRefused("Email or password is not correct.")
         token, secret = tokens.create_token(user, data["name"], data["expires_in_days"])
-        return created(lambda: {**_token_view(token), "token": secret}, ".Token",
-                       token_id=identity(token))
+        return created(lambda: {**_token_view(token), "token": secret}, token)
 
     @bp.response(200, TokenSchema(many=True))
     @bp.paginate(**PAGINATION)

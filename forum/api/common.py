@@ -179,15 +179,17 @@ class Blueprint(SmorestBlueprint):
                      "schema": {"type": "string"}},
         })
 
-    def created(self, schema):
-        """The 201 answer of a creating operation, with its Location header."""
+    def created(self, schema, model: type, locate: Callable[[object], str]):
+        """The 201 answer of a creating operation, with its Location header: the
+        operation creates one `model`, found at `locate(it)` (see `at`)."""
         respond = self.response(201, schema, headers={"Location": {
             "description": "The URL of what was created",
             "schema": {"type": "string", "format": "uri"}}})
 
         def decorator(func):
             func = respond(func)
-            func.creates = True  # takes an Idempotency-Key (forum/api/idempotency.py)
+            # Takes an Idempotency-Key (forum/api/idempotency.py).
+            func.creates = Creates(model, locate)
             return func
 
         return decorator
@@ -207,23 +209,48 @@ class Blueprint(SmorestBlueprint):
 PAGINATION = {"page_size": 20, "max_page_size": 100}
 
 
-def created(present: Callable[[], dict], endpoint: str, **values) -> tuple[dict, dict]:
-    """A created resource's view and the Location of its own URL (`endpoint`, in the
-    blueprint of the request: ".ReplyItem").
+@dataclass(frozen=True)
+class Creates:
+    """What a creating operation makes, and where it is then found."""
+
+    model: type
+    locate: Callable[[object], str]
+
+
+def at(endpoint: str, id_name: str | None = None) -> Callable[[object], str]:
+    """Locate a created object at `endpoint` (of the request's blueprint: ".ReplyItem"),
+    with the request's own URL values and the object's id as `id_name`. Reads no
+    attribute, so it works after the commit and inside a flush."""
+
+    def locate(instance) -> str:
+        full = f"{request.blueprint}{endpoint}" if endpoint.startswith(".") else endpoint
+        takes = {name for rule in current_app.url_map.iter_rules(full)
+                 for name in rule.arguments}
+        values = {name: value for name, value in (request.view_args or {}).items()
+                  if name in takes}
+        if id_name is not None:
+            values[id_name] = identity(instance)
+        return url_for(endpoint, _external=True, **values)
+
+    return locate
+
+
+def created(present: Callable[[], dict], instance) -> tuple[dict, dict]:
+    """A created object's view and the Location the operation gives it.
 
     The write is committed by then, and its view is read back from the database. If the
     connection drops at that moment, the write still stands, so it is never answered as
     failed: the view is read again on a new connection, and if the database is away
     altogether the answer is 201 with the Location alone."""
-    location = url_for(endpoint, _external=True, **values)
+    locate = operation().creates.locate
     for attempt in (1, 2):
         try:
-            return present(), {"Location": location}
+            return present(), {"Location": locate(instance)}
         except outages.UNAVAILABLE as error:
             db.session.rollback()  # gives the broken connection back; the next is new
             outages.database_unavailable(error, current_app.logger,
                                          f"{request.path}, after its commit ({attempt})")
-    return {}, {"Location": location}
+    return {}, {"Location": locate(instance)}
 
 
 def operation():
@@ -240,8 +267,12 @@ def takes_body() -> bool:
 
 def identity(instance) -> int:
     """A stored object's id without asking the database: after a commit every attribute
-    is expired and reading one would load the row again; its identity stays."""
-    return inspect(instance).identity[0]
+    is expired and reading one would load the row again; its identity stays. (Inside a
+    flush, before the identity is given, the id just inserted is read.)"""
+    state = inspect(instance)
+    if state.identity is None:
+        return state.mapper.primary_key_from_instance(instance)[0]
+    return state.identity[0]
 
 T = TypeVar("T")
 

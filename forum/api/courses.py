@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from forum.access import can_see_member_emails
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, identity, page_of
+from forum.api.common import PAGINATION, Blueprint, at, created, page_of
 from forum.api.present import course_view, user_ref
 from forum.api.schemas import (
     CourseInputSchema,
@@ -16,6 +16,7 @@ from forum.api.schemas import (
     MemberSchema,
     MemberUpdateSchema,
 )
+from forum.models import Course, Enrollment
 from forum.services import courses as course_service
 from forum.services import reading
 
@@ -38,15 +39,14 @@ class Courses(MethodView):
                        pagination_parameters)
 
     @bp.arguments(CourseInputSchema)
-    @bp.created(CourseSchema)
+    @bp.created(CourseSchema, Course, at(".CourseItem", "course_id"))
     @bp.errors(403, 422)
     @bp.doc(operationId="createCourse")
     def post(self, data):
         """Create a course (site admins)"""
         user = require_user()
         course = course_service.create_course(user, **data)
-        return created(lambda: course_view(course, user), ".CourseItem",
-                       course_id=identity(course))
+        return created(lambda: course_view(course, user), course)
 
 
 def _course_fields(course) -> dict:
@@ -108,7 +108,7 @@ class Members(MethodView):
         return page_of(members, lambda e: member_view(e, emails), pagination_parameters)
 
     @bp.arguments(MemberAddSchema)
-    @bp.created(MemberSchema)
+    @bp.created(MemberSchema, Enrollment, at(".Member", "member_id"))
     @bp.errors(403, 422)
     @bp.doc(operationId="addMember")
     def post(self, data, course_id: int):
@@ -116,9 +116,7 @@ class Members(MethodView):
         user = require_user()
         course = course_service.get_course(user, course_id)
         enrollment = course_service.add_member(user, course, data["email"], data["role"])
-        return created(lambda: member_view(enrollment, True), ".Member",
-                       course_id=identity(course),
-                       member_id=identity(enrollment))
+        return created(lambda: member_view(enrollment, True), enrollment)
 
 
 def _member_etag(enrollment) -> dict:

@@ -8,8 +8,8 @@ from forum.api.auth import actor, require_user
 from forum.api.common import (
     PAGINATION,
     Blueprint,
+    at,
     created,
-    identity,
     page_of,
     page_presented_together,
 )
@@ -21,7 +21,7 @@ from forum.api.schemas import (
     PromptArgsSchema,
     PromptSchema,
 )
-from forum.models import PromptState
+from forum.models import Discussion, PromptState
 from forum.services import discussions as discussion_service
 from forum.services import reading
 from forum.services.courses import get_course
@@ -49,7 +49,7 @@ class Discussions(MethodView):
                        pagination_parameters)
 
     @bp.arguments(DiscussionInputSchema)
-    @bp.created(DiscussionSchema)
+    @bp.created(DiscussionSchema, Discussion, at(".DiscussionItem", "discussion_id"))
     @bp.errors(403, 409, 422)
     @bp.doc(operationId="createDiscussion")
     def post(self, data, course_id: int):
@@ -58,8 +58,7 @@ class Discussions(MethodView):
         course = get_course(user, course_id)
         discussion_service.authorize_create_discussion(user, course)
         discussion = discussion_service.create_discussion(user, course, **data)
-        return created(lambda: discussion_view(discussion), ".DiscussionItem",
-                       discussion_id=identity(discussion))
+        return created(lambda: discussion_view(discussion), discussion)
 
 
 def _etag(discussion) -> dict:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, identity, page_of
+from forum.api.common import PAGINATION, Blueprint, at, created, page_of
 from forum.api.grading_schemas import AnnotationInputSchema, AnnotationSchema
 from forum.api.present import user_ref
+from forum.models import Annotation
 from forum.services import annotations as annotation_service
 from forum.services.posts import get_post
 
@@ -36,7 +37,7 @@ class Annotations(MethodView):
                        lambda a: annotation_view(a.annotation, a.found), pagination_parameters)
 
     @bp.arguments(AnnotationInputSchema)
-    @bp.created(AnnotationSchema)
+    @bp.created(AnnotationSchema, Annotation, at(".AnnotationItem", "annotation_id"))
     @bp.errors(403, 409, 422)
     @bp.doc(operationId="createAnnotation")
     def post(self, data, post_id: int):
@@ -44,8 +45,7 @@ class Annotations(MethodView):
         user = require_user()
         post = get_post(user, post_id)
         annotation = annotation_service.annotate(user, post, **data)
-        return created(lambda: annotation_view(annotation, True), ".AnnotationItem",
-                       annotation_id=identity(annotation))
+        return created(lambda: annotation_view(annotation, True), annotation)
 
 
 @bp.route("/annotations/<id:annotation_id>")

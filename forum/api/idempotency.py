@@ -1,12 +1,18 @@
 """`Idempotency-Key` on every creating POST (those answering 201): a client that lost
 an answer (a timeout, a dropped connection) sends the same request with the same key
 and gets the first answer, with `Idempotent-Replayed: true`, instead of a duplicate.
-The same key with a different request is refused (422). Keys are the caller's own and
-kept for a day. Callers without a token cannot use them: the key is ignored."""
+The same key with a different request is refused (422). If the first request's work
+was committed but its answer lost (its process died in between), the retry is sent
+303 See Other to what was created. Keys are the caller's own and kept for a day.
+Callers without a token cannot use them: the key is ignored."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+import json
+
+from flask import Response, current_app, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from forum import outages
 from forum.api.auth import actor
@@ -39,12 +45,37 @@ def replay_or_claim() -> Response | None:
                                      request.get_data(cache=True))
     found = idempotency.claim(user, idempotency.check_key(key), print_)
     if isinstance(found, idempotency.Replay):
-        headers = {"Idempotent-Replayed": "true"}
-        if found.location:
-            headers["Location"] = found.location
-        return Response(found.body, found.status, headers, mimetype="application/json")
+        return _replay(found)
     g.idempotency_row = found
     return None
+
+
+LOST = json.dumps({"message": "This request was done before, but its answer was lost: "
+                             "what it created is at the Location."})
+
+
+def _replay(found: idempotency.Replay) -> Response:
+    """The first answer again; if it was lost, 303 See Other to what was created."""
+    headers = {"Idempotent-Replayed": "true"}
+    if found.location:
+        headers["Location"] = found.location
+    if found.status is None:
+        return Response(LOST, 303, headers, mimetype="application/json")
+    return Response(found.body, found.status, headers, mimetype="application/json")
+
+
+@event.listens_for(Session, "after_flush")
+def _note_location(session, _context) -> None:
+    """As a keyed request's object is first flushed, write where it is found on the
+    key's row, so the unit commits both."""
+    row = g.get("idempotency_row") if has_request_context() else None
+    if row is None or row.location is not None:
+        return
+    creates = operation().creates
+    for instance in session.new:
+        if isinstance(instance, creates.model):
+            idempotency.located(row, creates.locate(instance))
+            return
 
 
 def keep_answer(response: Response) -> Response:
@@ -62,11 +93,24 @@ def keep_answer(response: Response) -> Response:
     return response
 
 
+LOST_ANSWER = {
+    "description": "Sent again with its Idempotency-Key: the first request's work was "
+                   "done but its answer lost; what it created is at the Location.",
+    "headers": {"Location": {"description": "The URL of what was created",
+                             "schema": {"type": "string"}}},
+    "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"message": {"type": "string"}}}}},
+}
+
+
 def document(spec) -> None:
-    """Add the header to every operation of the document that answers 201."""
+    """Add the header, and the answer to a retry whose first answer was lost, to every
+    operation of the document that answers 201."""
     spec.components.parameter("IDEMPOTENCY_KEY", "header", PARAMETER)
+    spec.components.response("LOST_ANSWER", LOST_ANSWER)
     for operations in spec._paths.values():
         for method, documented in operations.items():
             if method == "post" and "201" in documented.get("responses", {}):
                 documented.setdefault("parameters", []).append(
                     {"$ref": "#/components/parameters/IDEMPOTENCY_KEY"})
+                documented["responses"]["303"] = {"$ref": "#/components/responses/LOST_ANSWER"}

@@ -11,9 +11,10 @@ from werkzeug.datastructures import CombinedMultiDict, FileStorage
 from werkzeug.exceptions import UnsupportedMediaType
 
 from forum.api.auth import require_user
-from forum.api.common import Blueprint
+from forum.api.common import Blueprint, created
 from forum.api.schemas import ImageSchema, ImageUploadSchema
 from forum.errors import Invalid
+from forum.models import Image
 from forum.services import images as image_service
 
 
@@ -58,7 +59,7 @@ def require_multipart() -> None:
 @bp.route("/images")
 class ImageUploads(MethodView):
     @bp.arguments(ImageUploadSchema, location="files", unknown=RAISE)  # strict, as JSON
-    @bp.created(ImageSchema)
+    @bp.created(ImageSchema, Image, image_url)
     @bp.errors(403, 422)
     @bp.doc(operationId="uploadImage")
     def post(self, data):
@@ -71,5 +72,4 @@ class ImageUploads(MethodView):
         image = image_service.upload_image(
             user, file.stream, alt=data.get("alt"), credit=data.get("credit"),
             credit_url=data.get("credit_url"))
-        view = image_view(image)
-        return view, {"Location": view["url"]}
+        return created(lambda: image_view(image), image)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import require_user
-from forum.api.common import PAGINATION, Blueprint, created, fetched_page, page_of
+from forum.api.common import PAGINATION, Blueprint, at, created, fetched_page, page_of
 from forum.api.present import (
     flag_view,
     moderation_result_view,
@@ -28,7 +28,7 @@ from forum.api.schemas import (
     ReplySchema,
     RestoredItemSchema,
 )
-from forum.models import Post
+from forum.models import Flag, Post
 from forum.services import moderation
 from forum.services.courses import get_course
 from forum.services.posts import get_post
@@ -103,9 +103,9 @@ class ReplyModeration(MethodView):
 # Flags
 
 
-def _report(user, item, reason: str, endpoint: str, **values):
+def _report(user, item, reason: str):
     report = moderation.flag(user, item, reason)
-    return created(lambda: flag_view(report), endpoint, **values)
+    return created(lambda: flag_view(report), report)
 
 
 def _flags(user, item, pagination_parameters) -> list[dict]:
@@ -115,15 +115,14 @@ def _flags(user, item, pagination_parameters) -> list[dict]:
 @bp.route("/posts/<id:post_id>/flags")
 class PostFlags(MethodView):
     @bp.arguments(FlagInputSchema)
-    @bp.created(FlagSchema)
+    @bp.created(FlagSchema, Flag, at(".PostFlags"))
     @bp.errors(403, 409, 422)
     @bp.doc(operationId="flagPost")
     def post(self, data, post_id: int):
         """Report a post to the course staff (members, not its author; staff act on it
         instead); enough reports hide it until staff review it"""
         user = require_user()
-        return _report(user, get_post(user, post_id), data["reason"], ".PostFlags",
-                       post_id=post_id)
+        return _report(user, get_post(user, post_id), data["reason"])
 
     @bp.response(200, FlagSchema(many=True))
     @bp.paginate(**PAGINATION)
@@ -138,15 +137,14 @@ class PostFlags(MethodView):
 @bp.route("/replies/<id:reply_id>/flags")
 class ReplyFlags(MethodView):
     @bp.arguments(FlagInputSchema)
-    @bp.created(FlagSchema)
+    @bp.created(FlagSchema, Flag, at(".ReplyFlags"))
     @bp.errors(403, 409, 422)
     @bp.doc(operationId="flagReply")
     def post(self, data, reply_id: int):
         """Report a reply to the course staff (members, not its author; staff act on it
         instead); enough reports hide it until staff review it"""
         user = require_user()
-        return _report(user, get_reply(user, reply_id), data["reason"], ".ReplyFlags",
-                       reply_id=reply_id)
+        return _report(user, get_reply(user, reply_id), data["reason"])
 
     @bp.response(200, FlagSchema(many=True))
     @bp.paginate(**PAGINATION)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, fetched_page, identity, page_of
+from forum.api.common import PAGINATION, Blueprint, at, created, fetched_page, page_of
 from forum.api.present import nest, post_view, user_ref
 from forum.api.schemas import (
     PostInputSchema,
@@ -15,6 +15,7 @@ from forum.api.schemas import (
     RevisionSchema,
     ThreadSchema,
 )
+from forum.models import Post
 from forum.services import posts as post_service
 from forum.services import reactions as reaction_service
 from forum.services import reading
@@ -56,7 +57,7 @@ class Posts(MethodView):
             pagination_parameters)
 
     @bp.arguments(PostInputSchema)
-    @bp.created(PostSchema)
+    @bp.created(PostSchema, Post, at(".PostItem", "post_id"))
     @bp.errors(403, 422)
     @bp.doc(operationId="createPost")
     def post(self, data, discussion_id: int):
@@ -64,7 +65,7 @@ class Posts(MethodView):
         user = require_user()
         discussion = get_discussion(user, discussion_id)
         post = post_service.create_post(user, discussion, **data)
-        return created(lambda: post_view(post, user, 0), ".PostItem", post_id=identity(post))
+        return created(lambda: post_view(post, user, 0), post)
 
 
 def _etag(post) -> dict:

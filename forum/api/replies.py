@@ -7,7 +7,7 @@ from flask.views import MethodView
 from werkzeug.exceptions import Forbidden
 
 from forum.api.auth import actor, require_user
-from forum.api.common import PAGINATION, Blueprint, created, identity, page_of
+from forum.api.common import PAGINATION, Blueprint, at, created, page_of
 from forum.api.posts import revision_view
 from forum.api.present import reply_view, single_reply_view
 from forum.api.schemas import (
@@ -21,7 +21,7 @@ from forum.api.schemas import (
 from forum.errors import Invalid, PermissionDenied
 from forum.extensions import client_address, limiter
 from forum.limits import guest_limit
-from forum.models import Moderation, ReplyKind
+from forum.models import Moderation, Reply, ReplyKind
 from forum.services import reactions as reaction_service
 from forum.services import replies as reply_service
 from forum.services.guests import GuestInput, comment_as_guest
@@ -58,7 +58,7 @@ class Replies(MethodView):
                        pagination_parameters)
 
     @bp.arguments(ReplyInputSchema)
-    @bp.created(ReplySchema)
+    @bp.created(ReplySchema, Reply, at(".ReplyItem", "reply_id"))
     @bp.errors(403, 422)
     @bp.doc(operationId="createReply")
     def post(self, data, post_id: int):
@@ -74,8 +74,7 @@ class Replies(MethodView):
             reply = reply_service.reply_to(
                 user, post, parent_id, data["body"], anonymous=data.get("anonymous"),
                 quote=data.get("quote"), quoted_reply_id=data.get("quoted_reply_id"))
-        return created(lambda: single_reply_view(reply, user), ".ReplyItem",
-                       reply_id=identity(reply))
+        return created(lambda: single_reply_view(reply, user), reply)
 
 
 def _etag(reply) -> dict:
@@ -163,7 +162,7 @@ def _guest_limit_message() -> str:
 @bp.route("/posts/<id:post_id>/comments")
 class PostGuestComments(MethodView):
     @bp.arguments(GuestCommentInputSchema)
-    @bp.created(GuestCommentSchema)
+    @bp.created(GuestCommentSchema, Reply, at(".ReplyItem", "reply_id"))
     @bp.errors(403, 409, 422)
     @bp.doc(security=[])
     @limiter.limit(guest_limit, key_func=client_address, error_message=_guest_limit_message)
@@ -191,4 +190,4 @@ class PostGuestComments(MethodView):
         view = {"id": reply.id, "state": "published" if published else "pending",
                 "message": "Your comment is published." if published
                 else "Your comment is held for review."}
-        return created(lambda: view, ".ReplyItem", reply_id=reply.id)
+        return created(lambda: view, reply)

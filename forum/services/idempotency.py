@@ -3,7 +3,9 @@ day is given the first answer again; see forum/models/idempotency.py.
 
 `claim` runs before the creating use case and adds the key's row to its unit of work,
 so the row is committed with what is created, or not at all when the request fails
-(and then a retry runs again). `remember` keeps the answer once it is sent.
+(and then a retry runs again). Where the created object is found is written on the row
+in that same commit (`located`); `remember` keeps the whole answer once it is sent. A
+retry whose first request died between the two learns where its object is.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ HEADER = "Idempotency-Key"
 
 @dataclass(frozen=True)
 class Replay:
-    """The answer first given to a request."""
+    """The answer first given to a request; `status` None when the request's work was
+    committed and its answer was lost (the process died before keeping it): what it
+    created is at `location`."""
 
-    status: int
+    status: int | None
     body: str
     location: str | None
 
@@ -73,9 +77,16 @@ def claim(user, key: str, print_: str) -> Replay | IdempotencyKey:
     if found.fingerprint != print_:
         raise Invalid({HEADER: ["This key was used for a different request: use a new "
                                 "key for each new request."]})
-    if found.status is None:
+    if found.status is None and found.location is None:
         raise KeyInUse()
     return Replay(found.status, found.body or "", found.location)
+
+
+def located(row: IdempotencyKey, location: str) -> None:
+    """Note where the request's created object is found, in the unit that creates it
+    (called as it is flushed)."""
+    if row.location is None:
+        row.location = location
 
 
 @writes
