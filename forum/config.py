@@ -22,7 +22,7 @@ def cache_settings(url: str | None, max_bytes: str | None = None) -> dict:
     redis:// URL (shared by every worker), nowhere with `none`."""
     if not url:
         return {"CACHE_TYPE": "forum.memory_cache.MemoryCache",
-                "CACHE_MAX_BYTES": int(max_bytes or 32 * 1024 * 1024)}
+                "CACHE_MAX_BYTES": int(max_bytes or 16 * 1024 * 1024)}
     if url.strip().lower() == "none":
         return {"CACHE_TYPE": "NullCache"}
     return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "forum:"}

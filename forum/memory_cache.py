@@ -35,7 +35,7 @@ class MemoryCache(BaseCache):
     Values are kept as they are, not copies: the forum keeps immutable tuples of text.
     Every operation holds one lock, so threads of a worker may share it."""
 
-    def __init__(self, max_bytes: int = 32 * 1024 * 1024, default_timeout: int = 300,
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024, default_timeout: int = 300,
                  ignore_delete_many_errors: bool = False) -> None:
         super().__init__(default_timeout=default_timeout,
                          ignore_delete_many_errors=ignore_delete_many_errors)
@@ -47,7 +47,7 @@ class MemoryCache(BaseCache):
 
     @classmethod
     def factory(cls, app, config: dict, args: list, kwargs: dict) -> MemoryCache:
-        kwargs["max_bytes"] = int(config.get("CACHE_MAX_BYTES", 32 * 1024 * 1024))
+        kwargs["max_bytes"] = int(config.get("CACHE_MAX_BYTES", 16 * 1024 * 1024))
         return cls(*args, **kwargs)
 
     def __len__(self) -> int:

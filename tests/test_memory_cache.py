@@ -107,7 +107,7 @@ def test_threads_share_it_without_losing_count():
 
 def test_the_app_keeps_pages_in_it_by_default(app):
     assert isinstance(cache.cache, MemoryCache)
-    assert cache.cache.max_bytes == 32 * 1024 * 1024
+    assert cache.cache.max_bytes == 16 * 1024 * 1024
     settings = config.from_environment({"FORUM_CACHE_MAX_BYTES": "1000000"})
     assert settings["CACHE_MAX_BYTES"] == 1_000_000
     assert config.from_environment({"FORUM_CACHE_URL": "redis://h:6379/0"})[
