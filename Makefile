@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench bench-instructions drills install install-test clean mail-sink
+.PHONY: run test lint bench bench-instructions drills soak install install-test clean mail-sink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: install-test
 # machine's): DRILLS_ARGS="--only outage" runs one.
 drills: install-test
 	$(BIN)/python -m bench.drills $(DRILLS_ARGS)
+
+# Memory: one gunicorn worker reads a thousand different post pages; its RSS before and
+# after (under a minute on SQLite).
+soak: install-test
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 # Instructions per request under valgrind's callgrind: a figure the machine's load does
 # not move (a few minutes; needs valgrind).
