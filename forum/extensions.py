@@ -71,17 +71,28 @@ class ForumApi(Api):
         self._spec = value
 
     def _register_etag_headers(self):
-        tag = {"type": "string", "example": '"3f2a9c"'}
+        # The shape the server's tags have (a SHA-1 of the resource's state, quoted);
+        # no example could be a tag the server would match.
+        tag = {"type": "string", "example": f'"{ETAG_EXAMPLE}"'}
         self.spec.components.parameter("IF_NONE_MATCH", "header", {
             "name": "If-None-Match", "schema": tag,
-            "description": "ETag of your copy: 304 when it is still current"}, lazy=True)
+            "description": "The ETag header of your copy (from a GET of this URL): 304 "
+                           "when it is still current"}, lazy=True)
         self.spec.components.parameter("IF_MATCH", "header", {
             "name": "If-Match", "required": True, "schema": tag,
-            "description": "ETag from your last GET: 428 when missing, 412 when stale"},
-            lazy=True)
+            "description": IF_MATCH_DESCRIPTION}, lazy=True)
         self.spec.components.header("ETAG", {
-            "description": "Entity tag of this version", "schema": {"type": "string"}},
-            lazy=True)
+            "description": "Entity tag of this version: send it back as If-Match to "
+                           "change it, or as If-None-Match to read it again",
+            "schema": {"type": "string", "example": f'"{ETAG_EXAMPLE}"'}}, lazy=True)
+
+
+ETAG_EXAMPLE = "ca997d559d1e2ff359d87b8aab8b9dfaeba5d2f6"
+IF_MATCH_DESCRIPTION = (
+    "The ETag header, quotes included, of the answer to a GET of this same URL (the "
+    "links of that GET's 200 answer say so too); it changes with every change to the "
+    "resource. Missing: 428. Any other value: 412 and nothing changes; GET again, then "
+    "retry. `*` matches whatever version is current.")
 
 
 api = ForumApi()

@@ -20,11 +20,13 @@ from forum.api import (
     moderation,
     notifications,
     posts,
+    preconditions,
     preview,
     progress,
     reactions,
     reading,
     replies,
+    schemas,
     search,
 )
 from forum.extensions import api, client_address, csrf, limiter
@@ -78,6 +80,8 @@ for _module in RESOURCES:
     _module.bp.after_request(auth.record_token_use)
     _module.bp.after_request(idempotency.keep_answer)
 api.finishers.append(idempotency.document)
+api.finishers.append(preconditions.document)
+api.finishers.append(schemas.document_rules)
 for _module in WRITING:
     limiter.limit(writes_limit, key_func=caller_key, methods=WRITE_METHODS)(_module.bp)
     limiter.limit(writes_per_ip_limit, key_func=client_address,

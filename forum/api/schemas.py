@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from forum.api.common import (
     HAS_TEXT,
@@ -41,15 +41,16 @@ from forum.models.limits import (
     POINTS_MAX,
     REASON_MAX,
     TERM_MAX,
-    TIMEZONE_MAX,
     URL_MAX,
 )
+from forum.services.courses import TIMEZONES
 from forum.services.discussions import FOLLOW_COURSE
 from forum.services.images import IMAGES_PER_POST
 from forum.services.moderation import ACTIONS, QUEUE_STATES
 from forum.services.posts import CITATION_MAX, SOURCES_MAX
 from forum.services.replies import QUOTE_MAX
 from forum.services.tokens import EXPIRY_DAYS_DEFAULT, EXPIRY_DAYS_MAX
+from forum.services.validation import LINK_MESSAGE, LINK_PATTERN
 
 Timestamp = fields.AwareDateTime
 ROLES = [role.value for role in Role]
@@ -174,8 +175,10 @@ class CourseInputSchema(StrictSchema):
                          validate=[validate.Length(min=1, max=COURSE_CODE_MAX), HAS_TEXT])
     title = title_field(required=True)
     term = optional_text(TERM_MAX)
-    timezone = fields.String(validate=[validate.Length(min=1, max=TIMEZONE_MAX), STORABLE],
-                             metadata={"example": "Europe/London"})
+    timezone = fields.String(
+        validate=validate.OneOf(sorted(TIMEZONES),
+                                error="Choose a timezone from the list, such as Europe/Paris."),
+        metadata={"example": "Europe/London", "description": "An IANA time zone name"})
     visibility = fields.String(validate=validate.OneOf([v.value for v in Visibility]))
     guest_comments = fields.String(validate=validate.OneOf(GUEST_COMMENTS))
     spam_threshold = threshold(metadata={"description": "0 to 1; at least hold_threshold"})
@@ -240,9 +243,12 @@ class DiscussionSchema(Schema):
 class DiscussionInputSchema(StrictSchema):
     title = title_field(required=True)
     prompt = optional_text(BODY_MAX)
-    opens_at = moment()
-    due_at = moment()
-    locks_at = moment()
+    # The order of the dates joins two fields, which JSON Schema cannot compare: the
+    # service checks it (422 naming due_at or locks_at) and the descriptions say it.
+    opens_at = moment(metadata={"description": "When students may start; null: at once"})
+    due_at = moment(metadata={"description": "At or after opens_at"})
+    locks_at = moment(metadata={"description": "At or after due_at, and after opens_at; "
+                                               "null: never"})
     points_possible = Number(validate=validate.Range(min=0, max=POINTS_MAX))
     visibility = fields.String(
         allow_none=True, validate=validate.OneOf(DISCUSSION_VISIBILITY),
@@ -265,15 +271,33 @@ class DiscussionUpdateSchema(DiscussionInputSchema):
 
 # Posts
 
+class Link(TextRule):
+    """The services' rule on links (LINK_PATTERN), which the document states; matched
+    whole, as JSON Schema does. A port urlparse cannot read (http://host:99999) is
+    refused by the services, and only said in the field's description."""
+
+    def __init__(self):
+        super().__init__(LINK_PATTERN, error=LINK_MESSAGE)
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return super().__call__(value)
+
+
+LINK_DESCRIPTION = "An http or https URL, with a port (if any) from 0 to 65535"
+
+
+def link_field(**kwargs) -> fields.String:
+    description = kwargs.pop("description", LINK_DESCRIPTION)
+    return fields.String(validate=[validate.Length(max=URL_MAX), Link()],
+                         metadata={"description": description}, **kwargs)
+
+
 class SourceSchema(StrictSchema):
     citation = fields.String(required=True,
                              validate=[validate.Length(min=1, max=CITATION_MAX), HAS_TEXT])
-    url = fields.String(allow_none=True, validate=[
-        validate.Length(max=URL_MAX),
-        # No spaces or control characters; the same in Python and in JSON Schema.
-        TextRule(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
-                 error="A link starts with http:// or https:// and a host."),
-    ])
+    url = link_field(allow_none=True)
 
 
 class PostSchema(ReactionsSchema):
@@ -386,21 +410,49 @@ class ThreadSchema(PostSchema):
 
 
 class ReplyInputSchema(StrictSchema):
+    """A reply, or (kind prompt) a prompt: a prompt is asked by name, about a passage
+    of the post only."""
+
+    # The same rule as _prompts_ask_by_name_about_the_post, as the document states it.
+    json_schema_rule = {"anyOf": [
+        {"properties": {"kind": {"enum": ["reply"]}}},
+        {"required": ["kind"],
+         "properties": {"kind": {"enum": ["prompt"]}, "anonymous": {"enum": [False]}},
+         "not": {"required": ["quote", "quoted_reply_id"],
+                 "properties": {"quote": {"type": "string", "minLength": 1},
+                                "quoted_reply_id": {"type": "integer"}}}},
+    ]}
+
     body = body_field(required=True)
     parent_id = whole_number(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
     kind = fields.String(load_default="reply",
                          validate=validate.OneOf([kind.value for kind in ReplyKind]),
                          metadata={"description": "'prompt' is for instructors and TAs"})
     quote = fields.String(allow_none=True, validate=[validate.Length(max=QUOTE_MAX), STORABLE],
-                          metadata={"description": "A passage copied from the post (or, for "
-                                                   "a reply, from the reply quoted_reply_id)"})
+                          metadata={"description": "A passage copied word for word from the "
+                                                   "post (or, for a reply, from the reply "
+                                                   "quoted_reply_id)"})
     quoted_reply_id = whole_number(allow_none=True,
                                    validate=validate.Range(min=1, max=2**31 - 1), metadata={
                                        "description": "Replies: the reply of this thread "
                                                       "whose passage `quote` holds (without "
-                                                      "a quote, it is not read)"})
+                                                      "a quote, it is not read); a prompt "
+                                                      "quotes the post only"})
     anonymous = flag(metadata={
-        "description": "Replies: anonymous to classmates, where the discussion allows it"})
+        "description": "Replies: anonymous to classmates, where the discussion allows it "
+                       "(a prompt is never anonymous: true is refused)"})
+
+    @validates_schema
+    def _prompts_ask_by_name_about_the_post(self, data, **_kwargs):
+        if data.get("kind") != ReplyKind.PROMPT.value:
+            return
+        errors = {}
+        if data.get("anonymous"):
+            errors["anonymous"] = ["A prompt is asked by name."]
+        if data.get("quoted_reply_id") and data.get("quote"):
+            errors["quoted_reply_id"] = ["A prompt quotes the post, not a reply."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class ReplyUpdateSchema(StrictSchema):
@@ -421,11 +473,8 @@ class GuestCommentInputSchema(StrictSchema):
                          validate=[validate.Length(min=1, max=NAME_MAX), HAS_TEXT])
     email = fields.String(required=True, validate=[validate.Length(min=1, max=EMAIL_MAX), STORABLE],
                           metadata={"description": "Seen only by the course staff"})
-    website = fields.String(allow_none=True, validate=[
-        validate.Length(max=URL_MAX),
-        TextRule(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
-                 error="A link starts with http:// or https:// and a host.")],
-        metadata={"description": "Seen only by the course staff"})
+    website = link_field(allow_none=True,
+                         description=f"{LINK_DESCRIPTION}; seen only by the course staff")
     body = body_field(required=True)
     parent_id = whole_number(allow_none=True, validate=validate.Range(min=1, max=ID_MAX))
 
@@ -556,10 +605,6 @@ class MentionableArgsSchema(StrictSchema):
 
 # Images
 
-_LINK = TextRule(r"^https?://[^/?#\x00-\x20]+[^\x00-\x20]*$",
-                 error="A link starts with http:// or https:// and a host.")
-
-
 class ImageUploadSchema(StrictSchema):
     """multipart/form-data: the file, and optionally its caption (alt text is needed
     by the time a post takes the image)."""
@@ -570,7 +615,7 @@ class ImageUploadSchema(StrictSchema):
                        "(40 megapixels); re-encoded without its metadata"})
     alt = optional_text(ALT_MAX)
     credit = optional_text(CITATION_MAX)
-    credit_url = fields.String(validate=[validate.Length(max=URL_MAX), _LINK])  # no null here
+    credit_url = link_field()  # no null here
 
 
 class ImageSchema(Schema):
@@ -601,4 +646,13 @@ class PostImageInputSchema(StrictSchema):
     alt = fields.String(required=True, validate=[validate.Length(min=1, max=ALT_MAX), HAS_TEXT],
                         metadata={"description": "What the image shows"})
     credit = optional_text(CITATION_MAX, metadata={"description": "Shown under the image"})
-    credit_url = fields.String(allow_none=True, validate=[validate.Length(max=URL_MAX), _LINK])
+    credit_url = link_field(allow_none=True)
+
+
+def document_rules(spec) -> None:
+    """Add the rules schemas state as a whole (json_schema_rule) to their components."""
+    documented = spec.components.schemas
+    for schema in (ReplyInputSchema,):
+        name = schema.__name__.removesuffix("Schema")
+        if name in documented:
+            documented[name].update(schema.json_schema_rule)
