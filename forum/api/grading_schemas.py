@@ -48,7 +48,9 @@ class CriterionSchema(StrictSchema):
 class GradingSettingsSchema(StrictSchema):
     points_possible = Number(validate=validate.Range(min=0, max=POINTS_MAX))
     rubric = fields.List(fields.Nested(CriterionSchema),
-                         validate=validate.Length(max=CRITERIA_MAX))
+                         validate=validate.Length(max=CRITERIA_MAX),
+                         metadata={"description": "Its criteria's best levels add up to at "
+                                                  "most points_possible"})
     min_posts = whole_number(validate=validate.Range(min=0, max=REQUIREMENT_MAX))
     min_peer_replies = whole_number(validate=validate.Range(min=0, max=REQUIREMENT_MAX))
     require_prompt_answers = flag()
@@ -76,8 +78,12 @@ class GradeInputSchema(StrictSchema):
                                 values=fields.String(validate=[validate.Length(max=20), STORABLE]),
                                 metadata={"description": "criterion id → level id"})
     score = Number(allow_none=True, validate=validate.Range(min=0, max=POINTS_MAX),
-                   metadata={"description": "Omit to use the rubric's sum"})
-    override_reason = fields.String(allow_none=True,
+                   metadata={"description": "Omit to use the rubric's sum. At most the "
+                                            "discussion's points possible (more only where "
+                                            "it allows extra credit, with override_reason)"})
+    override_reason = fields.String(allow_none=True, metadata={
+                                        "description": "Needed when score is not the "
+                                                       "rubric's sum"},
                                     validate=[validate.Length(max=REASON_MAX), STORABLE])
     feedback = optional_text(BODY_MAX)
 
