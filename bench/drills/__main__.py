@@ -18,7 +18,8 @@ from collections import Counter
 
 from bench.drills.helpers import Context, Result
 
-DRILLS = ("mixed", "outage", "terminate", "kill", "lock", "graders", "sqlite", "backup")
+DRILLS = ("mixed", "outage", "terminate", "kill", "lock", "graders", "sqlite", "backup",
+          "readers")
 
 
 def main() -> int:
