@@ -18,7 +18,7 @@ from forum.api.schemas import (
     ReplyUpdateSchema,
     RevisionSchema,
 )
-from forum.errors import Invalid, PermissionDenied
+from forum.errors import PermissionDenied
 from forum.extensions import client_address, limiter
 from forum.limits import guest_limit
 from forum.models import Moderation, Reply, ReplyKind
@@ -30,17 +30,6 @@ from forum.services.threads import load_thread
 
 bp = Blueprint("Replies", __name__, url_prefix="/api/v1",
                description="Replies and prompts in threads")
-
-
-def _refuse_in_prompts(data: dict) -> None:
-    """A prompt is asked by name, about a passage of the post."""
-    errors = {}
-    if data.get("anonymous"):
-        errors["anonymous"] = ["A prompt is asked by name."]
-    if data.get("quoted_reply_id") and data.get("quote"):
-        errors["quoted_reply_id"] = ["A prompt quotes the post, not a reply."]
-    if errors:
-        raise Invalid(errors)
 
 
 @bp.route("/posts/<id:post_id>/replies")
@@ -66,8 +55,7 @@ class Replies(MethodView):
         user = require_user()
         post = get_post(user, post_id)
         parent_id = data.get("parent_id")
-        if data["kind"] == ReplyKind.PROMPT.value:
-            _refuse_in_prompts(data)
+        if data["kind"] == ReplyKind.PROMPT.value:  # ReplyInputSchema kept its rules
             reply = reply_service.ask_prompt(user, post, parent_id, data["body"],
                                              data.get("quote"))
         else:
