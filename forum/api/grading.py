@@ -112,13 +112,13 @@ class Grades(MethodView):
                        pagination_parameters)
 
 
-def _grade_resource(discussion_id: int, student_id: int) -> str:
+def grade_resource(discussion_id: int, student_id: int) -> str:
     return f"grade-{discussion_id}-{student_id}"
 
 
 def _grade_etag(discussion_id: int, student_id: int, grade: Grade | None) -> Versioned:
     """A student without a grade is at version 0."""
-    return Versioned(_grade_resource(discussion_id, student_id), grade.version if grade else 0)
+    return Versioned(grade_resource(discussion_id, student_id), grade.version if grade else 0)
 
 
 @bp.route("/discussions/<id:discussion_id>/grades/<id:user_id>")
@@ -144,7 +144,7 @@ class GradeItem(MethodView):
         """Save a grade (draft, or a new version of a released one); needs If-Match"""
         user = require_user()
         discussion = get_discussion(user, discussion_id)
-        version = bp.expected_version(_grade_resource(discussion_id, user_id))
+        version = bp.expected_version(grade_resource(discussion_id, user_id))
         grade = grading_service.save_grade(user, discussion, user_id, version=version, **data)
         bp.set_etag(_grade_etag(discussion_id, user_id, grade))
         return grade_view(discussion, grade.student, grade)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from forum.api.common import Versioned
-from forum.api.grading import _grade_resource
+from forum.api.grading import grade_resource
 from forum.extensions import IF_MATCH_DESCRIPTION
 
 IF_MATCH_REF = "#/components/parameters/IF_MATCH"
 # Operations whose tags name a version (common.Versioned) rather than hash a state: a
 # client may not make one up, but the document shows their shape.
-VERSIONED_TAGS = {"updateGrade": Versioned(_grade_resource(12, 34), 2).tag}
+VERSIONED_TAGS = {"updateGrade": Versioned(grade_resource(12, 34), 2).tag}
 
 
 def _conditional(item: dict) -> list[tuple[str, dict]]:
