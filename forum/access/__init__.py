@@ -74,6 +74,7 @@ from forum.access.content import (
 from forum.access.courses import (
     can_create_course,
     can_edit_course,
+    can_export_course,
     can_manage_accounts,
     can_manage_members,
     can_see_member_emails,
@@ -236,6 +237,7 @@ __all__ = [
     "can_edit_post",
     "can_edit_reply",
     "can_endorse",
+    "can_export_course",
     "can_export_gradebook",
     "can_find_post",
     "can_find_reply",

@@ -116,9 +116,15 @@ def can_see_member_emails(actor: Actor, course: Course) -> bool:
     return is_staff(actor, course)
 
 
+def can_export_course(actor: Actor, course: Course) -> bool:
+    """Take the course's whole record away as an archive: its instructors, and admins."""
+    return is_instructor(actor, course)
+
+
 __all__ = [
     "can_create_course",
     "can_edit_course",
+    "can_export_course",
     "can_manage_accounts",
     "can_manage_members",
     "can_see_member_emails",
