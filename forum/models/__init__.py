@@ -13,6 +13,15 @@ from forum.models.grading import (
 )
 from forum.models.idempotency import IdempotencyKey
 from forum.models.images import Image
+from forum.models.lti import (
+    LtiContext,
+    LtiDeployment,
+    LtiKey,
+    LtiNonce,
+    LtiPlatform,
+    LtiResourceLink,
+    LtiUser,
+)
 from forum.models.moderation import (
     Flag,
     Guest,
@@ -61,6 +70,13 @@ __all__ = [
     "Image",
     "Like",
     "Likes",
+    "LtiContext",
+    "LtiDeployment",
+    "LtiKey",
+    "LtiNonce",
+    "LtiPlatform",
+    "LtiResourceLink",
+    "LtiUser",
     "MailMessage",
     "MailState",
     "Mention",

@@ -1,0 +1,151 @@
+"""LTI 1.3: registered platforms, the tool's own keys, and what launches link to here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, utcnow
+from forum.models.courses import Course
+from forum.models.discussions import Discussion
+from forum.models.limits import EMAIL_MAX, NAME_MAX, TITLE_MAX, URL_MAX
+from forum.models.users import User
+
+LTI_ID_MAX = 255  # issuers, client ids, deployment ids, subs, context and link ids
+
+
+class LtiPlatform(db.Model):
+    """An LMS registration: one (issuer, client id) pair and where its endpoints are."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id",
+                                       name="uq_lti_platforms_issuer_client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(TITLE_MAX))
+    issuer: Mapped[str] = mapped_column(String(LTI_ID_MAX))
+    client_id: Mapped[str] = mapped_column(String(LTI_ID_MAX))
+    keyset_url: Mapped[str] = mapped_column(String(URL_MAX))
+    auth_url: Mapped[str] = mapped_column(String(URL_MAX))
+    token_url: Mapped[str] = mapped_column(String(URL_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    deployments: Mapped[list[LtiDeployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan",
+        order_by="LtiDeployment.id")
+
+    @property
+    def deployment_ids(self) -> list[str]:
+        return [deployment.deployment_id for deployment in self.deployments]
+
+
+class LtiDeployment(db.Model):
+    """A deployment of the tool on a platform (a platform may install it several times)."""
+
+    __tablename__ = "lti_deployments"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id",
+                                       name="uq_lti_deployments_platform_deployment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(LTI_ID_MAX))
+
+    platform: Mapped[LtiPlatform] = relationship(back_populates="deployments")
+
+
+class LtiKey(db.Model):
+    """One of the tool's RSA keys. A key is published in /lti/jwks from its creation
+    until it is retired, and signs only once activated: so a platform that caches the
+    key set has seen the next key before anything is signed with it."""
+
+    __tablename__ = "lti_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def state(self) -> str:
+        if self.retired_at is not None:
+            return "retired"
+        return "current" if self.activated_at is not None else "next"
+
+
+class LtiUser(db.Model):
+    """A platform's person (its `sub`) and the forum account launches sign them into.
+    The email the platform sent is kept here; accounts are never matched by it."""
+
+    __tablename__ = "lti_users"
+    __table_args__ = (UniqueConstraint("platform_id", "sub", name="uq_lti_users_platform_sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    sub: Mapped[str] = mapped_column(String(LTI_ID_MAX))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class LtiContext(db.Model):
+    """A platform's course (its context id) and the forum course it is."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id",
+                                       name="uq_lti_contexts_platform_context"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[str] = mapped_column(String(LTI_ID_MAX))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    # Where later work reads the roster and scores from (names and roles, grades).
+    memberships_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    lineitems_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    course: Mapped[Course] = relationship()
+
+
+class LtiResourceLink(db.Model):
+    """A link placed in the platform's course, and the discussion it opens (None until
+    an instructor chooses one)."""
+
+    __tablename__ = "lti_resource_links"
+    __table_args__ = (UniqueConstraint("platform_id", "resource_link_id",
+                                       name="uq_lti_resource_links_platform_link"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(LTI_ID_MAX))
+    context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"), index=True)
+    discussion_id: Mapped[int | None] = mapped_column(ForeignKey("discussions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    # The line item grades will go to (Assignment and Grade Services), when there is one.
+    lineitem_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    context: Mapped[LtiContext] = relationship()
+    discussion: Mapped[Discussion | None] = relationship()
+
+
+class LtiNonce(db.Model):
+    """A nonce the tool sent with an OIDC login: a launch must bring one back, once.
+    In the database, so every worker and host sees it used."""
+
+    __tablename__ = "lti_nonces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
