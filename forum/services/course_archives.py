@@ -1,0 +1,562 @@
+"""Course archives: export one course's whole record, as its exporter may see it, and
+import it as a new course (new ids, same tree, same times), all or nothing.
+
+The file's format is forum/formats/course_archive.py; what goes in and what stays out,
+table by table, is docs/archives.md. Every row taken is chosen by the access scopes of
+the exporter; every stored HTML is rendered again from its source on import.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy.exc import StatementError
+
+from forum.access import (
+    Actor,
+    can_create_course,
+    can_export_course,
+    can_manage_accounts,
+    can_see_guest_details,
+    can_see_member_emails,
+    can_view_course,
+    visible_annotations,
+    visible_discussions,
+    visible_enrollments,
+    visible_grades,
+    visible_posts,
+    visible_replies_in,
+)
+from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db
+from forum.formats.course_archive import (
+    ArchiveError,
+    ReadArchive,
+    read_course_archive,
+    write_course_archive,
+)
+from forum.models import (
+    Annotation,
+    Course,
+    Discussion,
+    Enrollment,
+    Flag,
+    Grade,
+    GradeChange,
+    Guest,
+    GuestComments,
+    Image,
+    Like,
+    Mention,
+    ModerationEntry,
+    Post,
+    PostSource,
+    Reply,
+    Revision,
+    Role,
+    SpamCheck,
+    User,
+    Visibility,
+)
+from forum.models.replies import path_segment
+from forum.services import mentions
+from forum.services.images import FORMATS, _signature, _store, uploads_dir
+from forum.services.markup import mention_names, render_markdown
+from forum.transactions import writes
+
+Progress = Callable[[str], None]
+# A password hash no password matches (werkzeug reads no method from it): an account an
+# import creates cannot sign in until an admin sets its password.
+UNUSABLE_HASH = "!archived"
+# The address of a person the exporter could not see the email of: the reserved .invalid
+# domain never receives mail, and each such account is its own.
+WITHHELD_DOMAIN = "archive.invalid"
+ANNOTATION_CHUNK = 500
+
+# Per document: its model, the columns copied as they are, and the columns naming
+# another record (column → the document it names). Ids never leave the database.
+SPECS: dict[str, tuple[type, list[str], dict[str, str]]] = {
+    "discussions": (Discussion, [
+        "title", "prompt", "opens_at", "due_at", "locks_at", "points_possible",
+        "closed_at", "rubric", "min_posts", "min_peer_replies", "require_prompt_answers",
+        "allow_extra_credit", "visibility", "guest_comments", "reveal", "anonymity",
+        "likes", "created_at", "updated_at", "version"],
+        {"created_by_id": "people"}),
+    "posts": (Post, [
+        "title", "body", "word_count", "status", "created_at", "published_at",
+        "edited_at", "version", "locked_at", "pinned_at", "reply_seq", "deleted_at",
+        "moderation", "moderation_reason", "moderated_at", "endorsed_at", "like_count",
+        "anonymous"],
+        {"discussion_id": "discussions", "author_id": "people", "deleted_by_id": "people",
+         "endorsed_by_id": "people"}),
+    "images": (Image, [
+        "position", "content_type", "width", "height", "byte_size", "alt", "credit",
+        "credit_url", "created_at"],
+        {"post_id": "posts", "uploader_id": "people"}),
+    "guests": (Guest, ["name", "email", "website", "ip_address", "created_at",
+                       "erased_at"], {}),
+    "replies": (Reply, [
+        "kind", "body", "word_count", "quote", "prompt_state", "answered_at",
+        "resolved_at", "depth", "created_at", "edited_at", "version", "seq", "deleted_at",
+        "moderation", "moderation_reason", "moderated_at", "endorsed_at", "like_count",
+        "anonymous"],
+        {"post_id": "posts", "parent_id": "replies", "quoted_reply_id": "replies",
+         "author_id": "people", "guest_id": "guests", "deleted_by_id": "people",
+         "endorsed_by_id": "people"}),
+    "revisions": (Revision, ["title", "body", "created_at"],
+                  {"post_id": "posts", "reply_id": "replies", "editor_id": "people"}),
+    "annotations": (Annotation, [
+        "quote", "prefix", "suffix", "body", "visibility", "created_at", "deleted_at"],
+        {"post_id": "posts", "author_id": "people", "deleted_by_id": "people"}),
+    "grades": (Grade, [
+        "score", "rubric_scores", "override_reason", "feedback", "state", "updated_at",
+        "released_at", "seen_at", "changed_after_release_at", "version"],
+        {"discussion_id": "discussions", "student_id": "people", "grader_id": "people"}),
+    "grade_changes": (GradeChange, [
+        "at", "old_score", "new_score", "old_state", "new_state", "note"],
+        {"grade_id": "grades", "actor_id": "people"}),
+    "flags": (Flag, ["reason", "created_at", "resolved_at"],
+              {"post_id": "posts", "reply_id": "replies", "user_id": "people"}),
+    "spam_checks": (SpamCheck, ["score", "reasons", "features", "learned", "created_at"],
+                    {"reply_id": "replies"}),
+    "moderation_log": (ModerationEntry, ["action", "note", "at"],
+                       {"actor_id": "people", "post_id": "posts", "reply_id": "replies"}),
+    "likes": (Like, ["created_at"],
+              {"user_id": "people", "post_id": "posts", "reply_id": "replies"}),
+    "mentions": (Mention, ["created_at"],
+                 {"user_id": "people", "post_id": "posts", "reply_id": "replies"}),
+}
+COURSE_FIELDS = ["code", "title", "term", "timezone", "visibility", "guest_comments",
+                 "spam_threshold", "hold_threshold", "notify_held", "created_at"]
+TIMES = {"opens_at", "due_at", "locks_at", "closed_at", "created_at", "updated_at",
+         "published_at", "edited_at", "locked_at", "pinned_at", "deleted_at",
+         "moderated_at", "endorsed_at", "answered_at", "resolved_at", "released_at",
+         "seen_at", "changed_after_release_at", "at", "erased_at", "enrolled_at"}
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    size: int
+    counts: dict[str, int]
+
+
+@dataclass
+class ImportReport:
+    course: Course
+    counts: dict[str, int]
+    people_matched: int = 0
+    people_created: list[str] = field(default_factory=list)
+
+
+# Export
+
+
+def export_course(actor: Actor, course: Course, file: Path,
+                  progress: Progress | None = None) -> ExportReport:
+    """Write the course's record, as `actor` may see it, to the archive `file`.
+    Raises NotFound (the actor may not see the course), PermissionDenied (not its
+    instructor nor an admin), ArchiveError (the file cannot be written)."""
+    if not can_view_course(actor, course):
+        raise NotFound("No such course.")
+    if not can_export_course(actor, course):
+        raise PermissionDenied("Only the course's instructors export it.")
+    progress = progress or _quiet
+    progress(f"Reading {course.code}…")
+    documents, images = course_documents(actor, course)
+    progress(f"Writing {file.name}: {len(documents['posts'])} posts, "
+             f"{len(documents['replies'])} replies, {len(images)} images…")
+    try:
+        manifest = write_course_archive(
+            file, datetime.now(UTC).isoformat(timespec="seconds"), documents, images,
+            progress)
+    except OSError as error:
+        raise ArchiveError(f"The archive could not be written: "
+                           f"{error.strerror or error}.") from error
+    return ExportReport(file, file.stat().st_size, manifest.counts)
+
+
+def course_documents(actor: Actor, course: Course) -> tuple[dict, list[tuple[str, Path]]]:
+    """The archive's documents for the course as `actor` sees it, and its image files."""
+    # Subqueries of the scopes' rows: never correlated to the outer query's tables.
+    visible_post_ids = select(Post.id).where(visible_posts(actor, course)).correlate(None)
+    visible_reply_ids = select(Reply.id).join(Post, Reply.post_id == Post.id).where(
+        visible_replies_in(actor, course)).correlate(None)
+    discussion_ids = select(Discussion.id).where(
+        visible_discussions(actor, course)).correlate(None)
+    chosen = {
+        "discussions": visible_discussions(actor, course),
+        "posts": visible_posts(actor, course),
+        "images": Image.post_id.in_(visible_post_ids),
+        "replies": Reply.id.in_(visible_reply_ids),
+        "revisions": or_(Revision.post_id.in_(visible_post_ids),
+                         Revision.reply_id.in_(visible_reply_ids)),
+        "annotations": _annotations_seen(actor, course),
+        "grades": Grade.discussion_id.in_(discussion_ids) & visible_grades(actor),
+        "flags": or_(Flag.post_id.in_(visible_post_ids),
+                     Flag.reply_id.in_(visible_reply_ids)),
+        "spam_checks": SpamCheck.reply_id.in_(visible_reply_ids),
+        "moderation_log": (ModerationEntry.course_id == course.id)
+        & (ModerationEntry.post_id.is_(None) | ModerationEntry.post_id.in_(visible_post_ids))
+        & (ModerationEntry.reply_id.is_(None)
+           | ModerationEntry.reply_id.in_(visible_reply_ids)),
+        "likes": or_(Like.post_id.in_(visible_post_ids), Like.reply_id.in_(visible_reply_ids)),
+        "mentions": or_(Mention.post_id.in_(visible_post_ids),
+                        Mention.reply_id.in_(visible_reply_ids)),
+    }
+    rows = {}
+    for name, condition in chosen.items():
+        model, fields, refs = SPECS[name]
+        columns = [getattr(model, column) for column in ["id", *fields, *refs]]
+        rows[name] = db.session.execute(select(*columns).where(condition)
+                                        .order_by(model.id)).mappings().all()
+    grade_ids = select(Grade.id).where(chosen["grades"]).correlate(None)
+    rows["grade_changes"] = db.session.execute(
+        select(*[getattr(GradeChange, c) for c in ["id", *SPECS["grade_changes"][1],
+                                                   *SPECS["grade_changes"][2]]])
+        .where(GradeChange.grade_id.in_(grade_ids)).order_by(GradeChange.id)
+    ).mappings().all()
+    guest_ids = {row["guest_id"] for row in rows["replies"] if row["guest_id"]}
+    rows["guests"] = db.session.execute(
+        select(*[getattr(Guest, c) for c in ["id", *SPECS["guests"][1]]])
+        .where(Guest.id.in_(guest_ids)).order_by(Guest.id)).mappings().all()
+
+    people, local = _people(actor, course, rows)
+    for name in SPECS:
+        local[name] = {row["id"]: number for number, row in enumerate(rows[name], 1)}
+    documents: dict = {"course": _course_record(course), "people": people}
+    for name in SPECS:
+        documents[name] = [_record(name, row, local) for row in rows[name]]
+    if not can_see_guest_details(actor, course):
+        for guest in documents["guests"]:
+            guest.update(email=None, website=None, ip_address=None)
+    _nest(documents, rows, local)
+    stored = dict(db.session.execute(select(Image.id, Image.stored_name).where(
+        Image.id.in_([row["id"] for row in rows["images"]]))).all())
+    images = []
+    for record, row in zip(documents["images"], rows["images"], strict=True):
+        extension = FORMATS_BY_TYPE.get(record["content_type"], ".bin")
+        record["file"] = f"images/{record['id']}{extension}"
+        images.append((record["file"], uploads_dir() / stored[row["id"]]))
+    return documents, images
+
+
+FORMATS_BY_TYPE = {content_type: extension for content_type, extension in FORMATS.values()}
+
+
+def _annotations_seen(actor: Actor, course: Course):
+    """Annotations of the course's posts the actor may read (their scope is per post)."""
+    posts = db.session.scalars(select(Post).where(visible_posts(actor, course))
+                               .order_by(Post.id)).all()
+    conditions = [visible_annotations(actor, post) for post in posts]
+    if not conditions:
+        return Annotation.id.is_(None)
+    chunks = [or_(*conditions[i:i + ANNOTATION_CHUNK])
+              for i in range(0, len(conditions), ANNOTATION_CHUNK)]
+    return or_(*chunks)
+
+
+def _course_record(course: Course) -> dict:
+    return {name: _value(name, getattr(course, name)) for name in COURSE_FIELDS}
+
+
+def _people(actor: Actor, course: Course, rows: dict) -> tuple[list[dict], dict]:
+    """Everyone the course's rows name, with their role in it; an email only where the
+    exporter may see it: members' as the members' list shows them, others' for admins."""
+    enrollments = {e.user_id: e for e in db.session.scalars(
+        select(Enrollment).where(visible_enrollments(actor, course)))}
+    named = set(enrollments)
+    for name, (_model, _fields, refs) in SPECS.items():
+        for column, document in refs.items():
+            if document == "people":
+                named.update(row[column] for row in rows[name] if row[column] is not None)
+    users = db.session.scalars(select(User).where(User.id.in_(named))).all()
+    members_shown = can_see_member_emails(actor, course)
+    all_shown = can_manage_accounts(actor)
+
+    def email_of(user: User) -> str | None:
+        shown = all_shown or (members_shown and user.id in enrollments)
+        return user.email.lower() if shown else None
+
+    ordered = sorted(users, key=lambda u: (email_of(u) is None, email_of(u) or "",
+                                           u.display_name, u.id))
+    people, local = [], {"people": {}}
+    for number, user in enumerate(ordered, 1):
+        local["people"][user.id] = number
+        enrollment = enrollments.get(user.id)
+        people.append({
+            "id": number, "display_name": user.display_name, "email": email_of(user),
+            "role": enrollment.role.value if enrollment else None,
+            "enrolled_at": _value("enrolled_at", enrollment.created_at)
+            if enrollment else None})
+    return people, local
+
+
+def _value(name: str, value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if hasattr(value, "value"):  # an enum member
+        return value.value
+    return value
+
+
+def _record(name: str, row, local: dict) -> dict:
+    _model, fields, refs = SPECS[name]
+    record = {"id": local[name][row["id"]]}
+    for column in fields:
+        record[column] = _value(column, row[column])
+    for column, document in refs.items():
+        target = row[column]
+        record[column.removesuffix("_id")] = None if target is None else \
+            local[document][target]
+    return record
+
+
+def _nest(documents: dict, rows: dict, local: dict) -> None:
+    """Sources go inside their post, a grade's changes inside it, and each reply carries
+    its path as archive ids (root first, itself last)."""
+    sources: dict[int, list] = {}
+    for post_id, citation, url in db.session.execute(
+            select(PostSource.post_id, PostSource.citation, PostSource.url)
+            .where(PostSource.post_id.in_(list(local["posts"])))
+            .order_by(PostSource.post_id, PostSource.position)):
+        sources.setdefault(local["posts"][post_id], []).append(
+            {"citation": citation, "url": url})
+    for post in documents["posts"]:
+        post["sources"] = sources.get(post["id"], [])
+    changes: dict[int, list] = {}
+    for change in documents.pop("grade_changes"):
+        changes.setdefault(change.pop("grade"), []).append(change)
+    for grade in documents["grades"]:
+        grade["changes"] = changes.get(grade["id"], [])
+    paths: dict[int, list[int]] = {}
+    for reply in documents["replies"]:
+        parent = reply["parent"]
+        paths[reply["id"]] = (paths[parent] if parent else []) + [reply["id"]]
+        reply["path"] = paths[reply["id"]]
+
+
+# Import
+
+
+@writes
+def import_course(actor: Actor, file: Path, *, code: str | None = None,
+                  progress: Progress | None = None) -> ImportReport:
+    """Make a new course from the archive `file` (under `code`, else the archive's),
+    matching people to accounts by email and creating the others without a usable
+    password; everything in one commit. Raises PermissionDenied (not an admin) and
+    ArchiveError, having imported nothing, for an archive that is damaged, altered, of
+    a format version this forum does not read, or inconsistent, or a code in use."""
+    if not can_create_course(actor):
+        raise PermissionDenied("Only admins import courses.")
+    progress = progress or _quiet
+    progress(f"Checking {file}…")
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="forum-course-import-") as work:
+        archive = read_course_archive(file.expanduser(), Path(work), progress)
+        try:
+            report = _import(archive, code, progress, written)
+            db.session.commit()
+        except BaseException as error:
+            db.session.rollback()
+            for path in written:
+                path.unlink(missing_ok=True)
+            if isinstance(error, StatementError | KeyError | ValueError | TypeError
+                          | LookupError | AttributeError):
+                raise ArchiveError(f"The archive's records do not hold together "
+                                   f"({type(error).__name__}: {str(error)[:200]}). Nothing "
+                                   "was imported.") from error
+            raise
+    return report
+
+
+def _import(archive: ReadArchive, code: str | None, progress: Progress,
+            written: list[Path]) -> ImportReport:
+    docs = archive.documents
+    code = code or docs["course"]["code"]
+    if db.session.scalar(select(Course.id).where(Course.code == code)) is not None:
+        raise ArchiveError(f"A course with the code {code!r} exists already: import under "
+                           "another code (--code). Nothing was imported.")
+    fields = {name: _parsed(name, docs["course"][name]) for name in COURSE_FIELDS}
+    course = Course(**{**fields, "code": code, "visibility": Visibility(fields["visibility"]),
+                       "guest_comments": GuestComments(fields["guest_comments"])})
+    db.session.add(course)
+    db.session.flush()
+    report = ImportReport(course, {})
+    new: dict[str, dict[int, int]] = {"people": _import_people(docs["people"], course,
+                                                               report)}
+    db.session.flush()
+
+    def html(body: str) -> str:
+        return mentions.render(course, body) if mention_names(body) else \
+            render_markdown(body)
+
+    for name in ["discussions", "posts", "guests", "replies", "revisions", "annotations",
+                 "grades", "flags", "spam_checks", "moderation_log", "likes", "mentions"]:
+        records = docs[name]
+        progress(f"  {name}: {len(records)}")
+        rows = [_row(name, record, new) for record in records]
+        for row, record in zip(rows, records, strict=True):
+            if name == "discussions":
+                row.update(course_id=course.id, prompt_html=render_markdown(row["prompt"]))
+            elif name in ("posts", "replies", "annotations"):
+                row["body_html"] = html(row["body"])
+            elif name == "grades":
+                row["feedback_html"] = render_markdown(row["feedback"])
+            elif name == "guests" and record["email"] is None:
+                row.update(email="", website=None, ip_address="")
+            elif name == "moderation_log":
+                row["course_id"] = course.id
+            if name == "replies":  # the tree is written after every reply has its id
+                row["path"] = ""
+        new[name] = dict(zip([r["id"] for r in records], _insert_many(
+            SPECS[name][0].__table__, rows), strict=True))
+        if name == "posts":
+            _import_sources(records, new)
+        elif name == "replies":
+            _place_replies(records, new)
+        elif name == "grades":
+            _import_changes(records, new)
+    progress(f"  images: {len(docs['images'])}")
+    rows = []
+    for record in docs["images"]:
+        row = _row("images", record, new)
+        row["stored_name"] = _store_image(archive, record, written)
+        rows.append(row)
+    new["images"] = dict(zip([r["id"] for r in docs["images"]],
+                             _insert_many(Image.__table__, rows), strict=True))
+    report.counts = {name: len(value) for name, value in new.items()}
+    return report
+
+
+def _import_people(records: list[dict], course: Course, report: ImportReport
+                   ) -> dict[int, int]:
+    from forum.services.accounts import find_user_by_email
+
+    ids = {}
+    for record in records:
+        email = record["email"]
+        user = find_user_by_email(email) if email else None
+        if user is None:
+            user = User(email=email or f"{secrets.token_hex(8)}@{WITHHELD_DOMAIN}",
+                        display_name=str(record["display_name"]), password_hash=UNUSABLE_HASH)
+            db.session.add(user)
+            db.session.flush()
+            report.people_created.append(user.email)
+        else:
+            report.people_matched += 1
+        ids[record["id"]] = user.id
+        if record["role"] is not None:
+            db.session.add(Enrollment(user_id=user.id, course_id=course.id,
+                                      role=Role(record["role"]),
+                                      created_at=_parsed("enrolled_at",
+                                                         record["enrolled_at"])))
+    return ids
+
+
+def _parsed(name: str, value):
+    if name in TIMES and value is not None:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(f"{name} {value!r} has no time zone")
+        return moment
+    return value
+
+
+def _row(name: str, record: dict, new: dict) -> dict:
+    _model, fields, refs = SPECS[name]
+    row = {column: _parsed(column, record[column]) for column in fields}
+    for column, document in refs.items():
+        target = record[column.removesuffix("_id")]
+        # A record naming one of its own document (a reply's parent) is linked later.
+        row[column] = None if target is None or document == name else \
+            new[document][target]
+    row["id"] = record["id"]  # replaced by the database's below
+    return row
+
+
+def _insert_many(table: Table, rows: list[dict]) -> list[int]:
+    """Insert the rows in their order; their new ids, in the same order."""
+    if not rows:
+        return []
+    for row in rows:
+        del row["id"]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [new_id for (new_id,) in db.session.execute(statement, rows)]
+
+
+def _import_sources(records: list[dict], new: dict) -> None:
+    rows = [{"post_id": new["posts"][record["id"]], "position": position,
+             "citation": source["citation"], "url": source["url"]}
+            for record in records
+            for position, source in enumerate(record["sources"])]
+    if rows:
+        db.session.execute(insert(PostSource.__table__), rows)
+
+
+def _place_replies(records: list[dict], new: dict) -> None:
+    """Each reply's parent, quoted reply and materialized path, from the new ids; the
+    archive's path must be its parent's and its own."""
+    ids = new["replies"]
+    paths: dict[int, list[int]] = {}
+    rows = []
+    for record in records:
+        parent = record["parent"]
+        path = (paths[parent] if parent else []) + [record["id"]]
+        if record["path"] != path or record["depth"] != len(path) - 1:
+            raise ValueError(f"reply {record['id']}'s path {record['path']} is not its "
+                             "parent's and its own")
+        paths[record["id"]] = path
+        quoted = record["quoted_reply"]
+        rows.append({"reply": ids[record["id"]],
+                     "new_parent": ids[parent] if parent else None,
+                     "new_quoted": ids[quoted] if quoted else None,
+                     "new_path": "".join(path_segment(ids[n]) for n in path),
+                     "new_version": record["version"]})
+    if rows:
+        table = Reply.__table__
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("reply")).values(
+                parent_id=bindparam("new_parent"), quoted_reply_id=bindparam("new_quoted"),
+                path=bindparam("new_path"), version=bindparam("new_version")), rows)
+
+
+def _import_changes(records: list[dict], new: dict) -> None:
+    rows = []
+    for record in records:
+        for change in record["changes"]:
+            row = _row("grade_changes", {**change, "id": 0, "grade": record["id"]}, new)
+            del row["id"]
+            rows.append(row)
+    if rows:
+        db.session.execute(insert(GradeChange.__table__), rows)
+
+
+def _store_image(archive: ReadArchive, record: dict, written: list[Path]) -> str:
+    """Write the image's file under a new name; its bytes must be the type it says."""
+    member = record["file"]
+    if member not in archive.manifest.files:
+        raise ArchiveError(f"Image {record['id']} names {member!r}, which the archive "
+                           "does not hold. Nothing was imported.")
+    data = (archive.folder / member).read_bytes()
+    fmt = _signature(data)
+    if fmt is None or FORMATS[fmt][0] != record["content_type"]:
+        raise ArchiveError(f"{member} in the archive is not the {record['content_type']} "
+                           "image its record says. Nothing was imported.")
+    name = _store(data, FORMATS[fmt][1])
+    written.append(uploads_dir() / name)
+    return name
+
+
+__all__ = ["ExportReport", "ImportReport", "course_documents", "export_course",
+           "import_course"]
