@@ -1,5 +1,5 @@
 """Flask commands: create-user, seed-demo, bench-data, spam-retrain, clean-uploads,
-worker, process-events, backup, restore."""
+worker, process-events, backup, restore, import-wordpress."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from forum.cli_wordpress import import_wordpress_command
+
+    app.cli.add_command(import_wordpress_command)
 
 
 @click.command("worker")
