@@ -27,6 +27,10 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from forum.cli_archives import export_course_command, import_course_command
+
+    app.cli.add_command(export_course_command)
+    app.cli.add_command(import_course_command)
     from forum.cli_wordpress import import_wordpress_command
 
     app.cli.add_command(import_wordpress_command)

@@ -281,3 +281,19 @@ def test_replies_are_in_the_archive_as_their_tree(rich, tmp_path):
     prompt = next(r for r in docs["replies"] if r["kind"] == "prompt")
     assert prompt["prompt_state"] == "answered"
     assert Role.STUDENT.value in {p["role"] for p in docs["people"]}
+
+
+def test_the_commands_export_and_import_with_progress(rich, app, tmp_path):
+    runner = app.test_cli_runner()
+    path = tmp_path / "hist.tar.gz"
+    result = runner.invoke(args=["export-course", rich.course.code, str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Reading" in result.output and "3 posts, 7 replies" in result.output
+    result = runner.invoke(args=["import-course", str(path), "--code", "HIST-COPY"])
+    assert result.exit_code == 0, result.output
+    assert "Imported HIST-COPY" in result.output and "posts: 3" in result.output
+    again = runner.invoke(args=["import-course", str(path), "--code", "HIST-COPY"])
+    assert again.exit_code == 1 and "exists already" in again.output
+    refused = runner.invoke(args=["export-course", rich.course.code, str(path),
+                                  "--as", rich.student.email])
+    assert refused.exit_code == 1 and "Only the course's instructors" in refused.output
