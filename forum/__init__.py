@@ -57,10 +57,12 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
 
     from forum.api import register_api
+    from forum.lti import register_lti
     from forum.web import register_web
 
     register_web(app)
     register_api(app)
+    register_lti(app)
     _register_error_handlers(app)
 
     from forum.cli import register_cli

@@ -1,0 +1,365 @@
+"""LTI 1.3 use cases: registering platforms, OIDC login nonces, launches that sign a
+person in and enroll them, and choosing the discussion a link opens. The launch takes
+claims already verified by the door (forum/lti/), as a plain LaunchClaims."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from forum.access import Actor, can_view_course
+from forum.access.lti import can_manage_lti, can_set_up_lti_link
+from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import (
+    Course,
+    Discussion,
+    Enrollment,
+    LtiContext,
+    LtiDeployment,
+    LtiNonce,
+    LtiPlatform,
+    LtiResourceLink,
+    LtiUser,
+    Role,
+    User,
+    Visibility,
+    utcnow,
+)
+from forum.models.courses import people_changed
+from forum.models.limits import COURSE_CODE_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
+from forum.models.lti import LTI_ID_MAX
+from forum.services.lti_keys import ensure_keys
+from forum.services.validation import (
+    clean_text,
+    clean_url,
+    collecting_errors,
+    storable_copy,
+)
+from forum.transactions import writes
+
+# How long a login's nonce waits for its launch (the platform answers within seconds).
+NONCE_LIFETIME = timedelta(minutes=10)
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+_TA_ROLES = {f"{MEMBERSHIP}/Instructor#TeachingAssistant", f"{MEMBERSHIP}#TeachingAssistant",
+             "TeachingAssistant"}
+_INSTRUCTOR_ROLES = {f"{MEMBERSHIP}#Instructor", "Instructor"}
+_LEARNER_ROLES = {f"{MEMBERSHIP}#Learner", f"{MEMBERSHIP}/Learner#Learner", "Learner"}
+
+
+class LaunchRefused(PermissionDenied):
+    """A verified launch that may not go on (no course role this forum knows, say)."""
+
+
+@dataclass(frozen=True)
+class LaunchClaims:
+    """What a verified id_token says, in the forum's terms."""
+
+    issuer: str
+    client_id: str
+    deployment_id: str
+    nonce: str
+    message_type: str
+    sub: str
+    roles: list[str] = field(default_factory=list)
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    context_id: str = ""
+    context_title: str = ""
+    context_label: str = ""
+    resource_link_id: str = ""
+    resource_link_title: str = ""
+
+
+@dataclass(frozen=True)
+class Launched:
+    """Where a launch leads: the person to sign in, their course and role, and the
+    discussion the link opens (None until an instructor chooses one)."""
+
+    user: User
+    course: Course
+    role: Role
+    link: LtiResourceLink
+    discussion: Discussion | None
+
+
+def role_from_lti(roles: list[str]) -> Role | None:
+    """The course role for the LTI roles claim: a TA sub-role before Instructor (a
+    sub-role narrows its role), then Instructor, then Learner; anything else: None."""
+    given = set(roles)
+    if given & _TA_ROLES:
+        return Role.TA
+    if given & _INSTRUCTOR_ROLES:
+        return Role.INSTRUCTOR
+    if given & _LEARNER_ROLES:
+        return Role.STUDENT
+    return None
+
+
+# Platforms -----------------------------------------------------------------------
+
+
+def _require_manager(actor: Actor) -> None:
+    if not can_manage_lti(actor):
+        raise PermissionDenied("Only site admins manage the LTI tool.")
+
+
+def list_platforms(actor: Actor) -> list[LtiPlatform]:
+    """Every registered platform, with its deployments. Raises PermissionDenied."""
+    _require_manager(actor)
+    return list(db.session.scalars(select(LtiPlatform).order_by(LtiPlatform.name)))
+
+
+@writes
+def register_platform(actor: Actor, *, name: str | None, issuer: str | None,
+                      client_id: str | None, deployment_ids: list[str],
+                      keyset_url: str | None, auth_url: str | None,
+                      token_url: str | None) -> LtiPlatform:
+    """Register an LMS (one issuer and client id) and its deployments; the tool gets its
+    keys on the first registration. Raises PermissionDenied, Invalid."""
+    _require_manager(actor)
+    with collecting_errors() as errors:
+        cleaned = {
+            "name": clean_text(errors, "name", name, max_length=TITLE_MAX),
+            "issuer": clean_text(errors, "issuer", issuer, max_length=LTI_ID_MAX),
+            "client_id": clean_text(errors, "client_id", client_id, max_length=LTI_ID_MAX,
+                                    label="Client ID"),
+        }
+        for name_, value in (("keyset_url", keyset_url), ("auth_url", auth_url),
+                             ("token_url", token_url)):
+            cleaned[name_] = clean_url(errors, name_, value)
+            if not cleaned[name_] and name_ not in errors:
+                errors.add(name_, "URL is required.")
+        deployments = []
+        for value in deployment_ids:
+            deployment = clean_text(errors, "deployment_ids", value, max_length=LTI_ID_MAX,
+                                    required=False, label="Deployment ID")
+            if deployment and deployment not in deployments:
+                deployments.append(deployment)
+        if not deployments and "deployment_ids" not in errors:
+            errors.add("deployment_ids", "At least one deployment ID is required.")
+        if "issuer" not in errors and "client_id" not in errors and db.session.scalar(
+                select(exists().where(LtiPlatform.issuer == cleaned["issuer"],
+                                      LtiPlatform.client_id == cleaned["client_id"]))):
+            errors.add_conflict("client_id", "This issuer and client ID are already registered.")
+    platform = LtiPlatform(**cleaned, deployments=[
+        LtiDeployment(deployment_id=deployment) for deployment in deployments])
+    db.session.add(platform)
+    ensure_keys()
+    db.session.commit()
+    return platform
+
+
+def find_platform(issuer: str, client_id: str | None) -> LtiPlatform | None:
+    """The registration a message names; without a client id (some platforms' logins),
+    the issuer's only one."""
+    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    if client_id:
+        return db.session.scalar(query.where(LtiPlatform.client_id == client_id))
+    platforms = db.session.scalars(query.limit(2)).all()
+    return platforms[0] if len(platforms) == 1 else None
+
+
+# Logins and their nonces ---------------------------------------------------------
+
+
+@writes
+def record_login(platform: LtiPlatform, nonce: str) -> None:
+    """Keep the nonce an OIDC login sends to the platform, for its launch to bring back
+    once. Old nonces are cleared on the way."""
+    now = utcnow()
+    db.session.execute(LtiNonce.__table__.delete().where(
+        LtiNonce.issued_at < now - 6 * NONCE_LIFETIME))
+    db.session.add(LtiNonce(nonce=nonce, platform_id=platform.id, issued_at=now))
+    db.session.commit()
+
+
+def nonce_is_pending(nonce: str) -> bool:
+    """Whether this tool issued the nonce recently and no launch has used it yet."""
+    return bool(db.session.scalar(select(exists().where(
+        LtiNonce.nonce == nonce, LtiNonce.used_at.is_(None),
+        LtiNonce.issued_at > utcnow() - NONCE_LIFETIME))))
+
+
+def _use_nonce(platform: LtiPlatform, nonce: str) -> None:
+    used = db.session.execute(
+        update(LtiNonce).where(LtiNonce.nonce == nonce, LtiNonce.platform_id == platform.id,
+                               LtiNonce.used_at.is_(None),
+                               LtiNonce.issued_at > utcnow() - NONCE_LIFETIME)
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if used.rowcount != 1:
+        raise LaunchRefused("This launch was already used, or its login expired. "
+                            "Open the link from your course in the LMS again.")
+
+
+# Launches ------------------------------------------------------------------------
+
+
+@writes
+def launch(claims: LaunchClaims) -> Launched:
+    """A verified resource-link launch: use its nonce, find or make the person's account
+    (by the platform's user id, never by email), the course of its context and the
+    enrollment in the role the LMS gives, and the link. Raises LaunchRefused."""
+    if claims.message_type != RESOURCE_LINK_REQUEST:
+        raise LaunchRefused("This forum opens links to discussions only; this kind of "
+                            "LMS message is not supported yet.")
+    role = role_from_lti(claims.roles)
+    if role is None:
+        raise LaunchRefused("Your role in this LMS course gives no access to its forum: "
+                            "only instructors, teaching assistants and learners may enter.")
+    if not claims.context_id:
+        raise LaunchRefused("This link is not placed in a course of the LMS.")
+    platform = find_platform(claims.issuer, claims.client_id)
+    if platform is None:
+        raise LaunchRefused("This LMS is not registered with the forum.")
+    for attempt in range(2):
+        try:
+            return _launch(platform, claims, role)
+        except IntegrityError:
+            # A launch of the same person or course committed first: read what it made.
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _launch(platform: LtiPlatform, claims: LaunchClaims, role: Role) -> Launched:
+    _use_nonce(platform, claims.nonce)
+    user = _person(platform, claims)
+    if user.is_disabled:
+        raise LaunchRefused("This account is disabled.")
+    course = _course(platform, claims)
+    _enroll(user, course, role)
+    context = db.session.scalar(select(LtiContext).where(
+        LtiContext.platform_id == platform.id, LtiContext.context_id == claims.context_id))
+    link = db.session.scalar(select(LtiResourceLink).where(
+        LtiResourceLink.platform_id == platform.id,
+        LtiResourceLink.resource_link_id == claims.resource_link_id))
+    if link is None:
+        link = LtiResourceLink(platform_id=platform.id, resource_link_id=claims.resource_link_id,
+                               context=context, title=_fit(claims.resource_link_title, TITLE_MAX))
+        db.session.add(link)
+    db.session.flush()
+    discussion = link.discussion
+    db.session.commit()
+    return Launched(user=user, course=course, role=role, link=link, discussion=discussion)
+
+
+def _fit(text: str, limit: int) -> str:
+    return storable_copy((text or "").strip())[:limit]
+
+
+def display_name(claims: LaunchClaims) -> str:
+    name = _fit(claims.name, NAME_MAX) or _fit(
+        f"{claims.given_name.strip()} {claims.family_name.strip()}", NAME_MAX)
+    return name or "LMS user"
+
+
+def _person(platform: LtiPlatform, claims: LaunchClaims) -> User:
+    email = _fit(claims.email, EMAIL_MAX).lower() or None
+    linked = db.session.scalar(select(LtiUser).where(
+        LtiUser.platform_id == platform.id, LtiUser.sub == claims.sub))
+    if linked is not None:
+        linked.last_launch_at = utcnow()
+        linked.name, linked.email = display_name(claims), email
+        return linked.user
+    # A new person of this platform: a new account, even where the email is already
+    # someone's here (an LMS may send any address); the address goes to the account
+    # only when nobody uses it.
+    taken = email is None or db.session.scalar(select(exists().where(User.email == email)))
+    digest = hashlib.sha256(f"{platform.id}:{claims.sub}".encode()).hexdigest()[:20]
+    user = User(email=f"lti-{digest}@lti.invalid" if taken else email,
+                display_name=display_name(claims),
+                password_hash=generate_password_hash(secrets.token_urlsafe(32)))
+    db.session.add(LtiUser(platform_id=platform.id, sub=claims.sub, user=user,
+                           name=display_name(claims), email=email))
+    return user
+
+
+def _course_code(claims: LaunchClaims) -> str:
+    base = re.sub(r"\s+", "-", _fit(claims.context_label or claims.context_title, 24)) or "LTI"
+    code, number = base, 1
+    while db.session.scalar(select(exists().where(Course.code == code))):
+        number += 1
+        code = f"{base}-{number}"[:COURSE_CODE_MAX]
+    return code
+
+
+def _course(platform: LtiPlatform, claims: LaunchClaims) -> Course:
+    context = db.session.scalar(select(LtiContext).where(
+        LtiContext.platform_id == platform.id, LtiContext.context_id == claims.context_id))
+    title = _fit(claims.context_title or claims.context_label, TITLE_MAX) or "Course from the LMS"
+    if context is not None:
+        context.title = title
+        return context.course
+    course = Course(code=_course_code(claims), title=title, visibility=Visibility.PRIVATE)
+    db.session.add(LtiContext(platform_id=platform.id, context_id=claims.context_id,
+                              course=course, title=title))
+    return course
+
+
+def _enroll(user: User, course: Course, role: Role) -> None:
+    """The LMS says who the person is in its course: their role here follows it."""
+    enrollment = None
+    if user.id is not None and course.id is not None:
+        enrollment = db.session.scalar(select(Enrollment).where(
+            Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+    if enrollment is None:
+        db.session.add(Enrollment(user=user, course=course, role=role))
+    elif enrollment.role is not role:
+        enrollment.role = role
+    else:
+        return
+    db.session.flush()
+    db.session.execute(people_changed(course.id))
+
+
+# Choosing the discussion a link opens --------------------------------------------
+
+
+def get_link(actor: Actor, link_id: int) -> LtiResourceLink:
+    """A link of a course the actor may see. Raises NotFound."""
+    link = db.session.get(LtiResourceLink, link_id)
+    if link is None or not can_view_course(actor, link.context.course):
+        raise NotFound("No such LMS link.")
+    return link
+
+
+def authorize_set_up_link(actor: Actor, link: LtiResourceLink) -> None:
+    """Raises PermissionDenied unless the actor may choose the link's discussion."""
+    if not can_set_up_lti_link(actor, link.context.course):
+        raise PermissionDenied("Only the course's instructors choose what this link opens.")
+
+
+@writes
+def set_up_link(actor: Actor, link: LtiResourceLink, *, discussion_id: int | None = None,
+                new_title: str | None = None) -> Discussion:
+    """Make the link open an existing discussion of its course, or a new one titled
+    `new_title`. Raises PermissionDenied, Invalid."""
+    authorize_set_up_link(actor, link)
+    course = link.context.course
+    discussion = None
+    with collecting_errors() as errors:
+        if discussion_id is not None:
+            discussion = db.session.get(Discussion, discussion_id)
+            if discussion is None or discussion.course_id != course.id:
+                errors.add("discussion_id", "Choose a discussion of this course.")
+        else:
+            title = clean_text(errors, "title", new_title, max_length=TITLE_MAX)
+    if discussion is None:
+        discussion = Discussion(course=course, created_by_id=actor.id, title=title)
+        db.session.add(discussion)
+    link.discussion = discussion
+    db.session.commit()
+    return discussion
