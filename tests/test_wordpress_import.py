@@ -197,3 +197,20 @@ def test_the_command_refuses_a_broken_file_with_its_line(app, seminar, tmp_path)
     assert result.exit_code == 1
     assert "nothing imported" in result.output and f"line {line}:" in result.output
     assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+def test_the_students_answer_to_the_instructors_question_marks_the_prompt_answered(seminar):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    blog = read_wxr(BLOG)
+    comments = blog.posts[1].comments
+    question = next(c for c in comments if c.id == 103)
+    comments.append(replace(question, id=108, parent_id=103, author_name="Ana Lindqvist",
+                            author_email="ana@example.edu",
+                            content="Keynes's own papers; the public did not.",
+                            date_gmt=question.date_gmt + timedelta(hours=2)))
+    wordpress.import_wordpress(seminar.instructor, seminar.course, blog)
+    prompt = db.session.scalars(select(Reply).where(Reply.kind == ReplyKind.PROMPT)).one()
+    assert prompt.prompt_state is PromptState.ANSWERED
+    assert prompt.answered_at == question.date_gmt + timedelta(hours=2)
