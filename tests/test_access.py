@@ -57,6 +57,7 @@ PAGES = {
     "confirm release": ("/discussions/{discussion}/grading/release", INSTRUCTORS),
     "gradebook": ("/courses/{course}/gradebook", STAFF),
     "gradebook export": ("/courses/{course}/gradebook.csv", INSTRUCTORS),
+    "course archive": ("/courses/{course}/archive.tar.gz", INSTRUCTORS),
     "my grades": ("/grades", expect(200, 200, 200, 200, 200, outsider=200)),
     "change password": ("/account/password", expect(200, 200, 200, 200, 200, outsider=200)),
     "moderation queue": ("/courses/{course}/moderation", STAFF),
@@ -67,6 +68,7 @@ PAGES = {
     "notification settings": ("/notifications/settings",
                               expect(200, 200, 200, 200, 200, outsider=200)),
     "mail not sent": ("/admin/mail", expect(200, 403, 403, 403, 403, outsider=403)),
+    "lti platforms": ("/admin/lti", expect(200, 403, 403, 403, 403, outsider=403)),
     "search my courses": ("/search?q=treaty", expect(200, 200, 200, 200, 200,
                                                      outsider=200, anonymous=200)),
 }

@@ -125,6 +125,8 @@ TABLE = [
      expect(200, 200, 200, 200, 403)),
     ("GET", "/api/v1/courses/<id:course_id>/gradebook", "/api/v1/courses/{course}/gradebook",
      None, STAFF),
+    ("GET", "/api/v1/courses/<id:course_id>/archive", "/api/v1/courses/{course}/archive",
+     None, INSTRUCTORS),
     ("GET", "/api/v1/posts/<id:post_id>/annotations", "/api/v1/posts/{post}/annotations",
      None, MEMBERS_READ),
     ("POST", "/api/v1/posts/<id:post_id>/annotations", "/api/v1/posts/{post}/annotations",

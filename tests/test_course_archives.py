@@ -297,3 +297,32 @@ def test_the_commands_export_and_import_with_progress(rich, app, tmp_path):
     refused = runner.invoke(args=["export-course", rich.course.code, str(path),
                                   "--as", rich.student.email])
     assert refused.exit_code == 1 and "Only the course's instructors" in refused.output
+
+
+def test_the_course_page_offers_instructors_the_archive(rich, login_as, tmp_path):
+    page = f"/courses/{rich.course.id}"
+    assert "Export course" in login_as(rich.instructor).get(page).get_data(as_text=True)
+    assert "Export course" not in login_as(rich.ta).get(page).get_data(as_text=True)
+    response = login_as(rich.instructor).get(f"{page}/archive.tar.gz")
+    assert response.status_code == 200 and response.mimetype == "application/gzip"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "attachment" in response.headers["Content-Disposition"]
+    path = tmp_path / "downloaded.tar.gz"
+    path.write_bytes(response.get_data())
+    assert documents(path, tmp_path)["course"]["title"] == rich.course.title
+
+
+def test_the_api_gives_the_archive_to_instructors_alone(rich, api, tmp_path):
+    url = f"/api/v1/courses/{rich.course.id}/archive"
+    response = api.get(rich.instructor, url)
+    assert response.status_code == 200 and response.mimetype == "application/gzip"
+    path = tmp_path / "api.tar.gz"
+    path.write_bytes(response.get_data())
+    report = import_course(rich.admin, path, code="HIST-API")
+    assert report.counts["replies"] == 7
+    assert api.get(rich.student, url).status_code == 403
+    rich.course.visibility = Visibility.PRIVATE
+    db.session.commit()
+    missing = api.get(rich.outsider, url)
+    assert missing.status_code == 404
+    assert missing.json == api.get(rich.outsider, "/api/v1/courses/999999/archive").json

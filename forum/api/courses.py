@@ -162,3 +162,26 @@ class Member(MethodView):
         course = course_service.get_course(user, course_id)
         course_service.remove_member(user, course_service.get_enrollment(user, course,
                                                                          member_id))
+
+
+@bp.route("/courses/<id:course_id>/archive")
+class CourseArchive(MethodView):
+    @bp.response(200, {"type": "string", "format": "binary"}, content_type="application/gzip",
+                 description="The course archive (docs/archives.md): a .tar.gz of JSON "
+                             "documents and image files, as `flask import-course` reads it")
+    @bp.errors(403)
+    @bp.doc(operationId="exportCourse")
+    def get(self, course_id: int):
+        """The course's whole record as an archive (its instructors and admins)"""
+        from flask import Response
+
+        from forum.services.course_archives import export_course_download
+
+        user = require_user()
+        course = course_service.get_course(user, course_id)
+        download = export_course_download(user, course)
+        response = Response(download.chunks(), mimetype="application/gzip", headers={
+            "Content-Disposition": f'attachment; filename="{download.name}"',
+            "Content-Length": str(download.size), "Cache-Control": "no-store"})
+        response.call_on_close(download.discard)
+        return response

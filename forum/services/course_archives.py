@@ -9,14 +9,16 @@ the exporter; every stored HTML is rendered again from its source on import.
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import StatementError
+from werkzeug.utils import secure_filename
 
 from forum.access import (
     Actor,
@@ -35,6 +37,7 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
+from forum.formats.backup_archive import CHUNK
 from forum.formats.course_archive import (
     ArchiveError,
     ReadArchive,
@@ -184,6 +187,46 @@ def export_course(actor: Actor, course: Course, file: Path,
         raise ArchiveError(f"The archive could not be written: "
                            f"{error.strerror or error}.") from error
     return ExportReport(file, file.stat().st_size, manifest.counts)
+
+
+@dataclass
+class ArchiveDownload:
+    """A course archive written to a folder of its own, for a download: `chunks()` reads
+    it once (opening the file only when the first chunk is asked for) and `discard()`
+    removes the folder; the sender calls it when the answer is closed."""
+
+    folder: Path
+    name: str  # the file name to offer
+    size: int
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "course.tar.gz"
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            with self.path.open("rb") as source:
+                while block := source.read(CHUNK):
+                    yield block
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def export_course_download(actor: Actor, course: Course) -> ArchiveDownload:
+    """The course's archive, written for a download. Raises what export_course raises."""
+    folder = Path(tempfile.mkdtemp(prefix="forum-course-export-"))
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    download = ArchiveDownload(folder, f"{secure_filename(course.code) or 'course'}-"
+                                       f"{stamp}.tar.gz", 0)
+    try:
+        download.size = export_course(actor, course, download.path).size
+    except BaseException:
+        download.discard()
+        raise
+    return download
 
 
 def course_documents(actor: Actor, course: Course) -> tuple[dict, list[tuple[str, Path]]]:
@@ -558,5 +601,5 @@ def _store_image(archive: ReadArchive, record: dict, written: list[Path]) -> str
     return name
 
 
-__all__ = ["ExportReport", "ImportReport", "course_documents", "export_course",
-           "import_course"]
+__all__ = ["ArchiveDownload", "ExportReport", "ImportReport", "course_documents", "export_course",
+           "export_course_download", "import_course"]

@@ -36,6 +36,23 @@ def show(course_id: int):
     return share(page) if is_shared(course) else page
 
 
+@bp.get("/<id:course_id>/archive.tar.gz")
+@login_required
+def archive(course_id: int):
+    """The course's archive as a download (its instructors): written, then streamed."""
+    from flask import Response
+
+    from forum.services.course_archives import export_course_download
+
+    course = course_service.get_course(current_user, course_id)
+    download = export_course_download(current_user, course)
+    response = Response(download.chunks(), mimetype="application/gzip", headers={
+        "Content-Disposition": f'attachment; filename="{download.name}"',
+        "Content-Length": str(download.size), "Cache-Control": "no-store"})
+    response.call_on_close(download.discard)
+    return response
+
+
 @bp.post("/<id:course_id>/read")
 @login_required
 def mark_read(course_id: int):
