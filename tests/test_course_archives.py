@@ -13,6 +13,7 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import func, select
 
+from forum.cli_archives import Operator
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.formats.course_archive import (
@@ -35,6 +36,7 @@ from forum.models import (
 from forum.services import grading, moderation, posts, reactions
 from forum.services.course_archives import export_course, import_course
 from forum.services.images import upload_image
+from tests.conftest import TEST_DATABASE_URL, _test_config
 
 
 @pytest.fixture
@@ -326,3 +328,26 @@ def test_the_api_gives_the_archive_to_instructors_alone(rich, api, tmp_path):
     missing = api.get(rich.outsider, url)
     assert missing.status_code == 404
     assert missing.json == api.get(rich.outsider, "/api/v1/courses/999999/archive").json
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL),
+                    reason="a second, empty database: a SQLite file of the test's own")
+def test_an_export_imported_into_an_empty_database_exports_identically(rich, tmp_path):
+    """Elsewhere: everyone is new there, made from the archive; the copy's own export
+    is the archive's documents."""
+    from forum import create_app
+
+    first = export(rich.admin, rich.course, tmp_path, "first")
+    before = documents(first, tmp_path)
+    elsewhere = create_app(_test_config(f"sqlite:///{tmp_path / 'elsewhere.db'}",
+                                        FORUM_UPLOADS_DIR=str(tmp_path / "elsewhere")))
+    second = tmp_path / "second.tar.gz"
+    with elsewhere.app_context():
+        db.create_all()
+        report = import_course(Operator(), first)
+        assert report.people_matched == 0
+        assert len(report.people_created) == len(before["people"])
+        export_course(Operator(), db.session.get(Course, report.course.id), second)
+        db.session.remove()
+        db.engine.dispose()
+    assert canonical(documents(second, tmp_path)) == canonical(before)
