@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select
 from sqlalchemy.exc import StatementError
 from werkzeug.utils import secure_filename
 
@@ -452,6 +452,11 @@ def _import(archive: ReadArchive, code: str | None, progress: Progress,
                  "grades", "flags", "spam_checks", "moderation_log", "likes", "mentions"]:
         records = docs[name]
         progress(f"  {name}: {len(records)}")
+        table = SPECS[name][0].__table__
+        # Ids are taken first, in the archive's order, so that rows naming rows of their
+        # own kind (a reply's parent) and a reply's path are written with the row.
+        new[name] = dict(zip([r["id"] for r in records],
+                             _reserve_ids(table, len(records)), strict=True))
         rows = [_row(name, record, new) for record in records]
         for row, record in zip(rows, records, strict=True):
             if name == "discussions":
@@ -464,24 +469,24 @@ def _import(archive: ReadArchive, code: str | None, progress: Progress,
                 row.update(email="", website=None, ip_address="")
             elif name == "moderation_log":
                 row["course_id"] = course.id
-            if name == "replies":  # the tree is written after every reply has its id
-                row["path"] = ""
-        new[name] = dict(zip([r["id"] for r in records], _insert_many(
-            SPECS[name][0].__table__, rows), strict=True))
+        if name == "replies":
+            _place_replies(records, rows, new)
+        if rows:
+            db.session.execute(insert(table), rows)
         if name == "posts":
             _import_sources(records, new)
-        elif name == "replies":
-            _place_replies(records, new)
         elif name == "grades":
             _import_changes(records, new)
     progress(f"  images: {len(docs['images'])}")
+    new["images"] = dict(zip([r["id"] for r in docs["images"]],
+                             _reserve_ids(Image.__table__, len(docs["images"])), strict=True))
     rows = []
     for record in docs["images"]:
         row = _row("images", record, new)
         row["stored_name"] = _store_image(archive, record, written)
         rows.append(row)
-    new["images"] = dict(zip([r["id"] for r in docs["images"]],
-                             _insert_many(Image.__table__, rows), strict=True))
+    if rows:
+        db.session.execute(insert(Image.__table__), rows)
     report.counts = {name: len(value) for name, value in new.items()}
     return report
 
@@ -525,21 +530,24 @@ def _row(name: str, record: dict, new: dict) -> dict:
     row = {column: _parsed(column, record[column]) for column in fields}
     for column, document in refs.items():
         target = record[column.removesuffix("_id")]
-        # A record naming one of its own document (a reply's parent) is linked later.
-        row[column] = None if target is None or document == name else \
-            new[document][target]
-    row["id"] = record["id"]  # replaced by the database's below
+        row[column] = None if target is None else new[document][target]
+    if name in new:  # a grade's changes take the database's ids
+        row["id"] = new[name][record["id"]]
     return row
 
 
-def _insert_many(table: Table, rows: list[dict]) -> list[int]:
-    """Insert the rows in their order; their new ids, in the same order."""
-    if not rows:
+def _reserve_ids(table: Table, count: int) -> list[int]:
+    """`count` new ids for the table's rows, ascending (so the rows keep the archive's
+    order). PostgreSQL: from the id's sequence. SQLite: past the largest, which cannot
+    change under the write unit's lock (BEGIN IMMEDIATE)."""
+    if count == 0:
         return []
-    for row in rows:
-        del row["id"]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [new_id for (new_id,) in db.session.execute(statement, rows)]
+    if db.engine.dialect.name == "postgresql":
+        return sorted(db.session.scalars(
+            select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+            .select_from(func.generate_series(1, count))))
+    largest = db.session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+    return list(range(largest + 1, largest + count + 1))
 
 
 def _import_sources(records: list[dict], new: dict) -> None:
@@ -551,40 +559,26 @@ def _import_sources(records: list[dict], new: dict) -> None:
         db.session.execute(insert(PostSource.__table__), rows)
 
 
-def _place_replies(records: list[dict], new: dict) -> None:
-    """Each reply's parent, quoted reply and materialized path, from the new ids; the
-    archive's path must be its parent's and its own."""
+def _place_replies(records: list[dict], rows: list[dict], new: dict) -> None:
+    """Each reply's materialized path, from the new ids; the archive's path must be its
+    parent's and its own, its parent an earlier reply."""
     ids = new["replies"]
     paths: dict[int, list[int]] = {}
-    rows = []
-    for record in records:
+    for record, row in zip(records, rows, strict=True):
         parent = record["parent"]
         path = (paths[parent] if parent else []) + [record["id"]]
         if record["path"] != path or record["depth"] != len(path) - 1:
             raise ValueError(f"reply {record['id']}'s path {record['path']} is not its "
                              "parent's and its own")
         paths[record["id"]] = path
-        quoted = record["quoted_reply"]
-        rows.append({"reply": ids[record["id"]],
-                     "new_parent": ids[parent] if parent else None,
-                     "new_quoted": ids[quoted] if quoted else None,
-                     "new_path": "".join(path_segment(ids[n]) for n in path),
-                     "new_version": record["version"]})
-    if rows:
-        table = Reply.__table__
-        db.session.execute(
-            update(table).where(table.c.id == bindparam("reply")).values(
-                parent_id=bindparam("new_parent"), quoted_reply_id=bindparam("new_quoted"),
-                path=bindparam("new_path"), version=bindparam("new_version")), rows)
+        row["path"] = "".join(path_segment(ids[n]) for n in path)
 
 
 def _import_changes(records: list[dict], new: dict) -> None:
     rows = []
     for record in records:
         for change in record["changes"]:
-            row = _row("grade_changes", {**change, "id": 0, "grade": record["id"]}, new)
-            del row["id"]
-            rows.append(row)
+            rows.append(_row("grade_changes", {**change, "grade": record["id"]}, new))
     if rows:
         db.session.execute(insert(GradeChange.__table__), rows)
 
