@@ -351,3 +351,11 @@ def test_an_export_imported_into_an_empty_database_exports_identically(rich, tmp
         db.session.remove()
         db.engine.dispose()
     assert canonical(documents(second, tmp_path)) == canonical(before)
+
+
+def test_an_image_without_its_file_is_said_and_nothing_written(rich, tmp_path):
+    image = db.session.scalars(select(Image).where(Image.post_id == rich.pictured.id)).one()
+    (tmp_path / "uploads" / image.stored_name).unlink()
+    with pytest.raises(ArchiveError, match=f"{image.stored_name}.*is missing"):
+        export_course(rich.instructor, rich.course, tmp_path / "x.tar.gz")
+    assert not list(tmp_path.glob("*.tar.gz*")) and not list(tmp_path.glob(".x.tar.gz*"))

@@ -289,7 +289,12 @@ def course_documents(actor: Actor, course: Course) -> tuple[dict, list[tuple[str
     for record, row in zip(documents["images"], rows["images"], strict=True):
         extension = FORMATS_BY_TYPE.get(record["content_type"], ".bin")
         record["file"] = f"images/{record['id']}{extension}"
-        images.append((record["file"], uploads_dir() / stored[row["id"]]))
+        path = uploads_dir() / stored[row["id"]]
+        if not path.is_file():
+            raise ArchiveError(f"The file of an image of post {record['post']} in the archive "
+                               f"({path.name}) is missing from {path.parent}: restore it "
+                               "(from a backup) before exporting the course.")
+        images.append((record["file"], path))
     return documents, images
 
 
