@@ -84,7 +84,20 @@ class ArchiveManifest:
 
 def canonical(documents: dict) -> bytes:
     """The documents as bytes that are equal exactly when the documents are."""
-    return json.dumps(documents, indent=1, sort_keys=True, ensure_ascii=False).encode()
+    return _compact(documents).encode()
+
+
+def _compact(value) -> str:
+    # Without indent, json uses its C encoder: ten times quicker on a large course.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_document(value: dict | list) -> bytes:
+    """A document as stored: a list one record a line (readable, and a change shows as
+    the lines it touched), an object as one line."""
+    if isinstance(value, dict):
+        return _compact(value).encode() + b"\n"
+    return ("[\n" + ",\n".join(_compact(record) for record in value) + "\n]\n").encode()
 
 
 def count(document: str, value) -> int:
@@ -98,7 +111,7 @@ def write_course_archive(target: Path, created_at: str, documents: dict,
     """Write the archive to `target` (through a temporary file renamed at the end).
     `documents` holds every name of DOCUMENTS; `images` pairs a member name
     (images/<n>.<ext>) with its file. Returns the manifest written."""
-    encoded = {name: canonical(documents[name]) for name in DOCUMENTS}
+    encoded = {name: encode_document(documents[name]) for name in DOCUMENTS}
     manifest = ArchiveManifest(
         created_at=created_at, course_code=documents["course"]["code"],
         counts={name: count(name, documents[name]) for name in DOCUMENTS})
