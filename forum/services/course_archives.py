@@ -176,7 +176,7 @@ def export_course(actor: Actor, course: Course, file: Path,
         raise PermissionDenied("Only the course's instructors export it.")
     progress = progress or _quiet
     progress(f"Reading {course.code}…")
-    documents, images = course_documents(actor, course)
+    documents, images = course_documents(actor, course, progress)
     progress(f"Writing {file.name}: {len(documents['posts'])} posts, "
              f"{len(documents['replies'])} replies, {len(images)} images…")
     try:
@@ -229,7 +229,8 @@ def export_course_download(actor: Actor, course: Course) -> ArchiveDownload:
     return download
 
 
-def course_documents(actor: Actor, course: Course) -> tuple[dict, list[tuple[str, Path]]]:
+def course_documents(actor: Actor, course: Course, progress: Progress = _quiet
+                     ) -> tuple[dict, list[tuple[str, Path]]]:
     """The archive's documents for the course as `actor` sees it, and its image files."""
     # Subqueries of the scopes' rows: never correlated to the outer query's tables.
     visible_post_ids = select(Post.id).where(visible_posts(actor, course)).correlate(None)
@@ -259,6 +260,7 @@ def course_documents(actor: Actor, course: Course) -> tuple[dict, list[tuple[str
     rows = {}
     for name, condition in chosen.items():
         rows[name] = _rows(name, condition)
+        progress(f"  {name}: {len(rows[name])}")
     rows["annotations"] = sorted(
         (row for condition in _annotations_seen(actor, course)
          for row in _rows("annotations", condition)), key=lambda row: row["id"])
