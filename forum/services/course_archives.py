@@ -12,12 +12,14 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Table, func, insert, or_, select
 from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
 from forum.access import (
@@ -231,7 +233,29 @@ def export_course_download(actor: Actor, course: Course) -> ArchiveDownload:
 
 def course_documents(actor: Actor, course: Course, progress: Progress = _quiet
                      ) -> tuple[dict, list[tuple[str, Path]]]:
-    """The archive's documents for the course as `actor` sees it, and its image files."""
+    """The archive's documents for the course as `actor` sees it, and its image files,
+    read in one snapshot of the database."""
+    with _snapshot() as session:
+        return _documents(session, actor, course, progress)
+
+
+@contextmanager
+def _snapshot() -> Iterator[Session]:
+    """A session whose reads all see one state of the database, so that no record names
+    one written after its kind was read. SQLite: the unit's own transaction already
+    does. PostgreSQL (whose reads run statement by statement): a REPEATABLE READ
+    transaction of its own."""
+    if db.engine.dialect.name != "postgresql":
+        yield db.session()
+        return
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin(), Session(bind=connection) as session:
+            yield session
+
+
+def _documents(session: Session, actor: Actor, course: Course, progress: Progress
+               ) -> tuple[dict, list[tuple[str, Path]]]:
     # Subqueries of the scopes' rows: never correlated to the outer query's tables.
     visible_post_ids = select(Post.id).where(visible_posts(actor, course)).correlate(None)
     visible_reply_ids = select(Reply.id).join(Post, Reply.post_id == Post.id).where(
@@ -259,23 +283,23 @@ def course_documents(actor: Actor, course: Course, progress: Progress = _quiet
     }
     rows = {}
     for name, condition in chosen.items():
-        rows[name] = _rows(name, condition)
+        rows[name] = _rows(session, name, condition)
         progress(f"  {name}: {len(rows[name])}")
     rows["annotations"] = sorted(
-        (row for condition in _annotations_seen(actor, course)
-         for row in _rows("annotations", condition)), key=lambda row: row["id"])
+        (row for condition in _annotations_seen(session, actor, course)
+         for row in _rows(session, "annotations", condition)), key=lambda row: row["id"])
     grade_ids = select(Grade.id).where(chosen["grades"]).correlate(None)
-    rows["grade_changes"] = db.session.execute(
+    rows["grade_changes"] = session.execute(
         select(*[getattr(GradeChange, c) for c in ["id", *SPECS["grade_changes"][1],
                                                    *SPECS["grade_changes"][2]]])
         .where(GradeChange.grade_id.in_(grade_ids)).order_by(GradeChange.id)
     ).mappings().all()
     guest_ids = {row["guest_id"] for row in rows["replies"] if row["guest_id"]}
-    rows["guests"] = db.session.execute(
+    rows["guests"] = session.execute(
         select(*[getattr(Guest, c) for c in ["id", *SPECS["guests"][1]]])
         .where(Guest.id.in_(guest_ids)).order_by(Guest.id)).mappings().all()
 
-    people, local = _people(actor, course, rows)
+    people, local = _people(session, actor, course, rows)
     for name in SPECS:
         local[name] = {row["id"]: number for number, row in enumerate(rows[name], 1)}
     documents: dict = {"course": _course_record(course), "people": people}
@@ -284,8 +308,8 @@ def course_documents(actor: Actor, course: Course, progress: Progress = _quiet
     if not can_see_guest_details(actor, course):
         for guest in documents["guests"]:
             guest.update(email=None, website=None, ip_address=None)
-    _nest(documents, rows, local)
-    stored = dict(db.session.execute(select(Image.id, Image.stored_name).where(
+    _nest(session, documents, rows, local)
+    stored = dict(session.execute(select(Image.id, Image.stored_name).where(
         Image.id.in_([row["id"] for row in rows["images"]]))).all())
     images = []
     for record, row in zip(documents["images"], rows["images"], strict=True):
@@ -303,17 +327,17 @@ def course_documents(actor: Actor, course: Course, progress: Progress = _quiet
 FORMATS_BY_TYPE = {content_type: extension for content_type, extension in FORMATS.values()}
 
 
-def _rows(name: str, condition) -> list:
+def _rows(session: Session, name: str, condition) -> list:
     model, fields, refs = SPECS[name]
     columns = [getattr(model, column) for column in ["id", *fields, *refs]]
-    return db.session.execute(select(*columns).where(condition)
+    return session.execute(select(*columns).where(condition)
                               .order_by(model.id)).mappings().all()
 
 
-def _annotations_seen(actor: Actor, course: Course) -> list:
+def _annotations_seen(session: Session, actor: Actor, course: Course) -> list:
     """Conditions selecting the annotations of the course's posts the actor may read,
     a few hundred posts each (their scope is per post)."""
-    posts = db.session.scalars(select(Post).where(visible_posts(actor, course))
+    posts = session.scalars(select(Post).where(visible_posts(actor, course))
                                .order_by(Post.id)).all()
     conditions = [visible_annotations(actor, post) for post in posts]
     return [or_(*conditions[i:i + ANNOTATION_CHUNK])
@@ -324,17 +348,17 @@ def _course_record(course: Course) -> dict:
     return {name: _value(name, getattr(course, name)) for name in COURSE_FIELDS}
 
 
-def _people(actor: Actor, course: Course, rows: dict) -> tuple[list[dict], dict]:
+def _people(session: Session, actor: Actor, course: Course, rows: dict) -> tuple[list[dict], dict]:
     """Everyone the course's rows name, with their role in it; an email only where the
     exporter may see it: members' as the members' list shows them, others' for admins."""
-    enrollments = {e.user_id: e for e in db.session.scalars(
+    enrollments = {e.user_id: e for e in session.scalars(
         select(Enrollment).where(visible_enrollments(actor, course)))}
     named = set(enrollments)
     for name, (_model, _fields, refs) in SPECS.items():
         for column, document in refs.items():
             if document == "people":
                 named.update(row[column] for row in rows[name] if row[column] is not None)
-    users = db.session.scalars(select(User).where(User.id.in_(named))).all()
+    users = session.scalars(select(User).where(User.id.in_(named))).all()
     members_shown = can_see_member_emails(actor, course)
     all_shown = can_manage_accounts(actor)
 
@@ -376,11 +400,11 @@ def _record(name: str, row, local: dict) -> dict:
     return record
 
 
-def _nest(documents: dict, rows: dict, local: dict) -> None:
+def _nest(session: Session, documents: dict, rows: dict, local: dict) -> None:
     """Sources go inside their post, a grade's changes inside it, and each reply carries
     its path as archive ids (root first, itself last)."""
     sources: dict[int, list] = {}
-    for post_id, citation, url in db.session.execute(
+    for post_id, citation, url in session.execute(
             select(PostSource.post_id, PostSource.citation, PostSource.url)
             .where(PostSource.post_id.in_(list(local["posts"])))
             .order_by(PostSource.post_id, PostSource.position)):
