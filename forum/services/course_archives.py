@@ -69,7 +69,7 @@ from forum.models import (
     User,
     Visibility,
 )
-from forum.models.replies import path_segment
+from forum.models.replies import path_ids, path_segment
 from forum.services import mentions
 from forum.services.images import FORMATS, _signature, _store, uploads_dir
 from forum.services.markup import mention_names, render_markdown
@@ -108,7 +108,7 @@ SPECS: dict[str, tuple[type, list[str], dict[str, str]]] = {
                        "erased_at"], {}),
     "replies": (Reply, [
         "kind", "body", "word_count", "quote", "prompt_state", "answered_at",
-        "resolved_at", "depth", "created_at", "edited_at", "version", "seq", "deleted_at",
+        "resolved_at", "path", "depth", "created_at", "edited_at", "version", "seq", "deleted_at",
         "moderation", "moderation_reason", "moderated_at", "endorsed_at", "like_count",
         "anonymous"],
         {"post_id": "posts", "parent_id": "replies", "quoted_reply_id": "replies",
@@ -402,7 +402,7 @@ def _record(name: str, row, local: dict) -> dict:
 
 def _nest(session: Session, documents: dict, rows: dict, local: dict) -> None:
     """Sources go inside their post, a grade's changes inside it, and each reply carries
-    its path as archive ids (root first, itself last)."""
+    its materialized path as archive ids (root first, itself last)."""
     sources: dict[int, list] = {}
     for post_id, citation, url in session.execute(
             select(PostSource.post_id, PostSource.citation, PostSource.url)
@@ -417,11 +417,8 @@ def _nest(session: Session, documents: dict, rows: dict, local: dict) -> None:
         changes.setdefault(change.pop("grade"), []).append(change)
     for grade in documents["grades"]:
         grade["changes"] = changes.get(grade["id"], [])
-    paths: dict[int, list[int]] = {}
-    for reply in documents["replies"]:
-        parent = reply["parent"]
-        paths[reply["id"]] = (paths[parent] if parent else []) + [reply["id"]]
-        reply["path"] = paths[reply["id"]]
+    for reply in documents["replies"]:  # the stored path, in archive ids
+        reply["path"] = [local["replies"][n] for n in path_ids(reply["path"])]
 
 
 # Import
