@@ -92,7 +92,7 @@ def import_course_command(file: Path, code: str | None) -> None:
     """Make a new course from the course archive FILE: new ids, the same threads, times
     and grades; people matched by email to accounts, or given new accounts that cannot
     sign in until an admin sets their password. All or nothing."""
-    from forum.services.course_archives import import_course
+    from forum.services.course_imports import import_course
 
     started = time.monotonic()
     try:

@@ -34,7 +34,8 @@ from forum.models import (
     Visibility,
 )
 from forum.services import grading, moderation, posts, reactions
-from forum.services.course_archives import export_course, import_course
+from forum.services.course_archives import export_course
+from forum.services.course_imports import import_course
 from forum.services.images import upload_image
 from tests.conftest import TEST_DATABASE_URL, _test_config
 
