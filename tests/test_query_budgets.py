@@ -43,6 +43,7 @@ PAGE_BUDGETS = {
     'confirm release': 3,
     'gradebook': 5,
     'gradebook export': 5,
+    'course archive': 22,  # a statement per kind of record (more past a few hundred posts)
     'my grades': 2,
     'change password': 1,
     'moderation queue': 7,
@@ -65,6 +66,7 @@ API_BUDGETS = {
     '/api/v1/courses': 4,  # with what is unread (1)
     '/api/v1/courses/<id:course_id>': 4,  # with what is unread (1)
     '/api/v1/courses/<id:course_id>/members': 4,
+    '/api/v1/courses/<id:course_id>/archive': 23,  # the page's, and the token's user
     '/api/v1/courses/<id:course_id>/mentionable': 4,
     '/api/v1/courses/<id:course_id>/members/<id:member_id>': 5,
     '/api/v1/courses/<id:course_id>/discussions': 7,
