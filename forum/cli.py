@@ -31,10 +31,11 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(export_course_command)
     app.cli.add_command(import_course_command)
-    from forum.cli_lti import register_platform_command, rotate_key_command
+    from forum.cli_lti import register_platform_command, rotate_key_command, sync_roster_command
 
     app.cli.add_command(register_platform_command)
     app.cli.add_command(rotate_key_command)
+    app.cli.add_command(sync_roster_command)
     from forum.cli_wordpress import import_wordpress_command
 
     app.cli.add_command(import_wordpress_command)

@@ -66,3 +66,28 @@ def rotate_key_command() -> None:
 
     rotation = lti_keys.rotate_keys(Console())
     click.echo(f"Signing with {rotation.current_kid}; published next: {rotation.next_kid}.")
+
+
+@click.command("lti-sync-roster")
+@click.argument("code")
+def sync_roster_command(code: str) -> None:
+    """Read course CODE's roster from its LMS (Names and Roles) now: members enrolled
+    with their LMS role, people the LMS no longer lists taken out (their work stays)."""
+    from forum.errors import NotFound
+    from forum.services import lti_roster
+    from forum.services.lti_connect import PlatformError
+    from forum.transactions import WRITE, unit_of_work
+
+    try:
+        with unit_of_work(WRITE):
+            done = lti_roster.sync_roster(lti_roster.context_of_course(code).id)
+    except (NotFound, PlatformError) as error:
+        click.echo(f"Roster not synced: {error}", err=True)
+        raise SystemExit(1) from error
+    click.echo(f"{done.course_code}: {done.members} members in the LMS roster; "
+               f"{len(done.added)} added, {len(done.changed)} changed, "
+               f"{len(done.removed)} removed, {done.ignored} without access here.")
+    for label, names in (("added", done.added), ("changed", done.changed),
+                         ("removed", done.removed)):
+        for name in names:
+            click.echo(f"  {label}: {name}")

@@ -1,6 +1,8 @@
-"""A small LMS of the tests' own, for LTI 1.3: its RSA key, its key set (and a token
-endpoint, for the services that come later) served over HTTP on loopback, and id_tokens
-signed with PyJWT as a real platform signs them."""
+"""A small LMS of the tests' own, for LTI 1.3: its RSA key and key set, an OAuth2 token
+endpoint that takes the tool's signed client assertion (verified against the tool's
+/lti/jwks over HTTP), a Names and Roles memberships endpoint (paged with a Link header),
+and Assignment and Grade Services line items and scores, all served over HTTP on
+loopback; and id_tokens signed with PyJWT as a real platform signs them."""
 
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ INSTRUCTOR = [f"{MEMBERSHIP}#Instructor"]
 TA = [f"{MEMBERSHIP}#Instructor", f"{MEMBERSHIP}/Instructor#TeachingAssistant"]
 LEARNER = [f"{MEMBERSHIP}#Learner"]
 MENTOR = [f"{MEMBERSHIP}#Mentor"]
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -54,6 +61,18 @@ class Platform:
     kid: str = "lms-key-1"
     key: rsa.RSAPrivateKey = field(default_factory=new_key)
     requests: list[str] = field(default_factory=list)  # paths asked of the platform
+    # The services: the tool's key set URL (to check its client assertions), the
+    # roster (NRPS members, as the platform sends them), line items and scores received.
+    tool_jwks_url: str = ""
+    members: list[dict] = field(default_factory=list)
+    members_page_size: int = 2
+    line_items: list[dict] = field(default_factory=list)
+    scores: list[dict] = field(default_factory=list)  # each: {"lineitem": path, **score}
+    assertions: list[dict] = field(default_factory=list)  # verified client assertions
+    refused_tokens: list[str] = field(default_factory=list)
+    fail_scores: int = 0  # answer the next N score posts with a 503
+    score_posts: int = 0
+    tokens: dict[str, set[str]] = field(default_factory=dict)
 
     def start(self) -> Platform:
         platform = self
@@ -67,22 +86,94 @@ class Platform:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _scopes(self) -> set[str]:
+                auth = self.headers.get("Authorization", "")
+                return platform.tokens.get(auth.removeprefix("Bearer "), set())
+
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
             def do_GET(self):
                 platform.requests.append(self.path)
-                if self.path == "/jwks":
+                path = urlsplit(self.path)
+                if path.path == "/jwks":
                     self._json(200, platform.key_set())
+                elif path.path == "/memberships":
+                    if NRPS_SCOPE not in self._scopes():
+                        return self._json(401, {"error": "invalid_token"})
+                    page = int(parse_qs(path.query).get("page", ["1"])[0])
+                    size = platform.members_page_size
+                    members = platform.members[(page - 1) * size:page * size]
+                    body = json.dumps({"id": f"{platform.url}/memberships",
+                                       "context": {"id": "course-7"},
+                                       "members": members}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/vnd.ims.lti-nrps.v2."
+                                     "membershipcontainer+json")
+                    if page * size < len(platform.members):
+                        self.send_header("Link", f'<{platform.url}/memberships?page='
+                                         f'{page + 1}>; rel="next"')
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                elif path.path == "/lineitems":
+                    if LINEITEM_SCOPE not in self._scopes():
+                        return self._json(401, {"error": "invalid_token"})
+                    self._json(200, platform.line_items)
                 else:
                     self._json(404, {"error": "not found"})
 
             def do_POST(self):
                 platform.requests.append(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                form = parse_qs(self.rfile.read(length).decode())
-                if self.path == "/token" and form.get("grant_type") == ["client_credentials"]:
-                    self._json(200, {"access_token": uuid.uuid4().hex, "token_type": "Bearer",
-                                     "expires_in": 3600, "scope": " ".join(form.get("scope", []))})
-                else:
-                    self._json(400, {"error": "unsupported_grant_type"})
+                data = self._body()
+                if self.path == "/token":
+                    return self._token(parse_qs(data.decode()))
+                if self.path == "/lineitems":
+                    if LINEITEM_SCOPE not in self._scopes():
+                        return self._json(401, {"error": "invalid_token"})
+                    item = {**json.loads(data),
+                            "id": f"{platform.url}/lineitems/{len(platform.line_items) + 1}"}
+                    platform.line_items.append(item)
+                    return self._json(201, item)
+                if self.path.startswith("/lineitems/") and self.path.endswith("/scores"):
+                    if SCORE_SCOPE not in self._scopes():
+                        return self._json(401, {"error": "invalid_token"})
+                    platform.score_posts += 1
+                    if platform.fail_scores > 0:
+                        platform.fail_scores -= 1
+                        return self._json(503, {"error": "gradebook busy, try later"})
+                    platform.scores.append({"lineitem": self.path.removesuffix("/scores"),
+                                            **json.loads(data)})
+                    self.send_response(204)
+                    self.end_headers()
+                    return None
+                return self._json(404, {"error": "not found"})
+
+            def _token(self, form: dict) -> None:
+                """client_credentials with a private_key_jwt client assertion, checked
+                against the tool's published key set (fetched over HTTP)."""
+                try:
+                    assert form.get("grant_type") == ["client_credentials"]
+                    assert form.get("client_assertion_type") == [
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
+                    assertion = form["client_assertion"][0]
+                    key = jwt.PyJWKClient(platform.tool_jwks_url, cache_jwk_set=False
+                                          ).get_signing_key_from_jwt(assertion)
+                    claims = jwt.decode(assertion, key.key, algorithms=["RS256"],
+                                        audience=platform.token_url,
+                                        issuer=platform.client_id,
+                                        options={"require": ["exp", "iat", "jti", "sub"]})
+                    assert claims["sub"] == platform.client_id
+                except Exception as error:  # any fault: refused, as a platform would
+                    platform.refused_tokens.append(f"{type(error).__name__}: {error}")
+                    return self._json(401, {"error": "invalid_client"})
+                platform.assertions.append({**claims, "kid": jwt.get_unverified_header(
+                    assertion).get("kid")})
+                token = uuid.uuid4().hex
+                scopes = " ".join(form.get("scope", []))
+                platform.tokens[token] = set(scopes.split())
+                self._json(200, {"access_token": token, "token_type": "Bearer",
+                                 "expires_in": 3600, "scope": scopes})
 
             def log_message(self, *args):  # quiet
                 pass
@@ -110,6 +201,14 @@ class Platform:
     def token_url(self) -> str:
         return f"{self.url}/token"
 
+    @property
+    def memberships_url(self) -> str:
+        return f"{self.url}/memberships"
+
+    @property
+    def lineitems_url(self) -> str:
+        return f"{self.url}/lineitems"
+
     def key_set(self) -> dict:
         public = JWK.from_pem(pem(self.key)).export_public(as_dict=True)
         return {"keys": [{**public, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
@@ -119,7 +218,8 @@ class Platform:
                  link_id: str = "link-1", link_title: str = "Week 1 discussion",
                  signing_key: rsa.RSAPrivateKey | None = None, aud: str | None = None,
                  iss: str | None = None, deployment_id: str | None = None,
-                 expires_in: int = 300, message_type: str = "LtiResourceLinkRequest") -> str:
+                 expires_in: int = 300, message_type: str = "LtiResourceLinkRequest",
+                 services: bool = True, lineitem: str | None = None) -> str:
         now = int(time.time())
         body = {
             "iss": iss or self.issuer, "aud": aud or self.client_id, "sub": person.sub,
@@ -134,6 +234,13 @@ class Platform:
                                 "label": context_label},
             f"{CLAIM}resource_link": {"id": link_id, "title": link_title},
         }
+        if services:  # the roster and the gradebook this context offers the tool
+            body[NRPS_CLAIM] = {"context_memberships_url": self.memberships_url,
+                                "service_versions": ["2.0"]}
+            body[AGS_CLAIM] = {"scope": [LINEITEM_SCOPE, SCORE_SCOPE],
+                               "lineitems": self.lineitems_url}
+            if lineitem:
+                body[AGS_CLAIM]["lineitem"] = lineitem
         return jwt.encode(body, pem(signing_key or self.key), algorithm="RS256",
                           headers={"kid": self.kid})
 

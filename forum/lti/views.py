@@ -17,6 +17,8 @@ from forum.transactions import WRITE, unit_of_work
 from forum.web.handlers import error_page
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 # What pylti1p3 says when the browser did not bring back the login's state cookie.
 _STATE_PROBLEMS = ("Missing state param", "State not found")
 _MALFORMED = (LtiException, OIDCException, TypeError, ValueError, AttributeError, KeyError)
@@ -65,6 +67,10 @@ def claims_from(body: dict) -> lti.LaunchClaims:
     link = body.get(f"{CLAIM}resource_link") or {}
     context = context if isinstance(context, dict) else {}
     link = link if isinstance(link, dict) else {}
+    names_roles = body.get(NRPS_CLAIM)
+    names_roles = names_roles if isinstance(names_roles, dict) else {}
+    grades = body.get(AGS_CLAIM)
+    grades = grades if isinstance(grades, dict) else {}
     audience = body.get("aud")
     roles = body.get(f"{CLAIM}roles") or []
     return lti.LaunchClaims(
@@ -80,6 +86,8 @@ def claims_from(body: dict) -> lti.LaunchClaims:
         context_id=text(context.get("id")), context_title=text(context.get("title")),
         context_label=text(context.get("label")),
         resource_link_id=text(link.get("id")), resource_link_title=text(link.get("title")),
+        memberships_url=text(names_roles.get("context_memberships_url")),
+        lineitems_url=text(grades.get("lineitems")), lineitem_url=text(grades.get("lineitem")),
     )
 
 

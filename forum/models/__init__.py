@@ -18,8 +18,10 @@ from forum.models.lti import (
     LtiDeployment,
     LtiKey,
     LtiNonce,
+    LtiPassbackAttempt,
     LtiPlatform,
     LtiResourceLink,
+    LtiScorePassback,
     LtiUser,
 )
 from forum.models.moderation import (
@@ -74,8 +76,10 @@ __all__ = [
     "LtiDeployment",
     "LtiKey",
     "LtiNonce",
+    "LtiPassbackAttempt",
     "LtiPlatform",
     "LtiResourceLink",
+    "LtiScorePassback",
     "LtiUser",
     "MailMessage",
     "MailState",

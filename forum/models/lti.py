@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import UTCDateTime, utcnow
+from forum.models.base import UTCDateTime, enum_column, utcnow
 from forum.models.courses import Course
 from forum.models.discussions import Discussion
+from forum.models.grading import Grade
 from forum.models.limits import EMAIL_MAX, NAME_MAX, TITLE_MAX, URL_MAX
 from forum.models.users import User
 
@@ -111,6 +113,8 @@ class LtiContext(db.Model):
     # Where later work reads the roster and scores from (names and roles, grades).
     memberships_url: Mapped[str | None] = mapped_column(String(URL_MAX))
     lineitems_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    # When the roster was last read from the platform (None: never; the sweep does it).
+    roster_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship()
@@ -149,3 +153,58 @@ class LtiNonce(db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PassbackState(enum.StrEnum):
+    PENDING = "pending"        # to send (again, at next_attempt_at)
+    ACCEPTED = "accepted"      # the platform took the score
+    SKIPPED = "skipped"        # nothing to send it to (reason says why)
+    SUPERSEDED = "superseded"  # a newer version of the grade is sent instead
+
+
+class LtiScorePassback(db.Model):
+    """One released version of a grade, to send to the LMS's gradebook (Assignment and
+    Grade Services): what is sent, to whom, and how it went. Part of the grade's audit
+    trail, beside its GradeChange rows; one per (grade, version), so never sent twice."""
+
+    __tablename__ = "lti_score_passbacks"
+    __table_args__ = (UniqueConstraint("grade_id", "grade_version",
+                                       name="uq_lti_score_passbacks_grade_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(ForeignKey("grades.id"), index=True)
+    grade_version: Mapped[int] = mapped_column(Integer)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("lti_resource_links.id"))
+    user_sub: Mapped[str | None] = mapped_column(String(LTI_ID_MAX))
+    score_given: Mapped[float | None] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[PassbackState] = mapped_column(enum_column(PassbackState),
+                                                 default=PassbackState.PENDING, index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    grade: Mapped[Grade] = relationship()
+    link: Mapped[LtiResourceLink | None] = relationship()
+    tries: Mapped[list[LtiPassbackAttempt]] = relationship(
+        back_populates="passback", order_by="LtiPassbackAttempt.id",
+        cascade="all, delete-orphan")
+
+
+class LtiPassbackAttempt(db.Model):
+    """One try at sending a score, and the platform's answer (HTTP status and the start
+    of its body; no status when it did not answer)."""
+
+    __tablename__ = "lti_passback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    passback_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_score_passbacks.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(String(500), default="")
+
+    passback: Mapped[LtiScorePassback] = relationship(back_populates="tries")

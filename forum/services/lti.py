@@ -34,7 +34,7 @@ from forum.models import (
     utcnow,
 )
 from forum.models.courses import people_changed
-from forum.models.limits import COURSE_CODE_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
+from forum.models.limits import COURSE_CODE_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX, URL_MAX
 from forum.models.lti import LTI_ID_MAX
 from forum.services.lti_keys import ensure_keys
 from forum.services.validation import (
@@ -80,6 +80,12 @@ class LaunchClaims:
     context_label: str = ""
     resource_link_id: str = ""
     resource_link_title: str = ""
+    # Services the platform offers in this context: its roster (Names and Roles) and
+    # its gradebook's line items (Assignment and Grade Services; `lineitem_url` when the
+    # link already has its own column there).
+    memberships_url: str = ""
+    lineitems_url: str = ""
+    lineitem_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,7 +246,7 @@ def _launch(platform: LtiPlatform, claims: LaunchClaims, role: Role) -> Launched
     if user.is_disabled:
         raise LaunchRefused("This account is disabled.")
     course = _course(platform, claims)
-    _enroll(user, course, role)
+    enroll(user, course, role)
     context = db.session.scalar(select(LtiContext).where(
         LtiContext.platform_id == platform.id, LtiContext.context_id == claims.context_id))
     link = db.session.scalar(select(LtiResourceLink).where(
@@ -250,6 +256,12 @@ def _launch(platform: LtiPlatform, claims: LaunchClaims, role: Role) -> Launched
         link = LtiResourceLink(platform_id=platform.id, resource_link_id=claims.resource_link_id,
                                context=context, title=_fit(claims.resource_link_title, TITLE_MAX))
         db.session.add(link)
+    if claims.memberships_url:
+        context.memberships_url = _fit(claims.memberships_url, URL_MAX)
+    if claims.lineitems_url:
+        context.lineitems_url = _fit(claims.lineitems_url, URL_MAX)
+    if claims.lineitem_url:
+        link.lineitem_url = _fit(claims.lineitem_url, URL_MAX)
     db.session.flush()
     discussion = link.discussion
     db.session.commit()
@@ -261,30 +273,42 @@ def _fit(text: str, limit: int) -> str:
 
 
 def display_name(claims: LaunchClaims) -> str:
-    name = _fit(claims.name, NAME_MAX) or _fit(
-        f"{claims.given_name.strip()} {claims.family_name.strip()}", NAME_MAX)
-    return name or "LMS user"
+    return person_name(claims.name, claims.given_name, claims.family_name)
+
+
+def person_name(name: str, given_name: str = "", family_name: str = "") -> str:
+    """The display name of a platform's person: its name, or given and family names."""
+    shown = _fit(name, NAME_MAX) or _fit(f"{given_name.strip()} {family_name.strip()}",
+                                         NAME_MAX)
+    return shown or "LMS user"
 
 
 def _person(platform: LtiPlatform, claims: LaunchClaims) -> User:
-    email = _fit(claims.email, EMAIL_MAX).lower() or None
+    user, linked = provision(platform, claims.sub, display_name(claims), claims.email)
+    linked.last_launch_at = utcnow()
+    return user
+
+
+def provision(platform: LtiPlatform, sub: str, name: str, email: str | None
+              ) -> tuple[User, LtiUser]:
+    """The account of a platform's person (its `sub`), made if new; the name and email
+    the platform sends now are kept on the link (inside a use case that commits)."""
+    email = _fit(email or "", EMAIL_MAX).lower() or None
     linked = db.session.scalar(select(LtiUser).where(
-        LtiUser.platform_id == platform.id, LtiUser.sub == claims.sub))
+        LtiUser.platform_id == platform.id, LtiUser.sub == sub))
     if linked is not None:
-        linked.last_launch_at = utcnow()
-        linked.name, linked.email = display_name(claims), email
-        return linked.user
+        linked.name, linked.email = name, email
+        return linked.user, linked
     # A new person of this platform: a new account, even where the email is already
     # someone's here (an LMS may send any address); the address goes to the account
     # only when nobody uses it.
     taken = email is None or db.session.scalar(select(exists().where(User.email == email)))
-    digest = hashlib.sha256(f"{platform.id}:{claims.sub}".encode()).hexdigest()[:20]
-    user = User(email=f"lti-{digest}@lti.invalid" if taken else email,
-                display_name=display_name(claims),
+    digest = hashlib.sha256(f"{platform.id}:{sub}".encode()).hexdigest()[:20]
+    user = User(email=f"lti-{digest}@lti.invalid" if taken else email, display_name=name,
                 password_hash=generate_password_hash(secrets.token_urlsafe(32)))
-    db.session.add(LtiUser(platform_id=platform.id, sub=claims.sub, user=user,
-                           name=display_name(claims), email=email))
-    return user
+    linked = LtiUser(platform_id=platform.id, sub=sub, user=user, name=name, email=email)
+    db.session.add(linked)
+    return user, linked
 
 
 def _course_code(claims: LaunchClaims) -> str:
@@ -309,7 +333,7 @@ def _course(platform: LtiPlatform, claims: LaunchClaims) -> Course:
     return course
 
 
-def _enroll(user: User, course: Course, role: Role) -> None:
+def enroll(user: User, course: Course, role: Role) -> None:
     """The LMS says who the person is in its course: their role here follows it."""
     enrollment = None
     if user.id is not None and course.id is not None:

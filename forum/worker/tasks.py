@@ -10,9 +10,12 @@ from functools import wraps
 from huey import crontab
 from sqlalchemy import select
 
+from forum.errors import NotFound
 from forum.extensions import db
-from forum.models import MailMessage, MailState
-from forum.services import digests, idempotency, mailing, notifying
+from forum.models import LtiScorePassback, MailMessage, MailState
+from forum.models.lti import PassbackState as LtiPassbackState
+from forum.services import digests, idempotency, lti_grades, lti_roster, mailing, notifying
+from forum.services.lti_connect import PlatformError
 from forum.transactions import WRITE, unit_of_work
 from forum.worker import queue
 
@@ -53,7 +56,50 @@ def process_events_task() -> None:
             done = notifying.process_events()
         _schedule(done.mails)
         if done.events < notifying.BATCH:
-            return
+            break
+    _pass_back_scores()
+
+
+def _pass_back_scores() -> None:
+    """Plan the passbacks of grades released (or changed after release) and send them."""
+    with unit_of_work(WRITE):
+        planned = lti_grades.plan_passbacks()
+    for passback_id in planned:
+        send_score_task(passback_id)
+
+
+def _send_score(passback_id: int) -> None:
+    """Send one score to the LMS; if refused, try again when its backoff ends."""
+    with unit_of_work(WRITE):
+        state = lti_grades.send_passback(passback_id)
+    if state is LtiPassbackState.PENDING:
+        retry_at = db.session.scalar(select(LtiScorePassback.next_attempt_at).where(
+            LtiScorePassback.id == passback_id))
+        send_score_task.schedule(args=(passback_id,), eta=retry_at)
+
+
+@queue.task()
+@in_app
+def send_score_task(passback_id: int) -> None:
+    _send_score(passback_id)
+
+
+def _sync_roster(context_id: int) -> None:
+    try:
+        with unit_of_work(WRITE):
+            done = lti_roster.sync_roster(context_id)
+    except (PlatformError, NotFound) as error:
+        log.warning("LTI roster of context %s not read: %s", context_id, error)
+        return
+    log.info("LTI roster of %s: %d members, %d added, %d changed, %d removed",
+             done.course_code, done.members, len(done.added), len(done.changed),
+             len(done.removed))
+
+
+@queue.task()
+@in_app
+def sync_roster_task(context_id: int) -> None:
+    _sync_roster(context_id)
 
 
 def _deliver(mail_id: int) -> None:
@@ -75,8 +121,9 @@ def send_mail_task(mail_id: int) -> None:
 @queue.periodic_task(crontab(minute="*"))
 @in_app
 def sweep() -> None:
-    """Every minute: events no wake reached, mail due (or retried), digests due, and
-    idempotency keys past their day."""
+    """Every minute: events no wake reached, mail due (or retried), digests due,
+    idempotency keys past their day, scores for the LMS due (or retried), and LMS
+    rosters due a sync."""
     process_events_task.call_local()
     with unit_of_work(WRITE):
         digests_due = digests.plan_digests()
@@ -84,3 +131,7 @@ def sweep() -> None:
         idempotency.forget_expired()
     for mail_id in [m.id for m in digests_due] + mailing.due_mail_ids():
         _deliver(mail_id)
+    for passback_id in lti_grades.due_passbacks():
+        _send_score(passback_id)
+    for context_id in lti_roster.contexts_due():
+        _sync_roster(context_id)

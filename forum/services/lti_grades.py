@@ -1,0 +1,186 @@
+"""Assignment and Grade Services: released grades of discussions linked from an LMS go
+to its gradebook. Each released version of a grade becomes one LtiScorePassback (planned
+by the worker after the release's commit, never twice), sent with its retries by the
+worker; each try and the platform's answer are kept beside the grade's audit trail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from forum.extensions import db
+from forum.models import (
+    Discussion,
+    Grade,
+    GradeState,
+    LtiContext,
+    LtiPassbackAttempt,
+    LtiPlatform,
+    LtiResourceLink,
+    LtiScorePassback,
+    LtiUser,
+    utcnow,
+)
+from forum.models.lti import PassbackState
+from forum.services.lti_connect import (
+    PlatformError,
+    Score,
+    credentials,
+    find_or_create_line_item,
+    send_score,
+)
+from forum.transactions import writes
+
+log = logging.getLogger(__name__)
+
+# A sender holds a passback this long; if it dies meanwhile, another takes it after.
+LEASE = timedelta(minutes=2)
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 2 min, 8 min, 32 min … then every 6 hours, until the platform accepts."""
+    return min(FIRST_RETRY * 4 ** max(attempts - 1, 0), LAST_RETRY)
+
+
+def _unsent_grades():
+    """Released grades of discussions an LMS link opens, whose present version has no
+    passback yet."""
+    return (select(Grade).where(
+        Grade.state == GradeState.RELEASED,
+        Grade.discussion_id.in_(select(LtiResourceLink.discussion_id).where(
+            LtiResourceLink.discussion_id.is_not(None))),
+        ~exists().where(LtiScorePassback.grade_id == Grade.id,
+                        LtiScorePassback.grade_version == Grade.version))
+        .order_by(Grade.id))
+
+
+def _target(grade: Grade) -> tuple[LtiResourceLink | None, str | None]:
+    """The link (newest first) on a platform that knows the student, and their sub."""
+    row = db.session.execute(
+        select(LtiResourceLink, LtiUser.sub)
+        .join(LtiUser, LtiUser.platform_id == LtiResourceLink.platform_id)
+        .where(LtiResourceLink.discussion_id == grade.discussion_id,
+               LtiUser.user_id == grade.student_id)
+        .order_by(LtiResourceLink.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+@writes
+def plan_passbacks(limit: int = 500) -> list[int]:
+    """Make the passbacks of released grade versions not yet planned (older pending
+    ones of the same grade are superseded); returns the ids to send. One commit."""
+    now = utcnow()
+    planned: list[tuple[LtiScorePassback, bool]] = []
+    for grade in db.session.scalars(_unsent_grades().limit(limit)):
+        db.session.execute(
+            update(LtiScorePassback).where(LtiScorePassback.grade_id == grade.id,
+                                           LtiScorePassback.state == PassbackState.PENDING)
+            .values(state=PassbackState.SUPERSEDED,
+                    reason=f"Version {grade.version} of the grade is sent instead.")
+            .execution_options(synchronize_session=False))
+        discussion: Discussion = grade.discussion
+        link, sub = _target(grade)
+        passback = LtiScorePassback(
+            grade_id=grade.id, grade_version=grade.version, link=link, user_sub=sub,
+            score_given=grade.score, score_maximum=discussion.points_possible,
+            comment=grade.feedback or "", created_at=now, next_attempt_at=now)
+        if discussion.points_possible <= 0:
+            passback.state, passback.reason = PassbackState.SKIPPED, \
+                "The discussion has no points possible."
+        elif link is None:
+            passback.state, passback.reason = PassbackState.SKIPPED, \
+                "The student has no LMS identity on a platform linking this discussion."
+        db.session.add(passback)
+        planned.append(passback)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker planned the same versions first
+        db.session.rollback()
+        return []
+    return [p.id for p in planned if p.state is PassbackState.PENDING]
+
+
+def due_passbacks(limit: int = 500) -> list[int]:
+    """Pending passbacks whose (next) try is due."""
+    return list(db.session.scalars(select(LtiScorePassback.id).where(
+        LtiScorePassback.state == PassbackState.PENDING,
+        LtiScorePassback.next_attempt_at <= utcnow()).order_by(LtiScorePassback.id)
+        .limit(limit)))
+
+
+def _claim(passback_id: int) -> bool:
+    now = utcnow()
+    taken = db.session.execute(
+        update(LtiScorePassback).where(LtiScorePassback.id == passback_id,
+                                       LtiScorePassback.state == PassbackState.PENDING,
+                                       LtiScorePassback.next_attempt_at <= now)
+        .values(next_attempt_at=now + LEASE).execution_options(synchronize_session=False))
+    db.session.commit()
+    return taken.rowcount == 1
+
+
+@writes
+def send_passback(passback_id: int) -> PassbackState | None:
+    """Try once to send a due passback (creating the link's line item at the platform
+    first if it has none); record the try and the answer. Returns its state, or None
+    when it was not due or another sender holds it."""
+    if not _claim(passback_id):
+        return None
+    passback = db.session.get(LtiScorePassback, passback_id)
+    link = passback.link
+    context: LtiContext = link.context
+    discussion = link.discussion
+    lineitem_url, lineitems_url = link.lineitem_url, context.lineitems_url
+    creds = credentials(db.session.get(LtiPlatform, link.platform_id))
+    score = Score(user_sub=passback.user_sub, score_given=passback.score_given,
+                  score_maximum=passback.score_maximum, comment=passback.comment,
+                  timestamp=passback.created_at.replace(tzinfo=UTC).isoformat())
+    title = (discussion.title if discussion is not None else link.title) or "Discussion"
+    resource_link_id = link.resource_link_id
+    db.session.rollback()  # no transaction held open while the platform answers
+    status, answer, made_line_item = None, "", None
+    try:
+        if not lineitem_url:
+            if not lineitems_url:
+                raise PlatformError("The LMS offered no line items service for this link "
+                                    "(no Assignment and Grade Services claim in a launch).")
+            lineitem_url = made_line_item = find_or_create_line_item(
+                creds, lineitems_url, label=title, score_maximum=score.score_maximum,
+                resource_link_id=resource_link_id, tag=f"forum-discussion-{link.discussion_id}")
+        status, answer = send_score(creds, lineitem_url, score)
+        accepted = True
+    except PlatformError as error:
+        status, answer, accepted = error.status, str(error), False
+        log.warning("LTI score passback %s refused (%s): %s", passback_id, status,
+                    answer.replace("\n", " ")[:200])
+    return _record(passback_id, status, answer, accepted, made_line_item)
+
+
+def _record(passback_id: int, status: int | None, answer: str, accepted: bool,
+            made_line_item: str | None) -> PassbackState:
+    now = utcnow()
+    passback = db.session.get(LtiScorePassback, passback_id)
+    passback.attempts += 1
+    passback.tries.append(LtiPassbackAttempt(at=now, status=status, answer=answer[:500]))
+    if made_line_item and passback.link.lineitem_url is None:
+        passback.link.lineitem_url = made_line_item
+    if accepted:
+        passback.state, passback.accepted_at, passback.reason = PassbackState.ACCEPTED, now, ""
+        passback.next_attempt_at = None
+    elif passback.state is PassbackState.PENDING:
+        passback.next_attempt_at = now + retry_delay(passback.attempts)
+        passback.reason = (f"Try {passback.attempts} refused; next at "
+                           f"{passback.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
+    db.session.commit()
+    return passback.state
+
+
+def passbacks_of(grade: Grade) -> list[LtiScorePassback]:
+    """A grade's passbacks with their tries, oldest first (for its history)."""
+    return list(db.session.scalars(select(LtiScorePassback).where(
+        LtiScorePassback.grade_id == grade.id).order_by(LtiScorePassback.id)))

@@ -1,0 +1,280 @@
+"""LTI 1.3 services through real HTTP: the tests' LMS (tests/lti_platform.py) hands out
+tokens only for client assertions signed with the key the forum publishes at /lti/jwks
+(fetched from the forum served on loopback), serves its roster (Names and Roles, paged)
+and takes line items and scores (Assignment and Grade Services). The worker's tasks run
+in this process, in huey's immediate mode, with that real LMS."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from werkzeug.serving import make_server
+
+from forum.cli_lti import Console
+from forum.extensions import db
+from forum.models import (
+    Discussion,
+    Enrollment,
+    LtiContext,
+    LtiResourceLink,
+    LtiScorePassback,
+    LtiUser,
+    Post,
+    Role,
+    User,
+    utcnow,
+)
+from forum.models.lti import PassbackState
+from forum.services import grading, lti, lti_keys, lti_roster
+from forum.worker import queue, tasks
+from tests.lti_platform import INSTRUCTOR, LEARNER, MEMBERSHIP, TA, Person, Platform
+
+OKAFOR = Person("lms-user-1", INSTRUCTOR, name="Dr. Okafor", email="okafor@uni.example")
+ANA = Person("lms-user-2", LEARNER, given_name="Ana", family_name="Lindqvist",
+             email="ana@uni.example")
+BEN = Person("lms-user-3", LEARNER, name="Ben Carter", email="ben@uni.example")
+CARLA = Person("lms-user-4", LEARNER, name="Carla Diaz", email="carla@uni.example")
+
+
+def member(person: Person, roles: list[str] | None = None, status: str = "Active") -> dict:
+    return {"user_id": person.sub, "roles": roles or person.roles, "status": status,
+            "name": person.name, "given_name": person.given_name,
+            "family_name": person.family_name, "email": person.email}
+
+
+@pytest.fixture
+def served(app):
+    """The forum on a loopback port: the LMS fetches the tool's key set from it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def platform(app, served):
+    lms = Platform().start()
+    lms.tool_jwks_url = f"{served}/lti/jwks"
+    lti.register_platform(Console(), name="Test LMS", issuer=lms.issuer,
+                          client_id=lms.client_id, deployment_ids=[lms.deployment_id],
+                          keyset_url=lms.keyset_url, auth_url=lms.auth_url,
+                          token_url=lms.token_url)
+    yield lms
+    lms.stop()
+
+
+@pytest.fixture
+def worker(app):
+    """The worker's tasks, run at once in this process (huey's immediate mode); a
+    retry scheduled for later waits in memory until the test runs it."""
+    tasks.bind(app)
+    queue.immediate = True
+    yield tasks
+    queue.immediate = False
+    tasks.bind(None)
+
+
+def _launch_all(app, platform, *people) -> dict[str, object]:
+    clients = {}
+    for person in people:
+        clients[person.sub] = client = app.test_client()
+        response = platform.launch(client, person)
+        assert response.status_code in (200, 302), response.text
+    return clients
+
+
+def _user(person: Person) -> User:
+    return db.session.scalar(select(LtiUser).where(LtiUser.sub == person.sub)).user
+
+
+# Names and Roles ------------------------------------------------------------------
+
+
+def test_a_sync_adds_changes_and_removes_members_as_the_lms_roster_says(app, platform, make):
+    clients = _launch_all(app, platform, OKAFOR, ANA, CARLA)
+    context = db.session.scalar(select(LtiContext))
+    assert context.memberships_url == platform.memberships_url
+    course = context.course
+    by_hand = make.member(course, Role.STUDENT, "Guest Lecturer's Assistant")
+    discussion = make.discussion(course)
+    ana_post = make.post(discussion, _user(ANA), title="Ana's view")
+    assert clients[ANA.sub].get(f"/courses/{course.id}").status_code == 200
+
+    # Ana left the LMS course, Carla became a TA, Ben is there but never launched.
+    platform.members = [member(OKAFOR), member(CARLA, TA), member(BEN),
+                        member(Person("lms-user-9", [f"{MEMBERSHIP}#Mentor"], name="A Parent"))]
+    result = app.test_cli_runner().invoke(args=["lti-sync-roster", course.code])
+    assert result.exit_code == 0, result.output
+    assert "4 members in the LMS roster; 1 added, 1 changed, 1 removed, 1 without" \
+        in result.output
+
+    db.session.expire_all()
+    roles = {e.user.display_name: e.role for e in db.session.scalars(
+        select(Enrollment).where(Enrollment.course_id == course.id))}
+    assert roles == {"Dr. Okafor": Role.INSTRUCTOR, "Carla Diaz": Role.TA,
+                     "Ben Carter": Role.STUDENT, by_hand.display_name: Role.STUDENT}
+    ben = _user(BEN)
+    assert ben.email == "ben@uni.example"  # provisioned as a launch would have
+    # Ana's work stays; her access is gone.
+    assert db.session.get(Post, ana_post.id).title == "Ana's view"
+    assert clients[ANA.sub].get(f"/courses/{course.id}").status_code == 404
+    # A later launch by Ben signs him into the account the sync made.
+    _launch_all(app, platform, BEN)
+    assert _user(BEN).id == ben.id
+    # The roster came in pages (Link: rel="next"), with a token for a signed assertion.
+    assert "/memberships?page=2" in platform.requests
+    assert platform.assertions and not platform.refused_tokens
+    assert {a["kid"] for a in platform.assertions} == {lti_keys.signing_key().kid}
+    assert db.session.get(LtiContext, context.id).roster_synced_at is not None
+
+
+def test_the_worker_syncs_a_new_context_and_an_empty_roster_removes_nobody(
+        app, platform, worker):
+    _launch_all(app, platform, OKAFOR, ANA)
+    context = db.session.scalar(select(LtiContext))
+    assert lti_roster.contexts_due() == [context.id]  # the launch brought its roster
+    platform.members = []
+    worker.sweep.call_local()
+    db.session.expire_all()
+    assert db.session.get(LtiContext, context.id).roster_synced_at is not None
+    assert len(context.course.enrollments) == 2
+
+    db.session.execute(update(LtiContext).values(roster_synced_at=None))
+    db.session.commit()
+    platform.members = [member(OKAFOR), member(BEN)]
+    worker.sweep.call_local()
+    db.session.expire_all()
+    names = sorted(e.user.display_name for e in context.course.enrollments)
+    assert names == ["Ben Carter", "Dr. Okafor"]
+
+
+def test_a_platform_that_refuses_the_assertion_syncs_nothing(app, platform):
+    _launch_all(app, platform, OKAFOR)
+    platform.tool_jwks_url = platform.keyset_url  # checks the tool's token with other keys
+    platform.members = [member(OKAFOR), member(BEN)]
+    code = db.session.scalar(select(LtiContext)).course.code
+    result = app.test_cli_runner().invoke(args=["lti-sync-roster", code])
+    assert result.exit_code == 1 and "Roster not synced" in result.output
+    assert platform.refused_tokens and db.session.scalar(
+        select(LtiUser).where(LtiUser.sub == BEN.sub)) is None
+
+
+# Assignment and Grade Services -------------------------------------------------------
+
+
+@pytest.fixture
+def graded(app, platform, make):
+    """An instructor's link opening a 10-point discussion, two students launched, and
+    a student added by hand (no LMS identity); all graded, nothing released yet."""
+    instructor = app.test_client()
+    platform.launch(instructor, OKAFOR)
+    link = db.session.scalar(select(LtiResourceLink))
+    assert instructor.post(f"/lti/links/{link.id}", data={
+        "action": "create", "title": "Versailles"}).status_code == 302
+    discussion = db.session.scalar(select(Discussion))
+    discussion.points_possible = 10
+    db.session.commit()
+    _launch_all(app, platform, ANA, BEN)
+    local = make.member(discussion.course, Role.STUDENT, "Local Student")
+    teacher = _user(OKAFOR)
+    for student, score, feedback in ((_user(ANA), 8, "Good use of *sources*."),
+                                     (_user(BEN), 6.5, ""), (local, 7, "Fine.")):
+        grading.save_grade(teacher, discussion, student.id, version=0, score=score,
+                           feedback=feedback)
+    return discussion, teacher, local
+
+
+def _passbacks(**where) -> list[LtiScorePassback]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(LtiScorePassback).filter_by(**where)
+                                   .order_by(LtiScorePassback.id)))
+
+
+def test_releasing_grades_sends_each_score_to_the_lms(app, platform, graded, worker):
+    discussion, teacher, local = graded
+    grading.release_grades(teacher, discussion)
+    worker.process_events_task.call_local()  # what the release's event wakes
+
+    assert len(platform.line_items) == 1
+    item = platform.line_items[0]
+    assert (item["label"], item["scoreMaximum"], item["resourceLinkId"]) == (
+        "Versailles", 10, "link-1")
+    assert db.session.scalar(select(LtiResourceLink)).lineitem_url == item["id"]
+    scores = {score["userId"]: score for score in platform.scores}
+    assert set(scores) == {ANA.sub, BEN.sub}
+    ana = scores[ANA.sub]
+    assert ana["lineitem"] == "/lineitems/1"
+    assert (ana["scoreGiven"], ana["scoreMaximum"], ana["activityProgress"],
+            ana["gradingProgress"], ana["comment"]) == (
+        8, 10, "Completed", "FullyGraded", "Good use of *sources*.")
+    assert ana["timestamp"].endswith("+00:00")
+    assert scores[BEN.sub]["scoreGiven"] == 6.5
+    # Each passback and its answer, beside the grade's audit trail.
+    sent = _passbacks(state=PassbackState.ACCEPTED)
+    assert len(sent) == 2 and all([t.status for t in p.tries] == [204] for p in sent)
+    skipped = _passbacks(state=PassbackState.SKIPPED)
+    assert [p.grade.student_id for p in skipped] == [local.id]
+    assert "no LMS identity" in skipped[0].reason
+    # The assertions were signed with the tool's current key, for this platform.
+    assertion = platform.assertions[0]
+    assert (assertion["iss"], assertion["aud"], assertion["kid"]) == (
+        platform.client_id, platform.token_url, lti_keys.signing_key().kid)
+    # Nothing is sent twice: a later sweep finds nothing to plan.
+    worker.sweep.call_local()
+    assert len(platform.scores) == 2 and len(_passbacks()) == 3
+
+
+def test_a_refused_score_is_retried_until_the_lms_accepts(app, platform, graded, worker):
+    discussion, teacher, _local = graded
+    platform.fail_scores = 2
+    grading.release_grades(teacher, discussion, [_user(ANA).id])
+    worker.process_events_task.call_local()
+    (passback,) = _passbacks()
+    assert passback.state is PassbackState.PENDING and passback.attempts == 1
+    wait = passback.next_attempt_at - passback.tries[0].at
+    assert timedelta(seconds=29) < wait < timedelta(seconds=31)
+    assert worker.send_score_task.call_local(passback.id) is None  # not due yet
+    assert platform.score_posts == 1
+    for _ in range(2):  # time passes: the retry falls due
+        db.session.execute(update(LtiScorePassback).values(
+            next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        worker.send_score_task.call_local(passback.id)
+    (passback,) = _passbacks()
+    assert passback.state is PassbackState.ACCEPTED and passback.attempts == 3
+    assert [t.status for t in passback.tries] == [503, 503, 204]
+    assert "try later" in passback.tries[0].answer
+    assert len(platform.scores) == 1 and platform.scores[0]["scoreGiven"] == 8
+
+
+def test_a_grade_changed_after_release_sends_the_new_score(app, platform, graded, worker):
+    discussion, teacher, _local = graded
+    ana = _user(ANA)
+    grading.release_grades(teacher, discussion, [ana.id])
+    worker.process_events_task.call_local()
+    grade = grading.find_grade(discussion, ana.id)
+    grading.save_grade(teacher, discussion, ana.id, version=grade.version, score=9.5,
+                       feedback="Revised after your sources were checked.")
+    worker.sweep.call_local()
+    assert [(s["scoreGiven"], s["comment"]) for s in platform.scores] == [
+        (8, "Good use of *sources*."), (9.5, "Revised after your sources were checked.")]
+    assert platform.scores[0]["timestamp"] < platform.scores[1]["timestamp"]
+    assert [p.state for p in _passbacks()] == [PassbackState.ACCEPTED] * 2
+    assert len(platform.line_items) == 1  # the line item made once, then reused
+
+
+def test_a_launch_s_line_item_is_used_as_is(app, platform, graded, worker):
+    discussion, teacher, _local = graded
+    platform.line_items.append({"id": f"{platform.url}/lineitems/77", "label": "LMS's own",
+                                "scoreMaximum": 10, "resourceLinkId": "link-1"})
+    platform.launch(app.test_client(), OKAFOR, lineitem=f"{platform.url}/lineitems/77")
+    grading.release_grades(teacher, discussion, [_user(ANA).id])
+    worker.process_events_task.call_local()
+    assert [s["lineitem"] for s in platform.scores] == ["/lineitems/77"]
+    assert "/lineitems" not in platform.requests  # nothing looked up or made
+    assert len(platform.line_items) == 1
