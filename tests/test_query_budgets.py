@@ -43,6 +43,7 @@ PAGE_BUDGETS = {
     'confirm release': 3,
     'gradebook': 5,
     'gradebook export': 5,
+    'lti platforms': 3,
     'course archive': 22,  # a statement per kind of record (more past a few hundred posts)
     'my grades': 2,
     'change password': 1,
