@@ -229,7 +229,8 @@ def test_releasing_grades_sends_each_score_to_the_lms(app, platform, graded, wor
     assert len(platform.scores) == 2 and len(_passbacks()) == 3
 
 
-def test_a_refused_score_is_retried_until_the_lms_accepts(app, platform, graded, worker):
+def test_a_refused_score_is_retried_until_the_lms_accepts(app, platform, graded, worker,
+                                                          login_as):
     discussion, teacher, _local = graded
     platform.fail_scores = 2
     grading.release_grades(teacher, discussion, [_user(ANA).id])
@@ -250,6 +251,10 @@ def test_a_refused_score_is_retried_until_the_lms_accepts(app, platform, graded,
     assert [t.status for t in passback.tries] == [503, 503, 204]
     assert "try later" in passback.tries[0].answer
     assert len(platform.scores) == 1 and platform.scores[0]["scoreGiven"] == 8
+    # The grade's history on the grading page shows the passback and each answer.
+    page = login_as(teacher).get(f"/discussions/{discussion.id}/grading/{_user(ANA).id}")
+    assert page.status_code == 200 and "Sent to the LMS" in page.text
+    assert page.text.count("503") == 2 and "204" in page.text and "accepted" in page.text
 
 
 def test_a_grade_changed_after_release_sends_the_new_score(app, platform, graded, worker):

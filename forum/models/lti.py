@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, enum_column, utcnow
@@ -187,7 +187,9 @@ class LtiScorePassback(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    grade: Mapped[Grade] = relationship()
+    # Grade.lti_passbacks: the grade's history page lists them beside its changes.
+    grade: Mapped[Grade] = relationship(backref=backref(
+        "lti_passbacks", order_by="LtiScorePassback.id", viewonly=True))
     link: Mapped[LtiResourceLink | None] = relationship()
     tries: Mapped[list[LtiPassbackAttempt]] = relationship(
         back_populates="passback", order_by="LtiPassbackAttempt.id",
