@@ -16,6 +16,7 @@ from forum.api.schemas import (
     MemberSchema,
     MemberUpdateSchema,
 )
+from forum.downloads import attachment
 from forum.models import Course, Enrollment
 from forum.services import courses as course_service
 from forum.services import reading
@@ -173,15 +174,8 @@ class CourseArchive(MethodView):
     @bp.doc(operationId="exportCourse")
     def get(self, course_id: int):
         """The course's whole record as an archive (its instructors and admins)"""
-        from flask import Response
-
         from forum.services.course_archives import export_course_download
 
         user = require_user()
         course = course_service.get_course(user, course_id)
-        download = export_course_download(user, course)
-        response = Response(download.chunks(), mimetype="application/gzip", headers={
-            "Content-Disposition": f'attachment; filename="{download.name}"',
-            "Content-Length": str(download.size), "Cache-Control": "no-store"})
-        response.call_on_close(download.discard)
-        return response
+        return attachment(export_course_download(user, course), "application/gzip")

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forum.access import can_see_member_emails
+from forum.downloads import attachment
 from forum.errors import Invalid
 from forum.services import courses as course_service
 from forum.services import reading
@@ -40,17 +41,10 @@ def show(course_id: int):
 @login_required
 def archive(course_id: int):
     """The course's archive as a download (its instructors): written, then streamed."""
-    from flask import Response
-
     from forum.services.course_archives import export_course_download
 
     course = course_service.get_course(current_user, course_id)
-    download = export_course_download(current_user, course)
-    response = Response(download.chunks(), mimetype="application/gzip", headers={
-        "Content-Disposition": f'attachment; filename="{download.name}"',
-        "Content-Length": str(download.size), "Cache-Control": "no-store"})
-    response.call_on_close(download.discard)
-    return response
+    return attachment(export_course_download(current_user, course), "application/gzip")
 
 
 @bp.post("/<id:course_id>/read")
