@@ -256,16 +256,22 @@ def _launch(platform: LtiPlatform, claims: LaunchClaims, role: Role) -> Launched
         link = LtiResourceLink(platform_id=platform.id, resource_link_id=claims.resource_link_id,
                                context=context, title=_fit(claims.resource_link_title, TITLE_MAX))
         db.session.add(link)
-    if claims.memberships_url:
-        context.memberships_url = _fit(claims.memberships_url, URL_MAX)
-    if claims.lineitems_url:
-        context.lineitems_url = _fit(claims.lineitems_url, URL_MAX)
-    if claims.lineitem_url:
-        link.lineitem_url = _fit(claims.lineitem_url, URL_MAX)
+    if _service_url(claims.memberships_url):
+        context.memberships_url = claims.memberships_url
+    if _service_url(claims.lineitems_url):
+        context.lineitems_url = claims.lineitems_url
+    if _service_url(claims.lineitem_url):
+        link.lineitem_url = claims.lineitem_url
     db.session.flush()
     discussion = link.discussion
     db.session.commit()
     return Launched(user=user, course=course, role=role, link=link, discussion=discussion)
+
+
+def _service_url(url: str) -> bool:
+    """A service URL the tool will call with the platform's token: http(s), storable."""
+    return bool(url) and len(url) <= URL_MAX and url.startswith(("https://", "http://")) \
+        and url == storable_copy(url.strip())
 
 
 def _fit(text: str, limit: int) -> str:
