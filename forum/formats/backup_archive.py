@@ -14,21 +14,24 @@ is pure: it writes and reads archives, it knows nothing of Flask or the database
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import re
 import tarfile
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forum.errors import ForumError
+from forum.formats.checked_tar import (
+    MANIFEST,
+    Kind,
+    add_bytes,
+    plain,
+    read_checked,
+)
 
 FORMAT = "forum-backup"
 FORMAT_VERSION = 1  # raise it when a reader of this version could not restore the file
-MANIFEST = "manifest.json"
 MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 UPLOADS_PREFIX = "uploads/"
@@ -36,7 +39,6 @@ UPLOADS_PREFIX = "uploads/"
 STORED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Table names are read back into SQL (the counts after a restore): plain names only.
 TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-CHUNK = 1024 * 1024
 
 
 class BackupError(ForumError):
@@ -77,17 +79,6 @@ class Manifest:
         }, indent=2, sort_keys=True).encode()
 
 
-def file_digest(path: Path) -> dict:
-    """A member's entry in the manifest: its size and SHA-256."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as source:
-        while block := source.read(CHUNK):
-            digest.update(block)
-            size += len(block)
-    return {"size": size, "sha256": digest.hexdigest()}
-
-
 def write_archive(target: Path, manifest: Manifest, database: Path,
                   uploads: Iterable[tuple[str, Path]],
                   progress: Callable[[str], None] = lambda _line: None) -> None:
@@ -98,33 +89,18 @@ def write_archive(target: Path, manifest: Manifest, database: Path,
     try:
         with tarfile.open(temporary, "w:gz", compresslevel=6, format=tarfile.PAX_FORMAT
                           ) as archive:
-            _add_bytes(archive, MANIFEST, manifest.to_json())
+            add_bytes(archive, MANIFEST, manifest.to_json())
             archive.add(database, arcname=manifest.database_member, recursive=False,
-                        filter=_plain)
+                        filter=plain)
             for number, (name, path) in enumerate(uploads, 1):
                 archive.add(path, arcname=UPLOADS_PREFIX + name, recursive=False,
-                            filter=_plain)
+                            filter=plain)
                 if number % 500 == 0:
                     progress(f"  {number} uploads written")
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-
-
-def _plain(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    """Members carry no owner or group of the machine that made them."""
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    info.mode = 0o644
-    return info
-
-
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    archive.addfile(info, io.BytesIO(data))
 
 
 # Reading
@@ -196,80 +172,8 @@ def read_archive(source: Path, staging: Path,
     `staging/uploads/`. `check` sees the manifest as soon as it is read, and may refuse
     it (BackupError) before the rest is. Raises BackupError for anything that is not a
     complete backup this version understands; nothing outside `staging` is touched."""
-    if not source.exists():
-        raise BackupError(f"{source}: no such file.")
-    if not source.is_file():
-        raise BackupError(f"{source}: not a file.")
-    try:
-        archive = tarfile.open(source, "r:*")  # noqa: SIM115 - closed below
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        raise BackupError(f"{source} is not a backup archive (not a tar or tar.gz file)."
-                          ) from error
-    try:
-        with archive:
-            return _read_members(archive, source, staging, check, progress)
-    except BackupError:
-        raise
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
-        raise BackupError(f"{source} is damaged or incomplete (truncated?): {error}"
-                          ) from error
-
-
-def _read_members(archive: tarfile.TarFile, source: Path, staging: Path,
-                  check: Callable[[Manifest], None],
-                  progress: Callable[[str], None]) -> Manifest:
-    first = archive.next()
-    if first is None or first.name != MANIFEST or not first.isfile():
-        raise BackupError(f"{source} is not a forum backup: it does not begin with "
-                          f"{MANIFEST}.")
-    if first.size > MANIFEST_MAX_BYTES:
-        raise BackupError("The backup's manifest is too large to be one.")
-    manifest = parse_manifest(_read_all(archive, first))
-    check(manifest)
-    seen: set[str] = set()
     (staging / "uploads").mkdir(parents=True, exist_ok=True)
-    while (member := archive.next()) is not None:
-        name = member.name
-        expected = manifest.files.get(name)
-        if expected is None or not member.isfile() or name in seen:
-            raise BackupError(f"The backup holds a member its manifest does not list: "
-                              f"{name!r}.")
-        if member.size != expected["size"]:
-            raise BackupError(f"{name} in the backup has {member.size} bytes, the "
-                              f"manifest says {expected['size']}.")
-        # The member's name was checked against the manifest's pattern: no folders, no ..
-        target = staging / name
-        _copy_checked(archive, member, target, expected["sha256"])
-        seen.add(name)
-        if len(seen) % 500 == 0:
-            progress(f"  {len(seen)} of {len(manifest.files)} files checked")
-    absent = sorted(set(manifest.files) - seen)
-    if absent:
-        raise BackupError(f"The backup is incomplete: {len(absent)} file(s) its manifest "
-                          f"lists are missing (first: {absent[0]}); was it truncated?")
-    return manifest
+    return read_checked(source, staging, KIND, progress, check=check)
 
 
-def _read_all(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    handle = archive.extractfile(member)
-    data = handle.read() if handle else b""
-    if len(data) != member.size:
-        raise BackupError("The backup ends inside its manifest: it is truncated.")
-    return data
-
-
-def _copy_checked(archive: tarfile.TarFile, member: tarfile.TarInfo, target: Path,
-                  sha256: str) -> None:
-    handle = archive.extractfile(member)
-    digest = hashlib.sha256()
-    written = 0
-    with target.open("wb") as out:
-        while handle is not None and (block := handle.read(CHUNK)):
-            digest.update(block)
-            out.write(block)
-            written += len(block)
-    if written != member.size:
-        raise BackupError(f"The backup ends inside {member.name}: it is truncated.")
-    if digest.hexdigest() != sha256:
-        raise BackupError(f"{member.name} in the backup does not match its checksum: the "
-                          "file was damaged or altered.")
+KIND = Kind("backup", "a backup archive", BackupError, parse_manifest, MANIFEST_MAX_BYTES)

@@ -20,19 +20,18 @@ import hashlib
 import json
 import re
 import tarfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forum.errors import ForumError
-from forum.formats.backup_archive import (
+from forum.formats.checked_tar import (
     MANIFEST,
-    _add_bytes,
-    _copy_checked,
-    _plain,
-    _read_all,
+    Kind,
+    add_bytes,
     file_digest,
+    plain,
+    read_checked,
 )
 
 FORMAT = "forum-course-archive"
@@ -125,11 +124,11 @@ def write_course_archive(target: Path, created_at: str, documents: dict,
     try:
         with tarfile.open(temporary, "w:gz", compresslevel=6,
                           format=tarfile.PAX_FORMAT) as archive:
-            _add_bytes(archive, MANIFEST, manifest.to_json())
+            add_bytes(archive, MANIFEST, manifest.to_json())
             for name, data in encoded.items():
-                _add_bytes(archive, member_of(name), data)
+                add_bytes(archive, member_of(name), data)
             for number, (member, path) in enumerate(images, 1):
-                archive.add(path, arcname=member, recursive=False, filter=_plain)
+                archive.add(path, arcname=member, recursive=False, filter=plain)
                 if number % 200 == 0:
                     progress(f"  {number} of {len(images)} images written")
         temporary.replace(target)
@@ -204,23 +203,8 @@ def read_course_archive(source: Path, staging: Path,
     """Check the archive from end to end, copy its members into `staging` (an empty
     folder of the caller's) and return its documents, brought to this version. Raises
     ArchiveError for anything that is not a complete course archive this version reads."""
-    if not source.is_file():
-        raise ArchiveError(f"{source}: no such file.")
-    try:
-        archive = tarfile.open(source, "r:*")  # noqa: SIM115 - closed below
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        raise ArchiveError(f"{source} is not a course archive (not a tar.gz file)."
-                           ) from error
-    try:
-        with archive:
-            manifest = _read_members(archive, source, staging, progress)
-    except ArchiveError:
-        raise
-    except ForumError as error:  # the backup's helpers speak of "the backup"
-        raise ArchiveError(error.message.replace("the backup", "the archive")) from error
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
-        raise ArchiveError(f"{source} is damaged or incomplete (truncated?): {error}"
-                           ) from error
+    (staging / "images").mkdir(parents=True, exist_ok=True)
+    manifest = read_checked(source, staging, KIND, progress, every=200)
     documents = {}
     for name, single in DOCUMENTS.items():
         try:
@@ -240,36 +224,8 @@ def read_course_archive(source: Path, staging: Path,
     return ReadArchive(manifest, documents, staging)
 
 
-def _read_members(archive: tarfile.TarFile, source: Path, staging: Path,
-                  progress: Callable[[str], None]) -> ArchiveManifest:
-    first = archive.next()
-    if first is None or first.name != MANIFEST or not first.isfile():
-        raise ArchiveError(f"{source} is not a course archive: it does not begin with "
-                           f"{MANIFEST}.")
-    if first.size > MANIFEST_MAX_BYTES:
-        raise ArchiveError("The archive's manifest is too large to be one.")
-    manifest = parse_manifest(_read_all(archive, first))
-    seen: set[str] = set()
-    (staging / "images").mkdir(parents=True, exist_ok=True)
-    while (member := archive.next()) is not None:
-        name = member.name
-        expected = manifest.files.get(name)
-        if expected is None or not member.isfile() or name in seen:
-            raise ArchiveError(f"The archive holds a member its manifest does not list: "
-                               f"{name!r}.")
-        if member.size != expected["size"]:
-            raise ArchiveError(f"{name} in the archive has {member.size} bytes, the "
-                               f"manifest says {expected['size']}.")
-        # The name matched the manifest's patterns: no folders but images/, no ..
-        _copy_checked(archive, member, staging / name, expected["sha256"])
-        seen.add(name)
-        if len(seen) % 200 == 0:
-            progress(f"  {len(seen)} of {len(manifest.files)} files checked")
-    absent = sorted(set(manifest.files) - seen)
-    if absent:
-        raise ArchiveError(f"The archive is incomplete: {len(absent)} file(s) its manifest "
-                           f"lists are missing (first: {absent[0]}).")
-    return manifest
+KIND = Kind("archive", "a course archive", ArchiveError, parse_manifest,
+            MANIFEST_MAX_BYTES)
 
 
 __all__ = ["DOCUMENTS", "FORMAT", "FORMAT_VERSION", "ArchiveError",

@@ -27,10 +27,10 @@ from forum.formats.backup_archive import (
     UPLOADS_PREFIX,
     BackupError,
     Manifest,
-    file_digest,
     read_archive,
     write_archive,
 )
+from forum.formats.checked_tar import file_digest
 from forum.services.dumps import (
     differences,
     postgres_restore,

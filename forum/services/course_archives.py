@@ -36,7 +36,7 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.formats.backup_archive import CHUNK
+from forum.formats.checked_tar import CHUNK
 from forum.formats.course_archive import ArchiveError, write_course_archive
 from forum.models import (
     Annotation,
