@@ -293,14 +293,23 @@ _SUMMARY_ONLY = (
 )
 
 
-def list_posts(actor: Actor, discussion: Discussion) -> list[PostSummary]:
-    """The discussion's posts the actor may see, with response counts.
+def list_posts(actor: Actor, discussion: Discussion,
+               narrow: ColumnElement[bool] | None = None) -> list[PostSummary]:
+    """The discussion's posts the actor may see, with response counts; `narrow`: only
+    those of them it also selects (never more).
 
     Published posts in order of publication, the actor's own drafts first. A deleted
     post shows as a tombstone while it still has replies; staff see every deleted post.
     Raises NotFound.
     """
     shown, counted = _listing_rules(actor, discussion)
+    if narrow is not None:  # a few posts: each one's replies counted, not the discussion's
+        rows = db.session.execute(
+            select(Post, select(func.count()).select_from(Reply).where(counted)
+                   .scalar_subquery())
+            .where(shown, narrow).options(*_SUMMARY_ONLY).order_by(*_LISTING_ORDER)
+        ).all()
+        return _summaries(actor, discussion, rows)
     counts = (  # only this discussion's replies: never a scan of every thread
         select(Reply.post_id, func.count().label("n"))
         .join(Post, Reply.post_id == Post.id).where(counted)
@@ -311,6 +320,10 @@ def list_posts(actor: Actor, discussion: Discussion) -> list[PostSummary]:
         .outerjoin(counts, counts.c.post_id == Post.id)
         .where(shown).options(*_SUMMARY_ONLY).order_by(*_LISTING_ORDER)
     ).all()
+    return _summaries(actor, discussion, rows)
+
+
+def _summaries(actor: Actor, discussion: Discussion, rows) -> list[PostSummary]:
     for post, _count in rows:  # all of one discussion: no lazy load per post for it
         set_committed_value(post, "discussion", discussion)
     return [_summary(actor, post, count) for post, count in rows]

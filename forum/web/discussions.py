@@ -18,6 +18,7 @@ from forum.services.grading import my_grade
 from forum.services.subscriptions import subscription_level
 from forum.services.threads import prompts_in_discussion
 from forum.timeutil import from_local, to_local
+from forum.web import post_list_view
 from forum.web.conditional import is_shared, share
 from forum.web.forms import DiscussionForm, PostForm, form_version, show_errors, status_of
 from forum.web.grading import page_progress
@@ -96,8 +97,10 @@ def edit(discussion_id: int):
 @bp.get("/discussions/<id:discussion_id>")
 def show(discussion_id: int):
     discussion = discussion_service.get_discussion(current_user, discussion_id)
-    posts = post_service.list_posts(current_user, discussion)
-    unread = reading.unread_in_discussion(current_user, discussion)
+    viewer = current_user._get_current_object()
+    unread = reading.unread_in_discussion(viewer, discussion)
+    # The list: the viewer's kind's kept copy, with what is theirs alone filled in.
+    posts = post_list_view.post_list(viewer, discussion, unread)
     progress = page_progress(current_user, discussion)  # a student's, with their grade
     page = render_template("discussions/show.html", discussion=discussion,
                            course=discussion.course, posts=posts, unread=unread,
