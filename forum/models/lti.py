@@ -187,13 +187,14 @@ class LtiScorePassback(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Grade.lti_passbacks: the grade's history page lists them beside its changes.
+    # Grade.lti_passbacks: the grade's history page lists them beside its changes, with
+    # their tries read in one more statement (never one per passback).
     grade: Mapped[Grade] = relationship(backref=backref(
         "lti_passbacks", order_by="LtiScorePassback.id", viewonly=True))
     link: Mapped[LtiResourceLink | None] = relationship()
     tries: Mapped[list[LtiPassbackAttempt]] = relationship(
         back_populates="passback", order_by="LtiPassbackAttempt.id",
-        cascade="all, delete-orphan")
+        cascade="all, delete-orphan", lazy="selectin")
 
 
 class LtiPassbackAttempt(db.Model):
