@@ -73,9 +73,7 @@ def _send_score(passback_id: int) -> None:
     with unit_of_work(WRITE):
         state = lti_grades.send_passback(passback_id)
     if state is LtiPassbackState.PENDING:
-        retry_at = db.session.scalar(select(LtiScorePassback.next_attempt_at).where(
-            LtiScorePassback.id == passback_id))
-        send_score_task.schedule(args=(passback_id,), eta=retry_at)
+        _again_when_due(send_score_task, passback_id, LtiScorePassback.next_attempt_at)
 
 
 @queue.task()
@@ -107,9 +105,14 @@ def _deliver(mail_id: int) -> None:
     with unit_of_work(WRITE):
         state = mailing.deliver(mail_id)
     if state is MailState.QUEUED:
-        retry_at = db.session.scalar(select(MailMessage.send_after).where(
-            MailMessage.id == mail_id))
-        send_mail_task.schedule(args=(mail_id,), eta=retry_at)
+        _again_when_due(send_mail_task, mail_id, MailMessage.send_after)
+
+
+def _again_when_due(task, row_id: int, due_at) -> None:
+    """Run `task` for the row again when its backoff ends (`due_at`, a column of the
+    row's model)."""
+    retry_at = db.session.scalar(select(due_at).where(due_at.class_.id == row_id))
+    task.schedule(args=(row_id,), eta=retry_at)
 
 
 @queue.task()
