@@ -91,7 +91,7 @@ def export_course_command(code: str, file: Path, as_email: str | None) -> None:
 def import_course_command(file: Path, code: str | None) -> None:
     """Make a new course from the course archive FILE: new ids, the same threads, times
     and grades; people matched by email to accounts, or given new accounts that cannot
-    sign in until an admin sets their password. All or nothing."""
+    sign in yet (the forum has no password reset). All or nothing."""
     from forum.services.course_imports import import_course
 
     started = time.monotonic()

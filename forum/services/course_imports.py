@@ -39,7 +39,7 @@ from forum.services.markup import mention_names, render_markdown
 from forum.transactions import writes
 
 # A password hash no password matches (werkzeug reads no method from it): an account an
-# import creates cannot sign in until an admin sets its password.
+# import creates cannot sign in: the forum has no way yet to give it a password.
 UNUSABLE_HASH = "!archived"
 # The address of a person the exporter could not see the email of: the reserved .invalid
 # domain never receives mail, and each such account is its own.
