@@ -180,12 +180,24 @@ def test_pages_cost_the_same_at_any_size(seated, make, login_as, count_queries, 
     url = page_url(template, seated)
     small = _statements(lambda: client.get(url), count_queries)
     grow(seated, make)
-    assert _statements(lambda: client.get(url), count_queries) == small == PAGE_BUDGETS[page]
+    assert _statements(lambda: client.get(url), count_queries) == small == _budget(
+        page, PAGE_BUDGETS[page])
+
+
+# A course archive reads in a snapshot of its own: on PostgreSQL a REPEATABLE READ
+# transaction on its own connection, whose isolation level is one statement more.
+ON_POSTGRESQL = {"course archive": 1, "/api/v1/courses/<id:course_id>/archive": 1}
+
+
+def _budget(name: str, budget: int) -> int:
+    extra = ON_POSTGRESQL.get(name, 0) if db.engine.dialect.name == "postgresql" else 0
+    return budget + extra
 
 
 @pytest.mark.parametrize(("url", "rule"), API_READS, ids=[rule for _, rule in API_READS])
 def test_api_reads_cost_the_same_at_any_size(seated, make, api, count_queries, url, rule):
-    budget = API_BUDGETS.get(url) or API_BUDGETS[rule]  # by URL where one rule has several
+    budget = _budget(rule, API_BUDGETS.get(url) or API_BUDGETS[rule])  # by URL where one
+    # rule has several
     url = _fill(url, seated)
     user = seated.student if rule.endswith("/grades/<id:user_id>") else seated.instructor
     small = _statements(lambda: api.get(user, url), count_queries)

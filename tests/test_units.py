@@ -26,6 +26,8 @@ NOT_DECLARED = {
     "commit_versioned": "the commit step of the use cases that call it",
     "commit_token_use": "a token's last use, after a request that wrote nothing else",
     "deliver": "a mail's sending: a claim and a record, each a use case, SMTP between",
+    "sync_roster": "reads, lets its transaction go while the LMS answers, then "
+                   "apply_roster (a use case) writes",
 }
 
 
