@@ -16,26 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import logging
 import re
 import secrets
-from functools import cache as once
 
-from flask import current_app, get_template_attribute
+from flask import get_template_attribute
 from markupsafe import Markup
-from redis.exceptions import RedisError
 
 from forum import access as perm
-from forum.extensions import cache
 from forum.models import Discussion, Post
 from forum.services import post_list as list_service
 from forum.services import posts as post_service
 from forum.services.authors import Byline, byline
 from forum.services.reading import UnreadPosts
+from forum.web.kept import keep, kept, templates_digest
 from forum.web.templating import counted
 from forum.web.thread_view import Peer
 
-log = logging.getLogger(__name__)
 TEMPLATE = "discussions/_posts.html"
 _NEW = Markup('<span class="badge badge-new">New</span>')
 
@@ -133,10 +129,10 @@ def post_list(viewer, discussion: Discussion, unread: UnreadPosts) -> PostList:
     personal = viewer.is_authenticated or bool(viewer.guest_ids)
     stamp = list_service.list_stamp(viewer, kind, discussion, personal=personal)
     key = _cache_key(kind, discussion, stamp.stamp)
-    copy = _cache_get(key)
+    copy = kept(key)
     if copy is None:
         copy = _render_kind_copy(kind, discussion)
-        _cache_set(key, copy)
+        keep(key, copy)
     own = post_service.list_posts(viewer, discussion, list_service.personal_posts(
         viewer, kind, discussion)) if stamp.own_posts else []
     deltas = list_service.reply_count_deltas(viewer, kind, discussion) \
@@ -164,13 +160,8 @@ def _cache_key(kind: Peer, discussion: Discussion, stamp: tuple[int, ...]) -> st
     return "post-list:" + hashlib.sha256(repr(facts).encode()).hexdigest()
 
 
-@once
 def _template_digest() -> str:
-    """A new release's list template never reuses copies made by the old one."""
-    loader = current_app.jinja_env.loader
-    sources = (loader.get_source(current_app.jinja_env, name)[0]
-               for name in (TEMPLATE, "_macros.html"))
-    return hashlib.sha256("".join(sources).encode()).hexdigest()[:16]
+    return templates_digest(TEMPLATE, "_macros.html")
 
 
 def _render_kind_copy(kind: Peer, discussion: Discussion) -> tuple[Entry, ...]:
@@ -203,18 +194,3 @@ def _fill(parts: tuple, unread: UnreadPosts, deltas: dict[int, int]):
             yield _count(part[2] + deltas.get(part[1], 0))
         else:
             yield _fresh(unread, part[1])
-
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except (RedisError, OSError):  # a cache outage costs speed, never the page
-        log.warning("post list cache unavailable", exc_info=True)
-        return None
-
-
-def _cache_set(key: str, copy: tuple[Entry, ...]) -> None:
-    try:
-        cache.set(key, copy)
-    except (RedisError, OSError):
-        log.warning("post list cache unavailable", exc_info=True)

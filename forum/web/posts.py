@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache as once
-
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.access import can_annotate, can_comment_as_guest, can_flag, can_like, can_see_likes
@@ -35,6 +33,7 @@ from forum.web.forms import (
     status_of,
 )
 from forum.web.images import form_images, image_errors, post_form_images
+from forum.web.kept import templates_digest
 from forum.web.thread_view import copy_key, thread_html
 
 bp = Blueprint("posts", __name__)
@@ -132,13 +131,11 @@ def _shared_etag(post) -> str:
         request.args.get("reply_to"))
 
 
-@once
 def _page_digest() -> str:
     """A new release's page templates never answer 304 to a page made by the old ones."""
-    env = current_app.jinja_env
-    names = ("base.html", "_macros.html", "posts/show.html", "posts/_images.html",
-             "courses/_crumbs.html", "notifications/_follow.html")
-    return etag_of(*(env.loader.get_source(env, name)[0] for name in names))
+    return templates_digest("base.html", "_macros.html", "posts/show.html",
+                            "posts/_images.html", "courses/_crumbs.html",
+                            "notifications/_follow.html")
 
 
 def _thread_anchor(post, reply=None) -> str:

@@ -13,28 +13,24 @@ find and delete copies: it changes the key.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import secrets
 from dataclasses import dataclass, field, replace
-from functools import cache as once
 
-from flask import current_app, get_template_attribute, session, url_for
+from flask import get_template_attribute, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from redis.exceptions import RedisError
 
 from forum import access as perm
 from forum.access import Actor
-from forum.extensions import cache
 from forum.models import Likes, Post, Reply, Role
 from forum.services.authors import post_byline
 from forum.services.reactions import liked_in_thread
 from forum.services.reading import ReadState, by_classmate_node, read_state
 from forum.services.threads import ThreadNode, held_reply_by, load_thread, thread_stamp
+from forum.web.kept import keep, kept, templates_digest
 
-log = logging.getLogger(__name__)
 TEMPLATE = "posts/_thread.html"
 GUEST_COMMENTS = "guest_comments"  # session key: {guest id: post id} written by this browser
 
@@ -222,10 +218,10 @@ def _render(page: ThreadPage) -> Markup:
 
 def _kind_copy(viewer, post: Post) -> tuple[Part, ...]:
     key = _cache_key(viewer, post)
-    copy = _cache_get(key)
+    copy = kept(key)
     if copy is None:
         copy = _render_kind_copy(viewer, post)
-        _cache_set(key, copy)
+        keep(key, copy)
     return copy
 
 
@@ -261,13 +257,8 @@ def _cache_key(viewer, post: Post) -> str:
     return "thread:" + hashlib.sha256(repr(facts).encode()).hexdigest()
 
 
-@once
 def _template_digest() -> str:
-    """A new release's thread template never reuses copies made by the old one."""
-    loader = current_app.jinja_env.loader
-    sources = (loader.get_source(current_app.jinja_env, name)[0]
-               for name in (TEMPLATE, "_macros.html"))
-    return hashlib.sha256("".join(sources).encode()).hexdigest()[:16]
+    return templates_digest(TEMPLATE, "_macros.html")
 
 
 def _render_kind_copy(viewer, post: Post) -> tuple[Part, ...]:
@@ -319,18 +310,3 @@ def _fill(parts: tuple[Part, ...], token: str, picks: Picks):
         else:
             key, others, chosen = part
             yield from _fill(chosen if picks.named(key) else others, token, picks)
-
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except (RedisError, OSError):  # a cache outage costs speed, never the page
-        log.warning("thread cache unavailable", exc_info=True)
-        return None
-
-
-def _cache_set(key: str, parts: tuple[Part, ...]) -> None:
-    try:
-        cache.set(key, parts)
-    except (RedisError, OSError):
-        log.warning("thread cache unavailable", exc_info=True)
