@@ -51,6 +51,13 @@ class Person:
     email: str = ""
 
 
+# The class the tests launch: an instructor and two students.
+OKAFOR = Person("lms-user-1", INSTRUCTOR, name="Dr. Okafor", email="okafor@uni.example")
+ANA = Person("lms-user-2", LEARNER, given_name="Ana", family_name="Lindqvist",
+             email="ana@uni.example")
+BEN = Person("lms-user-3", LEARNER, name="Ben Carter", email="ben@uni.example")
+
+
 @dataclass
 class Platform:
     """The LMS: `start()` serves /jwks and /token on a loopback port."""

@@ -23,20 +23,18 @@ from forum.models import (
 )
 from forum.services import lti, lti_keys
 from tests.lti_platform import (
+    ANA,
+    BEN,
     INSTRUCTOR,
     LEARNER,
     MEMBERSHIP,
     MENTOR,
+    OKAFOR,
     TA,
     Person,
     Platform,
     new_key,
 )
-
-OKAFOR = Person("lms-user-1", INSTRUCTOR, name="Dr. Okafor", email="okafor@uni.example")
-ANA = Person("lms-user-2", LEARNER, given_name="Ana", family_name="Lindqvist",
-             email="ana@uni.example")
-BEN = Person("lms-user-3", LEARNER, name="Ben Carter", email="ben@uni.example")
 
 
 @pytest.fixture

@@ -30,12 +30,17 @@ from forum.models import (
 from forum.models.lti import PassbackState
 from forum.services import grading, lti, lti_keys, lti_roster
 from forum.worker import queue, tasks
-from tests.lti_platform import INSTRUCTOR, LEARNER, MEMBERSHIP, TA, Person, Platform
+from tests.lti_platform import (
+    ANA,
+    BEN,
+    LEARNER,
+    MEMBERSHIP,
+    OKAFOR,
+    TA,
+    Person,
+    Platform,
+)
 
-OKAFOR = Person("lms-user-1", INSTRUCTOR, name="Dr. Okafor", email="okafor@uni.example")
-ANA = Person("lms-user-2", LEARNER, given_name="Ana", family_name="Lindqvist",
-             email="ana@uni.example")
-BEN = Person("lms-user-3", LEARNER, name="Ben Carter", email="ben@uni.example")
 CARLA = Person("lms-user-4", LEARNER, name="Carla Diaz", email="carla@uni.example")
 
 
