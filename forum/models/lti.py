@@ -136,6 +136,10 @@ class LtiResourceLink(db.Model):
     title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
     # The line item grades will go to (Assignment and Grade Services), when there is one.
     lineitem_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    # What the platform was last told of that line item: when the discussion's title or
+    # points differ, the worker updates it.
+    lineitem_label: Mapped[str | None] = mapped_column(String(TITLE_MAX))
+    lineitem_score_maximum: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     context: Mapped[LtiContext] = relationship()
