@@ -78,6 +78,8 @@ class Platform:
     assertions: list[dict] = field(default_factory=list)  # verified client assertions
     refused_tokens: list[str] = field(default_factory=list)
     fail_scores: int = 0  # answer the next N score posts with a 503
+    fail_line_items: int = 0  # answer the next N line item posts or puts with a 503
+    line_item_puts: int = 0
     score_posts: int = 0
     tokens: dict[str, set[str]] = field(default_factory=dict)
 
@@ -138,6 +140,9 @@ class Platform:
                 if self.path == "/lineitems":
                     if LINEITEM_SCOPE not in self._scopes():
                         return self._json(401, {"error": "invalid_token"})
+                    if platform.fail_line_items > 0:
+                        platform.fail_line_items -= 1
+                        return self._json(503, {"error": "gradebook busy, try later"})
                     item = {**json.loads(data),
                             "id": f"{platform.url}/lineitems/{len(platform.line_items) + 1}"}
                     platform.line_items.append(item)
@@ -155,6 +160,24 @@ class Platform:
                     self.end_headers()
                     return None
                 return self._json(404, {"error": "not found"})
+
+            def do_PUT(self):
+                """A line item's new label and points (only its own URL, by number)."""
+                platform.requests.append(f"PUT {self.path}")
+                data = self._body()
+                number = self.path.removeprefix("/lineitems/")
+                if not self.path.startswith("/lineitems/") or not number.isdigit() \
+                        or not 0 < int(number) <= len(platform.line_items):
+                    return self._json(404, {"error": "not found"})
+                if LINEITEM_SCOPE not in self._scopes():
+                    return self._json(401, {"error": "invalid_token"})
+                if platform.fail_line_items > 0:
+                    platform.fail_line_items -= 1
+                    return self._json(503, {"error": "gradebook busy, try later"})
+                platform.line_item_puts += 1
+                item = platform.line_items[int(number) - 1]
+                item.update({**json.loads(data), "id": item["id"]})
+                return self._json(200, item)
 
             def _token(self, form: dict) -> None:
                 """client_credentials with a private_key_jwt client assertion, checked

@@ -29,7 +29,7 @@ from forum.models import (
     utcnow,
 )
 from forum.models.lti import PassbackState
-from forum.services import grading, lti, lti_keys, lti_roster
+from forum.services import grading, lti, lti_keys, lti_roster, notifications
 from forum.worker import queue, tasks
 from tests.lti_platform import (
     ANA,
@@ -273,12 +273,16 @@ def test_a_grade_changed_after_release_sends_the_new_score(app, platform, graded
     grade = grading.find_grade(discussion, ana.id)
     grading.save_grade(teacher, discussion, ana.id, version=grade.version, score=9.5,
                        feedback="Revised after your sources were checked.")
-    worker.sweep.call_local()
+    worker.process_events_task.call_local()  # what the change's event wakes: no sweep
     assert [(s["scoreGiven"], s["comment"]) for s in platform.scores] == [
         (8, "Good use of *sources*."), (9.5, "Revised after your sources were checked.")]
     assert platform.scores[0]["timestamp"] < platform.scores[1]["timestamp"]
     assert [p.state for p in _passbacks()] == [PassbackState.ACCEPTED] * 2
     assert len(platform.line_items) == 1  # the line item made once, then reused
+    # Ana is told of the change, as of the release, in words that fit.
+    told = [n.text for n in notifications.notifications_page(ana)[0]]
+    assert told[0] == "Your grade for “Versailles” was changed"
+    assert told[1] == "Your grade for “Versailles” is released"
 
 
 def test_a_launch_s_line_item_is_used_as_is(app, platform, graded, worker):
@@ -291,3 +295,63 @@ def test_a_launch_s_line_item_is_used_as_is(app, platform, graded, worker):
     assert [s["lineitem"] for s in platform.scores] == ["/lineitems/77"]
     assert "/lineitems" not in platform.requests  # nothing looked up or made
     assert len(platform.line_items) == 1
+
+
+# The gradebook's column -----------------------------------------------------------
+
+
+def _link() -> LtiResourceLink:
+    db.session.expire_all()
+    return db.session.scalar(select(LtiResourceLink))
+
+
+def test_linking_a_discussion_with_points_makes_its_lms_column_at_once(
+        app, platform, graded, worker):
+    assert platform.line_items == []  # nothing graded is released yet
+    worker.sweep.call_local()
+    (item,) = platform.line_items
+    assert (item["label"], item["scoreMaximum"], item["resourceLinkId"]) == (
+        "Versailles", 10, "link-1")
+    link = _link()
+    assert (link.lineitem_url, link.lineitem_label, link.lineitem_score_maximum) == (
+        item["id"], "Versailles", 10)
+    # Nothing more to say: the next sweep sends nothing.
+    asked = len(platform.requests)
+    worker.sweep.call_local()
+    assert len(platform.requests) == asked
+
+
+def test_a_new_title_or_points_changes_the_lms_column(app, platform, graded, worker):
+    discussion, _teacher, _local = graded
+    worker.sweep.call_local()
+    discussion = db.session.get(Discussion, discussion.id)
+    discussion.title, discussion.points_possible = "Versailles, 1919", 20
+    db.session.commit()
+    worker.sweep.call_local()
+    (item,) = platform.line_items  # the same column, changed in place
+    assert (item["label"], item["scoreMaximum"]) == ("Versailles, 1919", 20)
+    assert platform.line_item_puts == 1
+    assert _link().lineitem_label == "Versailles, 1919"
+
+
+def test_a_refused_column_waits_before_it_is_tried_again(app, platform, graded, worker):
+    platform.fail_line_items = 1
+    worker.sweep.call_local()
+    assert platform.line_items == []
+    link = _link()
+    assert link.lineitem_url is None and link.lineitem_retry_at > utcnow()
+    worker.sweep.call_local()  # not due yet: the platform is not asked again
+    assert platform.fail_line_items == 0 and platform.line_items == []
+    db.session.execute(update(LtiResourceLink).values(
+        lineitem_retry_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    worker.sweep.call_local()
+    assert len(platform.line_items) == 1 and _link().lineitem_retry_at is None
+
+
+def test_a_discussion_without_points_gets_no_lms_column(app, platform, graded, worker):
+    discussion, _teacher, _local = graded
+    db.session.get(Discussion, discussion.id).points_possible = 0
+    db.session.commit()
+    worker.sweep.call_local()
+    assert platform.line_items == [] and _link().lineitem_url is None

@@ -140,6 +140,8 @@ class LtiResourceLink(db.Model):
     # points differ, the worker updates it.
     lineitem_label: Mapped[str | None] = mapped_column(String(TITLE_MAX))
     lineitem_score_maximum: Mapped[float | None] = mapped_column(Float)
+    # After the platform refused to make or change it: not before this time again.
+    lineitem_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     context: Mapped[LtiContext] = relationship()

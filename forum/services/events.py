@@ -25,9 +25,9 @@ after_commit: list[Callable[[], None]] = []
 _PENDING = "forum_events_written"
 
 
-def _add(kind: EventKind, actor_id: int | None, course_id: int, **about) -> Event:
-    event = Event(kind=kind, actor_id=actor_id, course_id=course_id, created_at=utcnow(),
-                  **about)
+def _add(kind: EventKind, actor_id: int | None, course_id: int, at=None, **about) -> Event:
+    event = Event(kind=kind, actor_id=actor_id, course_id=course_id,
+                  created_at=at or utcnow(), **about)
     db.session.add(event)
     db.session.info[_PENDING] = True
     return event
@@ -77,9 +77,17 @@ def post_published(post: Post) -> None:
 
 
 def grades_released(actor_id: int | None, grades: list[Grade]) -> None:
+    """Dated at the release itself, so a later event of the same grade is a change."""
     for grade in grades:
-        _add(EventKind.GRADE_RELEASED, actor_id, grade.discussion.course_id, grade_id=grade.id,
-             user_id=grade.student_id)
+        _add(EventKind.GRADE_RELEASED, actor_id, grade.discussion.course_id,
+             at=grade.released_at, grade_id=grade.id, user_id=grade.student_id)
+
+
+def released_grade_changed(actor_id: int | None, grade: Grade) -> None:
+    """A released grade got a new version: its student is told (as of a release, so
+    the same preference governs it), and the worker sends it to the LMS at once."""
+    _add(EventKind.GRADE_RELEASED, actor_id, grade.discussion.course_id, grade_id=grade.id,
+         user_id=grade.student_id)
 
 
 @sa_event.listens_for(Session, "after_commit")

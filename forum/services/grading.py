@@ -133,6 +133,7 @@ def save_grade(
     grade.state = grade.state or GradeState.DRAFT
     if grade.is_released:
         grade.changed_after_release_at = now
+        events.released_grade_changed(actor.id, grade)
     grade.changes.append(GradeChange(actor_id=actor.id, at=now, old_score=old_score,
                                      new_score=new_score, old_state=old_state,
                                      new_state=grade.state, note="saved"))

@@ -5,6 +5,7 @@ has a deadline."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import requests
@@ -164,6 +165,28 @@ def find_or_create_line_item(creds: Credentials, lineitems_url: str, *, label: s
     if not found.get_id():
         raise PlatformError("The platform's line item has no id.")
     return found.get_id()
+
+
+LINE_ITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+
+
+def update_line_item(creds: Credentials, lineitem_url: str, *, label: str,
+                     score_maximum: float, resource_link_id: str, tag: str) -> None:
+    """PUT the line item's label and points (pylti1p3 has no update of its own: the
+    request goes with a token its connector gets). Raises PlatformError."""
+    session = _Session()
+    connector = _connector(creds, session)
+    body = {"id": lineitem_url, "label": label, "scoreMaximum": score_maximum,
+            "resourceLinkId": resource_link_id, "tag": tag}
+
+    def put() -> None:
+        token = connector.get_access_token(AGS_SCOPES[:1])
+        response = session.put(lineitem_url, data=json.dumps(body), headers={
+            "Authorization": f"Bearer {token}", "Content-Type": LINE_ITEM_TYPE,
+            "Accept": LINE_ITEM_TYPE})
+        if not response.ok:
+            raise PlatformError(response.text[:300] or response.reason, response.status_code)
+    _calling(put)
 
 
 @dataclass(frozen=True)

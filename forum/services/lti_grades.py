@@ -32,6 +32,7 @@ from forum.services.lti_connect import (
     find_or_create_line_item,
     send_score,
 )
+from forum.services.lti_line_items import Wanted, remember, wanted_of
 from forum.transactions import writes
 
 log = logging.getLogger(__name__)
@@ -134,13 +135,12 @@ def send_passback(passback_id: int) -> PassbackState | None:
     passback = db.session.get(LtiScorePassback, passback_id)
     link = passback.link
     context: LtiContext = link.context
-    discussion = link.discussion
     lineitem_url, lineitems_url = link.lineitem_url, context.lineitems_url
     creds = credentials(db.session.get(LtiPlatform, link.platform_id))
     score = Score(user_sub=passback.user_sub, score_given=passback.score_given,
                   score_maximum=passback.score_maximum, comment=passback.comment,
                   timestamp=passback.created_at.replace(tzinfo=UTC).isoformat())
-    title = (discussion.title if discussion is not None else link.title) or "Discussion"
+    wanted = wanted_of(link)
     resource_link_id = link.resource_link_id
     db.session.rollback()  # no transaction held open while the platform answers
     status, answer, made_line_item = None, "", None
@@ -150,7 +150,7 @@ def send_passback(passback_id: int) -> PassbackState | None:
                 raise PlatformError("The LMS offered no line items service for this link "
                                     "(no Assignment and Grade Services claim in a launch).")
             lineitem_url = made_line_item = find_or_create_line_item(
-                creds, lineitems_url, label=title, score_maximum=score.score_maximum,
+                creds, lineitems_url, label=wanted.label, score_maximum=wanted.score_maximum,
                 resource_link_id=resource_link_id, tag=f"forum-discussion-{link.discussion_id}")
         status, answer = send_score(creds, lineitem_url, score)
         accepted = True
@@ -158,17 +158,18 @@ def send_passback(passback_id: int) -> PassbackState | None:
         status, answer, accepted = error.status, str(error), False
         log.warning("LTI score passback %s refused (%s): %s", passback_id, status,
                     answer.replace("\n", " ")[:200])
-    return _record(passback_id, status, answer, accepted, made_line_item)
+    return _record(passback_id, status, answer, accepted,
+                   (made_line_item, wanted) if made_line_item else None)
 
 
 def _record(passback_id: int, status: int | None, answer: str, accepted: bool,
-            made_line_item: str | None) -> PassbackState:
+            made_line_item: tuple[str, Wanted] | None) -> PassbackState:
     now = utcnow()
     passback = db.session.get(LtiScorePassback, passback_id)
     passback.attempts += 1
     passback.tries.append(LtiPassbackAttempt(at=now, status=status, answer=answer[:500]))
     if made_line_item and passback.link.lineitem_url is None:
-        passback.link.lineitem_url = made_line_item
+        remember(passback.link, *made_line_item)
     if accepted:
         passback.state, passback.accepted_at, passback.reason = PassbackState.ACCEPTED, now, ""
         passback.next_attempt_at = None

@@ -95,8 +95,15 @@ def _said(reader: Actor, event: Event, grade: Grade | None) -> tuple[str, str]:
         case EventKind.POST_PUBLISHED:
             return f"{who} posted {title}", said
         case EventKind.GRADE_RELEASED:
-            return f"Your grade for “{grade.discussion.title}” is released", ""
+            done = "was changed" if _after_release(event, grade) else "is released"
+            return f"Your grade for “{grade.discussion.title}” {done}", ""
     return "Something happened", ""
+
+
+def _after_release(event: Event, grade: Grade) -> bool:
+    """A grade's event later than its release (events.grades_released dates its own
+    at the release): a change to the released grade."""
+    return grade.released_at is not None and event.created_at > grade.released_at
 
 
 def describe(reader: Actor, notification: Notification, grade: Grade | None = None) -> Told:

@@ -14,7 +14,15 @@ from forum.errors import NotFound
 from forum.extensions import db
 from forum.models import LtiScorePassback, MailMessage, MailState
 from forum.models.lti import PassbackState as LtiPassbackState
-from forum.services import digests, idempotency, lti_grades, lti_roster, mailing, notifying
+from forum.services import (
+    digests,
+    idempotency,
+    lti_grades,
+    lti_line_items,
+    lti_roster,
+    mailing,
+    notifying,
+)
 from forum.services.lti_connect import PlatformError
 from forum.transactions import WRITE, unit_of_work
 from forum.worker import queue
@@ -82,6 +90,15 @@ def send_score_task(passback_id: int) -> None:
     _send_score(passback_id)
 
 
+def _sync_line_item(link_id: int) -> None:
+    """Make or update a linked discussion's column in the LMS gradebook."""
+    try:
+        with unit_of_work(WRITE):
+            lti_line_items.sync_line_item(link_id)
+    except PlatformError as error:
+        log.warning("LTI line item of link %s not sent: %s", link_id, error)
+
+
 def _sync_roster(context_id: int) -> None:
     try:
         with unit_of_work(WRITE):
@@ -125,8 +142,8 @@ def send_mail_task(mail_id: int) -> None:
 @in_app
 def sweep() -> None:
     """Every minute: events no wake reached, mail due (or retried), digests due,
-    idempotency keys past their day, scores for the LMS due (or retried), and LMS
-    rosters due a sync."""
+    idempotency keys past their day, LMS gradebook columns to make or update, scores
+    for the LMS due (or retried), and LMS rosters due a sync."""
     process_events_task.call_local()
     with unit_of_work(WRITE):
         digests_due = digests.plan_digests()
@@ -134,6 +151,8 @@ def sweep() -> None:
         idempotency.forget_expired()
     for mail_id in [m.id for m in digests_due] + mailing.due_mail_ids():
         _deliver(mail_id)
+    for link_id in lti_line_items.line_items_due():
+        _sync_line_item(link_id)
     for passback_id in lti_grades.due_passbacks():
         _send_score(passback_id)
     for context_id in lti_roster.contexts_due():
