@@ -69,6 +69,8 @@ PAGES = {
                               expect(200, 200, 200, 200, 200, outsider=200)),
     "mail not sent": ("/admin/mail", expect(200, 403, 403, 403, 403, outsider=403)),
     "lti platforms": ("/admin/lti", expect(200, 403, 403, 403, 403, outsider=403)),
+    "lti scores not taken": ("/admin/lti/scores",
+                             expect(200, 403, 403, 403, 403, outsider=403)),
     "search my courses": ("/search?q=treaty", expect(200, 200, 200, 200, 200,
                                                      outsider=200, anonymous=200)),
 }

@@ -355,3 +355,60 @@ def test_a_discussion_without_points_gets_no_lms_column(app, platform, graded, w
     db.session.commit()
     worker.sweep.call_local()
     assert platform.line_items == [] and _link().lineitem_url is None
+
+
+# The admins' page of scores the LMS has not taken ------------------------------------
+
+
+def test_admins_see_scores_not_taken_and_send_them_now(app, platform, graded, worker,
+                                                       login_as, make):
+    discussion, teacher, local = graded
+    platform.fail_scores = 1
+    grading.release_grades(teacher, discussion, [_user(ANA).id, local.id])
+    worker.process_events_task.call_local()
+    admin = login_as(make.user("Site Admin", admin=True))
+    page = admin.get("/admin/lti/scores")
+    assert page.status_code == 200
+    rows = page.text.split("<tbody>")[1]
+    assert "Ana Lindqvist" in rows and "Local Student" in rows
+    assert "gradebook busy" in rows and "no LMS identity" in rows
+    pending = _passbacks(state=PassbackState.PENDING)[0]
+    # Send now: at once, not at its retry time 30 s away.
+    answer = admin.post(f"/admin/lti/scores/{pending.id}/send")
+    assert answer.status_code == 302
+    assert db.session.get(LtiScorePassback, pending.id).state is PassbackState.ACCEPTED
+    assert [s["scoreGiven"] for s in platform.scores] == [8]
+    # A skipped one cannot be aimed while the student has no LMS identity: said, kept.
+    skipped = _passbacks(state=PassbackState.SKIPPED)[0]
+    page = admin.post(f"/admin/lti/scores/{skipped.id}/send", follow_redirects=True)
+    assert "still has no LMS identity" in page.text
+    assert _passbacks(state=PassbackState.SKIPPED)[0].id == skipped.id
+    # Once they launch from the LMS, it goes.
+    db.session.add(LtiUser(platform_id=db.session.scalar(select(LtiUser.platform_id)),
+                           sub="lms-user-local", user_id=local.id))
+    db.session.commit()
+    admin.post(f"/admin/lti/scores/{skipped.id}/send")
+    assert {s["userId"]: s["scoreGiven"] for s in platform.scores}["lms-user-local"] == 7
+    # An accepted one has nothing to send.
+    page = admin.post(f"/admin/lti/scores/{pending.id}/send", follow_redirects=True)
+    assert "This score is accepted: nothing to send." in page.text
+    assert "None: every released score was taken." in admin.get("/admin/lti/scores").text
+
+
+@pytest.mark.parametrize("who", ["instructor", "student", "anonymous"])
+def test_only_admins_see_or_send_scores_not_taken(app, platform, graded, worker, login_as,
+                                                  who):
+    discussion, teacher, local = graded
+    grading.release_grades(teacher, discussion, [local.id])
+    worker.process_events_task.call_local()
+    (skipped,) = _passbacks()
+    client = {"instructor": lambda: login_as(teacher), "student": lambda: login_as(local),
+              "anonymous": app.test_client}[who]()
+    page = client.get("/admin/lti/scores")
+    sent = client.post(f"/admin/lti/scores/{skipped.id}/send")
+    if who == "anonymous":
+        assert page.status_code == sent.status_code == 302  # to the sign-in page
+    else:
+        assert page.status_code == sent.status_code == 403
+    assert "no LMS identity" not in page.text
+    assert _passbacks()[0].state is PassbackState.SKIPPED

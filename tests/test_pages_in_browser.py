@@ -62,6 +62,7 @@ PAGES = [
     ("notification settings", "/notifications/settings", SIGNED_IN, 200),
     ("mail not sent", "/admin/mail", {"admin"}, 200),
     ("LTI platforms", "/admin/lti", {"admin"}, 200),
+    ("LTI scores not taken", "/admin/lti/scores", {"admin"}, 200),
     ("API tokens", "/account/tokens", SIGNED_IN, 200),
     ("password", "/account/password", SIGNED_IN, 200),
     ("profile", "/users/{student}", SIGNED_IN, 200),

@@ -1,5 +1,5 @@
 """The admins' LTI page: the tool's URLs to paste into an LMS, its keys, and the
-registered platforms (list and register)."""
+registered platforms (list and register), and the scores the LMS has not taken."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from forum.errors import Invalid
 from forum.lti.blueprint import bp
-from forum.services import lti, lti_keys
+from forum.services import lti, lti_grades, lti_keys
 
 FIELDS = ("name", "issuer", "client_id", "deployment_ids", "keyset_url", "auth_url",
           "token_url")
@@ -60,3 +60,24 @@ def rotate_keys():
     flash(f"Key {rotation.current_kid} signs now; key {rotation.next_kid} is published "
           "as the next one.", "success")
     return redirect(url_for("lti.admin"))
+
+
+@bp.get("/admin/lti/scores")
+@login_required
+def passbacks():
+    """Scores the LMS has not taken: retried or skipped, with the last answer."""
+    waiting = lti_grades.passbacks_to_watch(current_user)  # PermissionDenied
+    return render_template("lti/passbacks.html", passbacks=waiting)
+
+
+@bp.post("/admin/lti/scores/<id:passback_id>/send")
+@login_required
+def send_again(passback_id: int):
+    try:
+        passback = lti_grades.send_again(current_user, passback_id)
+    except Invalid as error:
+        flash(" ".join(m for messages in error.errors.values() for m in messages), "error")
+    else:
+        flash(f"The score of {passback.grade.student.display_name} goes to the LMS now.",
+              "success")
+    return redirect(url_for("lti.passbacks"))

@@ -90,6 +90,12 @@ def released_grade_changed(actor_id: int | None, grade: Grade) -> None:
          user_id=grade.student_id)
 
 
+def worker_needed() -> None:
+    """Work for the worker written in this transaction without an event (a score to
+    send now): it is woken after the commit as for an event."""
+    db.session.info[_PENDING] = True
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _told(session: Session) -> None:
     if not session.info.pop(_PENDING, False):

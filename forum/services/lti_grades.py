@@ -10,7 +10,10 @@ from datetime import UTC, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
+from forum.access import Actor
+from forum.errors import Invalid, NotFound
 from forum.extensions import db
 from forum.models import (
     Discussion,
@@ -25,6 +28,7 @@ from forum.models import (
     utcnow,
 )
 from forum.models.lti import PassbackState
+from forum.services import events
 from forum.services.lti_connect import (
     PlatformError,
     Score,
@@ -32,6 +36,7 @@ from forum.services.lti_connect import (
     find_or_create_line_item,
     send_score,
 )
+from forum.services.lti_keys import require_lti_manager
 from forum.services.lti_line_items import Wanted, remember, wanted_of
 from forum.transactions import writes
 
@@ -179,6 +184,53 @@ def _record(passback_id: int, status: int | None, answer: str, accepted: bool,
                            f"{passback.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
     db.session.commit()
     return passback.state
+
+
+def passbacks_to_watch(actor: Actor, limit: int = 200) -> list[LtiScorePassback]:
+    """Scores the LMS has not taken, newest first: those still being retried and those
+    skipped (no LMS identity, no points). Raises PermissionDenied."""
+    require_lti_manager(actor)
+    return list(db.session.scalars(
+        select(LtiScorePassback)
+        .where(LtiScorePassback.state.in_([PassbackState.PENDING, PassbackState.SKIPPED]))
+        .order_by(LtiScorePassback.id.desc()).limit(limit)
+        .options(selectinload(LtiScorePassback.grade).selectinload(Grade.student),
+                 selectinload(LtiScorePassback.grade).selectinload(Grade.discussion)
+                 .selectinload(Discussion.course))))
+
+
+@writes
+def send_again(actor: Actor, passback_id: int) -> LtiScorePassback:
+    """Send a score the LMS has not taken now, not at its next retry; a skipped one is
+    aimed again (the student may have launched from the LMS since). The worker sends
+    it after the commit. Raises PermissionDenied, NotFound, Invalid."""
+    require_lti_manager(actor)
+    passback = db.session.get(LtiScorePassback, passback_id)
+    if passback is None:
+        raise NotFound("No such score passback.")
+    if passback.state not in (PassbackState.PENDING, PassbackState.SKIPPED):
+        raise Invalid({"passback": [f"This score is {passback.state.value}: nothing to "
+                                    "send."]}, conflict=True)
+    if passback.state is PassbackState.SKIPPED:
+        _aim(passback)
+    passback.next_attempt_at = utcnow()
+    events.worker_needed()
+    db.session.commit()
+    return passback
+
+
+def _aim(passback: LtiScorePassback) -> None:
+    grade = passback.grade
+    if grade.discussion.points_possible <= 0:
+        raise Invalid({"passback": ["The discussion has no points possible."]},
+                      conflict=True)
+    link, sub = _target(grade)
+    if link is None:
+        raise Invalid({"passback": ["The student still has no LMS identity on a platform "
+                                    "linking this discussion."]}, conflict=True)
+    passback.link, passback.user_sub = link, sub
+    passback.score_maximum = grade.discussion.points_possible
+    passback.state, passback.reason = PassbackState.PENDING, ""
 
 
 def passbacks_of(grade: Grade) -> list[LtiScorePassback]:

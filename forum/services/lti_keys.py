@@ -85,14 +85,19 @@ class Rotation:
     next_kid: str
 
 
+def require_lti_manager(actor: Actor) -> None:
+    """Raises PermissionDenied unless the actor manages the LTI tool."""
+    if not can_manage_lti(actor):
+        raise PermissionDenied("Only site admins manage the LTI tool.")
+
+
 @writes
 def rotate_keys(actor: Actor) -> Rotation:
     """The published next key starts signing, the one it replaces is retired, and a new
     next key is published. Run it well after the last rotation: platforms must have
     fetched the key set (with the next key in it) before that key signs anything.
     Raises PermissionDenied."""
-    if not can_manage_lti(actor):
-        raise PermissionDenied("Only site admins manage the LTI tool.")
+    require_lti_manager(actor)
     current, following = _rotate()
     db.session.commit()
     return Rotation(current.kid, following.kid)

@@ -69,10 +69,11 @@ def process_events_task() -> None:
 
 
 def _pass_back_scores() -> None:
-    """Plan the passbacks of grades released (or changed after release) and send them."""
+    """Plan the passbacks of grades released (or changed after release) and send them,
+    with any an admin asked to send now."""
     with unit_of_work(WRITE):
         planned = lti_grades.plan_passbacks()
-    for passback_id in planned:
+    for passback_id in dict.fromkeys(planned + lti_grades.due_passbacks()):
         send_score_task(passback_id)
 
 
