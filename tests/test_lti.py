@@ -13,6 +13,7 @@ from forum.models import (
     Course,
     Discussion,
     Enrollment,
+    LtiContext,
     LtiNonce,
     LtiPlatform,
     LtiResourceLink,
@@ -302,3 +303,30 @@ def test_the_state_cookie_is_samesite_none_and_secure_over_https(app, platform):
     assert "Secure" in cookie and "SameSite=None" in cookie and "HttpOnly" in cookie
     assert "redirect_uri=https%3A%2F%2Fforum.example%2Flti%2Flaunch" in \
         response.headers["Location"]
+
+
+LINK_SEATS = {"admin": 200, "instructor": 200, "ta": 403, "student": 403,
+              "classmate": 403, "outsider": 404, "anonymous": 302}
+
+
+@pytest.mark.parametrize("seat", LINK_SEATS)
+def test_who_may_choose_what_a_link_opens(world, platform, login_as, seat):
+    """can_set_up_lti_link, on the page and its form: the course's instructors and admins;
+    other members are refused, others are told there is no such link."""
+    registered = db.session.scalar(select(LtiPlatform))
+    context = LtiContext(platform_id=registered.id, context_id="course-7",
+                         course_id=world.course.id)
+    link = LtiResourceLink(platform_id=registered.id, resource_link_id="link-9",
+                           context=context, title="Week 9")
+    db.session.add(link)
+    db.session.commit()
+    client = login_as(world.actors[seat])
+    status = LINK_SEATS[seat]
+    assert client.get(f"/lti/links/{link.id}").status_code == status
+    chosen = client.post(f"/lti/links/{link.id}", data={"action": "create",
+                                                        "title": "Placed by " + seat})
+    assert chosen.status_code == (302 if status == 200 else status)
+    db.session.expire_all()
+    opened = db.session.get(LtiResourceLink, link.id).discussion
+    assert (opened.title if opened else None) == (
+        f"Placed by {seat}" if status == 200 else None)
