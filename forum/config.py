@@ -92,12 +92,16 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         "FORUM_LIMIT_LOGIN_PER_ACCOUNT": environ.get("FORUM_LIMIT_LOGIN_PER_ACCOUNT",
                                                      "10/minute;50/hour"),
         "FORUM_LIMIT_REGISTER": environ.get("FORUM_LIMIT_REGISTER", "10/hour"),
+        "FORUM_LIMIT_LTI": environ.get("FORUM_LIMIT_LTI", "120/minute;2000/hour"),
         "FORUM_TRUSTED_PROXIES": int(environ.get("FORUM_TRUSTED_PROXIES", "0")),
         # Images on posts: where their files live (default instance/uploads), how large
         # a file and how many pixels (all frames together) an upload may have.
         "FORUM_UPLOADS_DIR": environ.get("FORUM_UPLOADS_DIR") or None,
         "FORUM_UPLOAD_MAX_BYTES": int(environ.get("FORUM_UPLOAD_MAX_BYTES", 4 * 1024 * 1024)),
         "FORUM_UPLOAD_MAX_PIXELS": int(environ.get("FORUM_UPLOAD_MAX_PIXELS", 40_000_000)),
+        # `import-wordpress --fetch-images` may fetch from private and loopback addresses
+        # (an intranet blog; the tests' server): off, so no import reaches inside.
+        "FORUM_IMPORT_FETCH_PRIVATE": _flag(environ.get("FORUM_IMPORT_FETCH_PRIVATE"), False),
         **moderation_settings(environ),
         **mail_config(environ.get("FORUM_MAIL_URL")),
         "FORUM_MAIL_FROM": environ.get("FORUM_MAIL_FROM", "Course Forum <forum@localhost>"),

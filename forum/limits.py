@@ -29,6 +29,11 @@ def registered(response) -> bool:
     return response.status_code == 302
 
 
+def lti_limit() -> str:
+    """LTI logins and launches per address."""
+    return current_app.config["FORUM_LIMIT_LTI"]
+
+
 def guest_limit() -> str:
     """Guest comments per address (pages and API)."""
     return current_app.config["FORUM_LIMIT_GUEST"]

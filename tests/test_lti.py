@@ -330,3 +330,29 @@ def test_who_may_choose_what_a_link_opens(world, platform, login_as, seat):
     opened = db.session.get(LtiResourceLink, link.id).discussion
     assert (opened.title if opened else None) == (
         f"Placed by {seat}" if status == 200 else None)
+
+
+class TestLaunchLimits:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "FORUM_LIMIT_LTI": "4/minute"}
+
+    def test_logins_and_launches_are_limited_per_address(self, app, platform):
+        """A flood of logins from one address is refused with 429 before it writes
+        nonces; another address (a classmate elsewhere) still gets in."""
+        flood = app.test_client()
+        statuses = [flood.post("/lti/login", data={"iss": platform.issuer,
+                                                   "client_id": platform.client_id,
+                                                   "login_hint": "x",
+                                                   "target_link_uri": "http://localhost/"},
+                               environ_base={"REMOTE_ADDR": "203.0.113.50"}).status_code
+                    for _ in range(6)]
+        assert statuses == [302] * 4 + [429] * 2
+        assert _count(LtiNonce) == 4
+        launches = [flood.post("/lti/launch", data={"id_token": "x", "state": "y"},
+                               environ_base={"REMOTE_ADDR": "203.0.113.50"}).status_code
+                    for _ in range(5)]
+        assert launches == [400] * 4 + [429]
+        elsewhere = app.test_client()
+        assert platform.launch(elsewhere, ANA).status_code == 200  # the link is not set up
+        assert _signed_in(elsewhere)

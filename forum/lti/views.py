@@ -9,6 +9,8 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequ
 from pylti1p3.exception import LtiException, OIDCException
 
 from forum.errors import Invalid
+from forum.extensions import client_address, limiter
+from forum.limits import lti_limit
 from forum.lti.blueprint import bp
 from forum.lti.tool import DatabaseToolConf, NonceStore, TimedSession
 from forum.models import Role
@@ -41,7 +43,13 @@ def _refused(error: Exception, during: str):
                       "ask the forum's administrator to check the LMS registration.")
 
 
+# Logins and launches each cost a database write (a nonce, an account) and a launch a
+# key set fetch: counted per address, generously, as a class may share a campus NAT.
+_limited = limiter.limit(lti_limit, key_func=client_address)
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
+@_limited
 def login():
     """OIDC third-party login initiation: send the browser to the platform's auth URL
     with a state (also set as a cookie) and a nonce (kept in the database)."""
@@ -92,6 +100,7 @@ def claims_from(body: dict) -> lti.LaunchClaims:
 
 
 @bp.post("/lti/launch")
+@_limited
 def launch():
     """The platform's form post of the id_token: verified by pylti1p3 (state cookie,
     nonce issued here, registration, signature against the platform's key set,
