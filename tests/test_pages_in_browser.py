@@ -8,7 +8,15 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from forum.extensions import db
-from forum.models import Anonymous, GuestComments, Role, SpamCheck, Visibility
+from forum.models import (
+    Anonymous,
+    GuestComments,
+    LtiPlatform,
+    LtiUser,
+    Role,
+    SpamCheck,
+    Visibility,
+)
 from forum.services import grading, guests, moderation, rubrics
 from tests.test_browser import (  # noqa: F401  (fixtures)
     _log_in,
@@ -63,6 +71,7 @@ PAGES = [
     ("mail not sent", "/admin/mail", {"admin"}, 200),
     ("LTI platforms", "/admin/lti", {"admin"}, 200),
     ("LTI scores not taken", "/admin/lti/scores", {"admin"}, 200),
+    ("join the account an LMS made", "/lti/account", {"student"}, 200),
     ("API tokens", "/account/tokens", SIGNED_IN, 200),
     ("password", "/account/password", SIGNED_IN, 200),
     ("profile", "/users/{student}", SIGNED_IN, 200),
@@ -126,11 +135,24 @@ def seeded(world, make):
     grading.save_grade(world.instructor, world.discussion, world.student.id, version=None,
                        score=7.05, feedback="Good.")
     grading.release_grades(world.instructor, world.discussion)
+    _from_an_lms(world.student)
     world.ids = {"course": world.course.id, "discussion": world.discussion.id,
                  "post": world.post.id, "reply": world.own_reply.id,
                  "student": world.student.id, "others_post": others_post.id,
                  "others_reply": others_reply.id}
     return world
+
+
+def _from_an_lms(user) -> None:
+    """The student also came in from an LMS (the page that joins accounts is theirs)."""
+    lms = LtiPlatform(name="Campus LMS", issuer="https://lms.example.edu", client_id="1",
+                      keyset_url="https://lms.example.edu/jwks",
+                      auth_url="https://lms.example.edu/auth",
+                      token_url="https://lms.example.edu/token")
+    db.session.add(lms)
+    db.session.flush()
+    db.session.add(LtiUser(platform_id=lms.id, sub="lms-7", user_id=user.id))
+    db.session.commit()
 
 
 def _serious(page) -> list[str]:

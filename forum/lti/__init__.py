@@ -10,7 +10,7 @@ from forum.lti.blueprint import bp
 
 
 def register_lti(app: Flask) -> None:
-    from forum.lti import admin, views  # noqa: F401 - their routes join the blueprint
+    from forum.lti import accounts, admin, views  # noqa: F401 - their routes join the blueprint
 
     app.register_blueprint(bp)
     # The LMS's login initiation and its id_token arrive as cross-site requests without

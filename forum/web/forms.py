@@ -82,6 +82,13 @@ class LoginForm(ForumForm):
     next = HiddenField()
 
 
+class JoinAccountForm(ForumForm):
+    """The password of the account someone had before their LMS made one."""
+
+    email = EmailField("Email of your forum account")
+    password = PasswordField("Its password")
+
+
 class RegisterForm(ForumForm):
     display_name = StringField("Display name", description="Shown to your classmates.")
     email = EmailField("Email", description="Never shown to other students.")
