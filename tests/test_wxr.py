@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from forum.formats.wp_markdown import to_markdown
+from forum.formats.wp_markdown import WpImage, find_images, to_markdown
 from forum.formats.wxr import WxrError, read_wxr
 from forum.services.markup import render_markdown
 
@@ -116,3 +116,40 @@ def test_unsafe_links_do_not_survive_the_forums_renderer():
     markdown = to_markdown('<a href="javascript:alert(1)">x</a> <img src=x onerror=alert(1)>')
     html = render_markdown(markdown)
     assert "href" not in html and "onerror" not in html  # the link stays text
+
+
+def test_the_reader_keeps_an_attachments_alt_text_and_the_blogs_addresses(tmp_path):
+    blog = read_wxr(Path(__file__).parent / "data" / "wordpress" / "images.xml")
+    poster = next(p for p in blog.posts if p.id == 60)
+    assert poster.image_alt == "A poster against the occupation of the Ruhr"
+    assert poster.excerpt == "Poster of the Reich government, 1923"
+    assert blog.site_urls == ("https://blogs.example.edu", "https://hist212.blogs.example.edu")
+
+
+def test_the_images_of_a_post_are_found_with_their_captions():
+    content = ('[caption id="attachment_5" width="300"]<a href="https://b.example/a.jpg">'
+               '<img class="wp-image-5 size-medium" src="https://b.example/a-300x200.jpg" '
+               'alt="A  map" /></a> Drawn by <a href="https://jo.example">Jo</a>[/caption]\n\n'
+               '<figure class="wp-block-image"><img src="https://b.example/b.png" alt=""/>'
+               "<figcaption>A <em>poster</em></figcaption></figure>\n\n"
+               '<img src="https://b.example/b.png" alt="again"> [gallery ids="6"]')
+    found = find_images(content, {6: "https://b.example/c.gif"})
+    assert found == [
+        WpImage("https://b.example/a-300x200.jpg", "A map", "Drawn by Jo",
+                "https://jo.example", 5),
+        WpImage("https://b.example/b.png", "", "A poster"),
+        WpImage("https://b.example/c.gif", "", attachment_id=6),
+    ]
+
+
+def test_copied_images_show_the_forums_copy_and_lose_their_link_to_the_blog():
+    content = ('<a href="https://b.example/a.jpg"><img src="https://b.example/a-300x200.jpg" '
+               'alt="A map"></a> <a href="https://elsewhere.example/">'
+               '<img src="https://b.example/b.png" alt="B"></a> '
+               '<img src="https://b.example/gone.png" alt="Gone">')
+    markdown = to_markdown(content, images={
+        "https://b.example/a-300x200.jpg": ("/images/1/x.jpg", "A map of 1923"),
+        "https://b.example/b.png": ("/images/2/y.png", "B")})
+    assert markdown == ("![A map of 1923](/images/1/x.jpg) "
+                        "[![B](/images/2/y.png)](https://elsewhere.example/) "
+                        "![Gone](https://b.example/gone.png)")

@@ -7,7 +7,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from bs4 import BeautifulSoup
 from markdownify import ATX, BACKSLASH, MarkdownConverter
 
 # Blocks that wpautop leaves alone instead of wrapping in <p> (its $allblocks, trimmed
@@ -33,6 +36,8 @@ _GALLERY = re.compile(r"\[gallery\b([^\]]*)\]", re.IGNORECASE)
 # A bare URL alone on its line: WordPress shows it as an embed (oEmbed); here a link.
 _BARE_URL_LINE = re.compile(r"^[ \t]*(https?://[^\s<>\"]+)[ \t]*$", re.MULTILINE)
 _MANY_BLANKS = re.compile(r"\n{3,}")
+_WP_IMAGE_CLASS = re.compile(r"\bwp-image-(\d+)\b")
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -68,10 +73,11 @@ def _media(found: re.Match) -> str:
 def _gallery(found: re.Match, attachments: Mapping[int, str]) -> str:
     """[gallery ids="…"] → its images, where the export holds their attachments."""
     ids = [int(i) for i in re.findall(r"\d+", _attributes(found.group(1)).get("ids", ""))]
-    urls = [attachments[i] for i in ids if i in attachments]
-    if not urls:
+    if not any(i in attachments for i in ids):
         return ""
-    images = "".join(f'<li><img src="{html.escape(u, quote=True)}" alt=""></li>' for u in urls)
+    images = "".join(f'<li><img class="wp-image-{i}" alt="" '
+                     f'src="{html.escape(attachments[i], quote=True)}"></li>'
+                     for i in ids if i in attachments)
     return f"\n\n<ul>{images}</ul>\n\n"
 
 
@@ -131,7 +137,8 @@ def _escaped_mark(found: re.Match) -> str:
 
 
 class _ForumMarkdown(MarkdownConverter):
-    """markdownify, as the forum writes Markdown."""
+    """markdownify, as the forum writes Markdown; option `images` maps an image's address
+    as written to the forum's copy of it: (address, alt text)."""
 
     def escape(self, text, parent_tags):
         """Text stays text: the marks that would make it code, a link, a heading, a
@@ -141,6 +148,24 @@ class _ForumMarkdown(MarkdownConverter):
             text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
             text = _LINE_START_MARKS.sub(_escaped_mark, text)
         return super().escape(text, parent_tags)
+
+    def convert_img(self, el, text, parent_tags):
+        """An image the forum holds a copy of shows that copy."""
+        src = (el.get("src") or "").strip()
+        copy = (self.options.get("images") or {}).get(src)
+        if copy is not None:
+            el["data-copied-from"], (el["src"], el["alt"]) = src, copy
+        return super().convert_img(el, text, parent_tags)
+
+    def convert_a(self, el, text, parent_tags):
+        """A link around a copied image to the blog's own larger copy of it (or its
+        attachment page) goes: it would lead nowhere once the blog is gone."""
+        images = el.find_all("img")
+        if len(images) == 1 and not el.get_text(strip=True):
+            original = images[0].get("data-copied-from")
+            if original and _host(original) == _host(el.get("href") or ""):
+                return text
+        return super().convert_a(el, text, parent_tags)
 
     def convert_figure(self, el, text, parent_tags):
         return f"\n\n{text.strip()}\n\n"
@@ -160,20 +185,70 @@ class _ForumMarkdown(MarkdownConverter):
     convert_section = convert_article = convert_div
 
 
-_CONVERTER = _ForumMarkdown(
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url.strip()).hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
+
+
+_OPTIONS = dict(
     heading_style=ATX, bullets="-", newline_style=BACKSLASH, escape_misc=False,
     keep_inline_images_in=["a", "td", "th", "li", "h1", "h2", "h3", "h4", "h5", "h6"],
     strip=["script", "style", "noscript", "form", "input", "button", "object", "embed"],
 )
+_CONVERTER = _ForumMarkdown(**_OPTIONS)
 
 
-def to_markdown(content: str, attachments: Mapping[int, str] | None = None) -> str:
-    """The forum's Markdown for a WordPress post's or comment's content."""
+def _prepared(content: str, attachments: Mapping[int, str] | None) -> str:
+    """The content as the HTML WordPress would show: no scripts or styles, shortcodes
+    expanded, paragraphs made."""
+    return autop(expand_shortcodes(_SCRIPTS.sub("", content), attachments))
+
+
+def to_markdown(content: str, attachments: Mapping[int, str] | None = None,
+                images: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The forum's Markdown for a WordPress post's or comment's content; `images` maps
+    an image's address as written (WpImage.src) to the forum's copy: (address, alt)."""
     if not content.strip():
         return ""
-    content = re.sub(r"<(script|style)\b.*?</\1\s*>", "", content,
-                     flags=re.IGNORECASE | re.DOTALL)
-    markdown = _CONVERTER.convert(autop(expand_shortcodes(content, attachments)))
+    converter = _ForumMarkdown(**_OPTIONS, images=images) if images else _CONVERTER
+    markdown = converter.convert(_prepared(content, attachments))
     lines = [line.rstrip() if not line.endswith("\\") else line
              for line in markdown.splitlines()]
     return _MANY_BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+@dataclass(frozen=True)
+class WpImage:
+    """An image a post shows: its address as written, its alt text, the caption under
+    it (plain text) with the caption's first link, and the attachment it names."""
+
+    src: str
+    alt: str
+    caption: str = ""
+    caption_url: str = ""
+    attachment_id: int | None = None  # from the class wp-image-N WordPress gives it
+
+
+def find_images(content: str, attachments: Mapping[int, str] | None = None
+                ) -> list[WpImage]:
+    """The images a post's content shows, in order, each address once."""
+    if not content.strip():
+        return []
+    soup = BeautifulSoup(_prepared(content, attachments), "html.parser")
+    found: dict[str, WpImage] = {}
+    for img in soup.find_all("img"):
+        src = (img.get("src") or "").strip()
+        if not src or src in found:
+            continue
+        figure = img.find_parent("figure")
+        caption = figure.find("figcaption", recursive=False) if figure else None
+        link = caption.find("a", href=True) if caption else None
+        number = _WP_IMAGE_CLASS.search(" ".join(img.get("class") or []))
+        found[src] = WpImage(
+            src=src, alt=" ".join((img.get("alt") or "").split()),
+            caption=" ".join(caption.get_text().split()) if caption else "",
+            caption_url=link["href"].strip() if link else "",
+            attachment_id=int(number.group(1)) if number else None)
+    return list(found.values())

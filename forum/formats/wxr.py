@@ -64,6 +64,7 @@ class WxrPost:
     content: str  # HTML as WordPress stored it (wpautop not applied)
     excerpt: str
     attachment_url: str = ""  # of an attachment (an uploaded image)
+    image_alt: str = ""  # of an attachment: its alt text (meta _wp_attachment_image_alt)
     categories: list[tuple[str, str]] = field(default_factory=list)  # (nicename, name)
     tags: list[str] = field(default_factory=list)
     comments: list[WxrComment] = field(default_factory=list)
@@ -77,6 +78,7 @@ class WxrBlog:
     authors: dict[str, WxrAuthor]  # by login
     categories: dict[str, str]  # nicename -> name
     posts: list[WxrPost]
+    site_urls: tuple[str, ...] = ()  # wp:base_site_url, wp:base_blog_url: its addresses
 
 
 def read_wxr(source: str | Path | BinaryIO) -> WxrBlog:
@@ -121,9 +123,11 @@ def _blog(root: Element) -> WxrBlog:
     categories = {_text(node, f"{wp}category_nicename"): _text(node, f"{wp}cat_name")
                   for node in channel.findall(f"{wp}category")}
     posts = [_post(item, wp) for item in channel.findall("item")]
+    site_urls = tuple(url for url in (_text(channel, f"{wp}base_site_url").strip(),
+                                      _text(channel, f"{wp}base_blog_url").strip()) if url)
     return WxrBlog(title=_text(channel, "title"), link=_text(channel, "link"),
                    version=_text(channel, f"{wp}wxr_version"), authors=authors,
-                   categories=categories, posts=posts)
+                   categories=categories, posts=posts, site_urls=site_urls)
 
 
 def _wp_prefix(root: Element) -> str | None:
@@ -170,6 +174,13 @@ def _parse_date(text: str) -> datetime:
         raise WxrError(f"not a WordPress date: {text!r}") from error
 
 
+def _meta(item: Element, wp: str, key: str) -> str:
+    for node in item.findall(f"{wp}postmeta"):
+        if _text(node, f"{wp}meta_key") == key:
+            return _text(node, f"{wp}meta_value")
+    return ""
+
+
 def _post(item: Element, wp: str) -> WxrPost:
     categories, tags = [], []
     for node in item.findall("category"):
@@ -187,6 +198,7 @@ def _post(item: Element, wp: str) -> WxrPost:
         post_type=_text(item, f"{wp}post_type").strip() or "post",
         content=_text(item, f"{CONTENT}encoded"), excerpt=_text(item, f"{EXCERPT}encoded"),
         attachment_url=_text(item, f"{wp}attachment_url").strip(),
+        image_alt=_meta(item, wp, "_wp_attachment_image_alt").strip(),
         categories=categories, tags=tags, comments=comments)
 
 
