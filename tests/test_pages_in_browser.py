@@ -41,6 +41,8 @@ PAGES = [
     ("welcome", "/", {"anonymous"}, 200),
     ("log in", "/login", {"anonymous"}, 200),
     ("register", "/register", {"anonymous"}, 200),
+    ("forgot password", "/password/forgot", {"anonymous"}, 200),
+    ("spent reset link", "/password/reset/spent", {"anonymous"}, 410),
     ("dashboard", "/", SIGNED_IN, 200),
     ("courses", "/courses", SIGNED_IN, 200),
     ("course", "/courses/{course}", EVERYONE, 200),

@@ -44,6 +44,7 @@ PAGE_BUDGETS = {
     'gradebook': 5,
     'gradebook export': 5,
     'lti platforms': 3,
+    'lti scores not taken': 2,
     'course archive': 22,  # a statement per kind of record (more past a few hundred posts)
     'my grades': 2,
     'change password': 1,

@@ -26,6 +26,7 @@ from forum.access import Actor, is_admin
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import MailMessage, MailState, Notification, User, utcnow
+from forum.services import password_reset
 from forum.services.mail_settings import mail_settings
 from forum.services.notifications import NOTIFICATION_LOADS, Told, describe_all
 from forum.services.subscriptions import unsubscribe_token
@@ -94,6 +95,8 @@ def compose(mail: MailMessage) -> Letter | None:
     reader = db.session.get(User, mail.user_id)
     if reader is None or reader.is_disabled:
         return None
+    if mail.thread_key == password_reset.THREAD_KEY:
+        return _reset_letter(reader)
     rows = list(db.session.scalars(select(Notification).where(
         Notification.mail_id == mail.id, Notification.user_id == reader.id)
         .order_by(Notification.id).options(*NOTIFICATION_LOADS)))
@@ -117,6 +120,19 @@ def compose(mail: MailMessage) -> Letter | None:
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                "Auto-Submitted": "auto-generated"}
     return Letter(subject[:200], text, html, reader.email, headers, [t.id for t in told])
+
+
+def _reset_letter(reader: User) -> Letter:
+    """The link that sets a new password, its token written now (good for an hour)."""
+    with current_app.test_request_context("/", base_url=mail_settings().base_url):
+        link = url_for("auth.reset_password", token=password_reset.reset_token(reader),
+                       _external=True)
+        context = {"reader": reader, "link": link,
+                   "hours": int(password_reset.TOKEN_AGE.total_seconds() // 3600)}
+        text = render_template("mail/password_reset.txt", **context)
+        html = render_template("mail/password_reset.html", **context)
+    return Letter("Set a new password for the course forum", text, html, reader.email,
+                  {"Auto-Submitted": "auto-generated"}, [])
 
 
 def _send(letter: Letter) -> None:

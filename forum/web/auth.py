@@ -1,4 +1,5 @@
-"""Accounts on the web: register, log in and out, change password."""
+"""Accounts on the web: register, log in and out, change password, reset a forgotten
+one by mail."""
 
 from __future__ import annotations
 
@@ -28,9 +29,12 @@ from forum.limits import (
     register_limit,
     registered,
 )
-from forum.services import accounts, tokens
+from forum.services import accounts, password_reset, tokens
+from forum.services.mail_settings import mail_settings
 from forum.web.forms import (
+    ForgotPasswordForm,
     LoginForm,
+    NewPasswordForm,
     PasswordForm,
     RegisterForm,
     TokenForm,
@@ -155,6 +159,40 @@ def login():
         current_app.logger.info("login failed for %r", (form.email.data or "")[:254])
         form.form_errors.append("Email or password is not correct.")
     return render_template("auth/login.html", form=form), status_of(form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer never says whether the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_reset.ask_for_reset(form.email.data)
+        return render_template("auth/reset_asked.html", email=form.email.data,
+                               mail_on=mail_settings().enabled)
+    return render_template("auth/forgot_password.html", form=form,
+                           mail_on=mail_settings().enabled), status_of(form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def reset_password(token: str):
+    """The link of a reset mail: a new password, then a fresh session."""
+    form = NewPasswordForm()
+    if password_reset.user_of(token) is None:
+        return render_template("auth/reset_password.html", form=None,
+                               expired=password_reset.EXPIRED), 410
+    if form.validate_on_submit():
+        try:
+            user = password_reset.reset_password(token, form.new_password.data)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            current_app.logger.info("password reset: user %s", user.id)
+            _start_session(user)
+            flash("Your new password is set; you are logged in.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/reset_password.html", form=form), status_of(form)
 
 
 @bp.post("/logout")

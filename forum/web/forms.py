@@ -100,6 +100,14 @@ class PasswordForm(ForumForm):
     new_password = PasswordField("New password", description="At least 8 characters.")
 
 
+class ForgotPasswordForm(ForumForm):
+    email = EmailField("Email", description="The address your account has here.")
+
+
+class NewPasswordForm(ForumForm):
+    new_password = PasswordField("New password", description="At least 8 characters.")
+
+
 class TokenForm(ForumForm):
     name = StringField("Name", description="Where you will use it, e.g. “grading script”.")
     expires_in_days = SelectField("Expires", default=str(EXPIRY_DAYS_DEFAULT), choices=[

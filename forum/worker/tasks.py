@@ -58,13 +58,16 @@ def _schedule(mails) -> None:
 @queue.task()
 @in_app
 def process_events_task() -> None:
-    """Notify of every waiting event, batch by batch; schedule the mail planned."""
+    """Notify of every waiting event, batch by batch; schedule the mail planned and
+    send what is due; pass scores back to the LMS."""
     while True:
         with unit_of_work(WRITE):
             done = notifying.process_events()
         _schedule(done.mails)
         if done.events < notifying.BATCH:
             break
+    for mail_id in mailing.due_mail_ids():  # mail written without an event (a reset)
+        send_mail_task(mail_id)
     _pass_back_scores()
 
 
