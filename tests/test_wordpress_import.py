@@ -31,10 +31,15 @@ from forum.services.threads import load_thread
 DATA = Path(__file__).parent / "data" / "wordpress"
 BLOG = DATA / "course_blog.xml"
 STATES = DATA / "states.xml"
+LATER = DATA / "course_blog_later.xml"  # the same blog exported later: two new comments
 
 
 @pytest.fixture
 def seminar(make):
+    return make_seminar(make)
+
+
+def make_seminar(make):
     """The course the blog belonged to: its instructor and three of its students."""
     from types import SimpleNamespace
 
@@ -147,14 +152,65 @@ def test_comment_states_guests_and_unmatched_authors(seminar):
         1, 1, 1, 1, 0, 1, 1)
 
 
+def _counts() -> tuple[int, ...]:
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (Post, Reply, Discussion, Guest, SpamCheck, ModerationEntry))
+
+
 def test_importing_the_same_export_twice_adds_nothing(seminar):
     wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(BLOG))
+    before = _counts()
     again = wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(BLOG))
-    assert (again.posts, again.comments, again.already_imported) == (0, 0, 1)
-    assert again.discussions_created == []
-    assert db.session.scalar(select(func.count()).select_from(Post)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Reply)) == 7
-    assert db.session.scalar(select(func.count()).select_from(Discussion)) == 1
+    assert (again.posts, again.comments, again.already_imported,
+            again.comments_already_imported) == (0, 0, 1, 7)
+    assert again.discussions_created == [] and again.held_as_spam == 0
+    assert _counts() == before == (1, 7, 1, 4, 4, 4)
+
+
+def test_a_later_export_adds_its_new_comments_under_the_comments_they_answer(seminar):
+    wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(BLOG))
+    post = db.session.scalars(select(Post)).one()
+    before = {r.id: (r.path, r.body) for r in _replies(post)}
+    chloe = next(r for r in _replies(post) if r.author_id == seminar.chloe.id)
+
+    later = wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(LATER))
+    assert (later.posts, later.already_imported, later.comments,
+            later.comments_already_imported, later.guests) == (0, 1, 2, 7, 1)
+    replies = _replies(post)
+    new = [r for r in replies if r.id not in before]
+    assert {r.id: (r.path, r.body) for r in replies if r.id in before} == before
+    answer, visitor = sorted(new, key=lambda r: r.created_at)
+    assert (answer.author_id, answer.parent_id, answer.depth) == (seminar.ben.id, chloe.id, 2)
+    assert answer.path.startswith(chloe.path)
+    assert (visitor.parent_id, visitor.guest.name, visitor.moderation) == (
+        None, "Margaret Hughes", Moderation.PUBLISHED)
+    # The thread shows the answer right under the comment it answers.
+    order = [n.reply.id for n in load_thread(seminar.ben, post)]
+    assert order[order.index(chloe.id) + 1] == answer.id
+
+    again = wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(LATER))
+    assert (again.comments, again.comments_already_imported) == (0, 9)
+
+
+def test_an_erased_guests_comments_are_not_imported_again(seminar):
+    from forum.services.moderation import erase_guest
+
+    wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(BLOG))
+    spam = db.session.scalars(select(Reply).where(Reply.guest_id.is_not(None))).first()
+    erase_guest(seminar.instructor, spam, remove_text=True)
+    again = wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(BLOG))
+    assert (again.comments, again.comments_already_imported) == (0, 7)
+
+
+def test_importing_into_another_course_is_a_first_import_there(seminar, make):
+    wordpress.import_wordpress(seminar.instructor, seminar.course, read_wxr(BLOG))
+    other = make.course(code="HIST-313", title="Europe between the Wars, again")
+    instructor = make.member(other, Role.INSTRUCTOR, "Dr. Paul Weiss")
+    summary = wordpress.import_wordpress(instructor, other, read_wxr(LATER))
+    assert (summary.posts, summary.already_imported, summary.comments,
+            summary.comments_already_imported) == (1, 0, 9, 0)
+    assert summary.discussions_created == ["Weekly responses"]
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 2
 
 
 def test_an_error_half_way_imports_nothing(seminar):

@@ -219,20 +219,26 @@ def upload_image(actor: Actor, file: BinaryIO, *, alt: str | None = None,
         alt, credit, credit_url = _clean_caption(errors, "", alt, credit, credit_url,
                                                  alt_required=False)
     encoded = check_and_encode(_read_limited(file, upload_max_bytes()))
-    content_type, extension = FORMATS[encoded.format]
-    name = _store(encoded.data, extension)
-    image = Image(uploader_id=actor.id, post_id=None, position=0, stored_name=name,
-                  content_type=content_type, width=encoded.width, height=encoded.height,
-                  byte_size=len(encoded.data), alt=alt, credit=credit, credit_url=credit_url,
-                  created_at=utcnow())
+    image = stored_image(actor.id, encoded, alt=alt, credit=credit, credit_url=credit_url)
     db.session.add(image)
     try:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        (uploads_dir() / name).unlink(missing_ok=True)
+        file_path(image).unlink(missing_ok=True)
         raise
     return image
+
+
+def stored_image(uploader_id: int, encoded: Encoded, *, alt: str = "", credit: str = "",
+                 credit_url: str | None = None) -> Image:
+    """Write a checked image's file under a new name and return its row, unattached and
+    not yet in the session: whoever does not keep the row removes the file."""
+    content_type, extension = FORMATS[encoded.format]
+    return Image(uploader_id=uploader_id, post_id=None, position=0,
+                 stored_name=_store(encoded.data, extension), content_type=content_type,
+                 width=encoded.width, height=encoded.height, byte_size=len(encoded.data),
+                 alt=alt, credit=credit, credit_url=credit_url, created_at=utcnow())
 
 
 @dataclass(frozen=True)

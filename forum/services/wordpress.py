@@ -1,26 +1,26 @@
 """Importing a WordPress course blog (read by forum/formats/wxr.py) into a course: its
-categories as discussions, its posts, and their comments as threads of replies, with
-members matched by email, outsiders as guests and old approved spam held for review."""
+categories as discussions, its posts with their images, and their comments as threads
+of replies, with members matched by email, outsiders as guests and old approved spam
+held for review. Importing a later export adds only its new posts and comments."""
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
 from forum.access import Actor, can_create_discussion
 from forum.errors import Invalid, PermissionDenied
 from forum.extensions import db
-from forum.formats.wp_markdown import to_markdown
+from forum.formats.wp_markdown import WpImage, find_images, to_markdown
 from forum.formats.wxr import WxrBlog, WxrComment, WxrPost
 from forum.models import (
     Course,
     Discussion,
     Enrollment,
     Guest,
+    Image,
     Moderation,
     ModerationAction,
     Post,
@@ -33,25 +33,38 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.models.limits import CITATION_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
+from forum.models.limits import CITATION_MAX, EMAIL_MAX, TITLE_MAX
 from forum.services import screening, spam
 from forum.services.markup import render_markdown
 from forum.services.moderation import log_action
 from forum.services.replies import place_reply
 from forum.services.validation import BODY_MAX, FieldErrors, clean_url, is_storable
+from forum.services.wordpress_images import (
+    IN_A_COMMENT,
+    ImageCopies,
+    LeftImage,
+    comment_images,
+    image_path,
+)
+from forum.services.wordpress_origins import (
+    FIRST_PUBLISHED,
+    PUBLISHED_STATES,
+    KnownComments,
+    KnownPosts,
+    guest_name,
+    is_imported,
+    plain,
+    post_title,
+)
 from forum.services.words import count_words
 from forum.spam.signals import Comment
 from forum.transactions import writes
 
 UNCATEGORIZED = "Course blog"  # the discussion of posts without a category
 _UNCATEGORIZED_NICENAMES = {"", "uncategorized"}
-_PUBLISHED_STATES = {"publish"}
-_DRAFT_STATES = {"draft", "pending", "private", "future"}
 _COMMENT_STATES = {"1": Moderation.PUBLISHED, "0": Moderation.PENDING,
                    "spam": Moderation.SPAM, "trash": Moderation.HIDDEN}
 TRASH_REASON = "In the trash of the WordPress blog when it was exported."
-_TAGS = re.compile(r"<[^>]+>")
-_REMOTE_IMAGE = re.compile(r"!\[[^\]]*\]\(https?://")
 
 
 @dataclass
@@ -62,10 +75,11 @@ class ImportSummary:
     drafts: int = 0
     posts_by_members: int = 0
     posts_by_importer: int = 0  # the author is no member: the importer's, named in it
-    already_imported: int = 0
+    already_imported: int = 0  # posts imported before (their new comments are added)
     other_items: int = 0  # pages, attachments, menu items, trashed posts: not imported
     discussions_created: list[str] = field(default_factory=list)
     comments: int = 0
+    comments_already_imported: int = 0
     comments_by_members: int = 0
     members_matched: set[int] = field(default_factory=set)
     guests: int = 0
@@ -76,11 +90,12 @@ class ImportSummary:
     spam: int = 0
     hidden: int = 0
     pingbacks: int = 0  # pingbacks and trackbacks: not imported
-    remote_images: int = 0  # images left at their blog address (nothing is fetched)
+    images_copied: int = 0  # into the forum's image storage, shown by the posts
+    images_left: list[LeftImage] = field(default_factory=list)  # at the blog's address
 
-
-def _plain(text: str) -> str:
-    return " ".join(html.unescape(_TAGS.sub("", text)).split())
+    @property
+    def remote_images(self) -> int:
+        return len(self.images_left)
 
 
 def _refuse(what: str, message: str) -> None:
@@ -104,27 +119,26 @@ def _url(value: str) -> str | None:
 class _Import:
     """One import's state: the course's members and discussions, what was written."""
 
-    def __init__(self, actor: Actor, course: Course, blog: WxrBlog):
-        self.actor, self.course, self.blog = actor, course, blog
+    def __init__(self, actor: Actor, course: Course, blog: WxrBlog, images: ImageCopies):
+        self.actor, self.course, self.blog, self.images = actor, course, blog, images
         self.summary = ImportSummary()
         self.members: dict[str, tuple[User, Role]] = {
             user.email.lower(): (user, role) for user, role in db.session.execute(
                 select(User, Enrollment.role).join(Enrollment, Enrollment.user_id == User.id)
                 .where(Enrollment.course_id == course.id))}
+        self.roles = {user.id: role for user, role in self.members.values()}
         self.discussions: dict[str, Discussion] = {
             d.title: d for d in db.session.scalars(
                 select(Discussion).where(Discussion.course_id == course.id))}
-        self.existing = {(title, _naive(created)) for title, created in db.session.execute(
-            select(Post.title, Post.created_at).join(Discussion)
-            .where(Discussion.course_id == course.id))}
+        self.known = KnownPosts(course)
         self.attachments = {p.id: p.attachment_url for p in blog.posts
                             if p.post_type == "attachment" and p.attachment_url}
-        self.blog_name = _plain(blog.title) or "the course blog"
+        self.blog_name = plain(blog.title) or "the course blog"
 
     def discussion_for(self, post: WxrPost) -> Discussion:
         named = [(nice, name) for nice, name in post.categories
                  if nice not in _UNCATEGORIZED_NICENAMES]
-        title = (_plain(named[0][1]) or named[0][0]) if named else UNCATEGORIZED
+        title = (plain(named[0][1]) or named[0][0]) if named else UNCATEGORIZED
         title = title[:TITLE_MAX]
         if title not in self.discussions:
             prompt = f"Posts imported from {self.blog_name} ({title})."
@@ -141,58 +155,90 @@ class _Import:
         return self.members.get(email.lower()) if email else None
 
     def import_post(self, item: WxrPost) -> None:
-        if item.post_type != "post" or item.status not in _PUBLISHED_STATES | _DRAFT_STATES:
+        if not is_imported(item):
             self.summary.other_items += 1
             return
-        title = (_plain(item.title) or f"Untitled post of {item.date_gmt:%d %B %Y}")[:TITLE_MAX]
-        if (title, _naive(item.date_gmt)) in self.existing:
+        title = post_title(item)
+        known = self.known.find(item, title)
+        if known is not None:
             self.summary.already_imported += 1
+            self.import_comments(db.session.get(Post, known), item, KnownComments(known))
             return
         what = f"the post {title!r} (WordPress id {item.id})"
         wp_author = self.blog.authors.get(item.author_login)
         name = (wp_author.display_name if wp_author else "") or item.author_login or "unknown"
         matched = self.author_of(wp_author.email if wp_author else "")
-        body = to_markdown(item.content, self.attachments) or _plain(item.excerpt)
+        author_id = matched[0].id if matched else self.actor.id
+        images = self.post_images(item, title, author_id)
+        body = to_markdown(item.content, self.attachments,
+                           {found.src: (image_path(image), image.alt)
+                            for found, image in images}) or plain(item.excerpt)
         if matched is None:
             body = f"*Written by {name} on {self.blog_name}.*\n\n{body}".strip()
         body = _checked_body(what, body or "(This post had no text.)")
-        published = item.status in _PUBLISHED_STATES
-        citation = (f"First published on {self.blog_name} by {name}, "
+        published = item.status in PUBLISHED_STATES
+        citation = (f"{FIRST_PUBLISHED}{self.blog_name} by {name}, "
                     f"{item.date_gmt:%d %B %Y}")[:CITATION_MAX]
-        post = Post(discussion=self.discussion_for(item),
-                    author_id=matched[0].id if matched else self.actor.id, title=title,
+        post = Post(discussion=self.discussion_for(item), author_id=author_id, title=title,
                     body=body, body_html=render_markdown(body), word_count=count_words(body),
                     status=PostStatus.PUBLISHED if published else PostStatus.DRAFT,
                     created_at=item.date_gmt, published_at=item.date_gmt if published else None,
                     sources=[PostSource(position=0, citation=citation, url=_url(item.link))])
         db.session.add(post)
-        self.existing.add((title, _naive(item.date_gmt)))
+        for _found, image in images:
+            image.post = post
+        db.session.flush()
+        self.known.remember(item, title, post)
         summary = self.summary
         summary.posts += 1
         summary.drafts += not published
-        summary.remote_images += len(_REMOTE_IMAGE.findall(body))
         if matched:
             summary.posts_by_members += 1
             summary.members_matched.add(matched[0].id)
         else:
             summary.posts_by_importer += 1
-        post_author_role = matched[1] if matched else None
-        self.import_comments(post, item, post_author_role)
+        self.import_comments(post, item, KnownComments(None))
 
-    def import_comments(self, post: Post, item: WxrPost, post_author_role: Role | None) -> None:
+    def post_images(self, item: WxrPost, title: str, author_id: int
+                    ) -> list[tuple[WpImage, Image]]:
+        """The post's copied images as rows of its author (with their ids, for the
+        body to show them); the others are reported, left at the blog's address."""
+        copies = self.images.take(item.id)
+        for position, (_found, image) in enumerate(copies):
+            image.uploader_id, image.position = author_id, position
+            db.session.add(image)
+        if copies:
+            db.session.flush()
+        copied = {found.src for found, _image in copies}
+        self.summary.images_copied += len(copies)
+        self.summary.images_left.extend(
+            LeftImage(title, found.src, self.images.reason(item.id, found.src))
+            for found in find_images(item.content, self.attachments)
+            if found.src not in copied)
+        return copies
+
+    def import_comments(self, post: Post, item: WxrPost, known: KnownComments) -> None:
+        """The item's comments as the post's replies, parents before their children;
+        a comment imported before is kept as it is and stands as the parent of its new
+        answers."""
         comments = [c for c in item.comments if c.comment_type in ("", "comment")]
         self.summary.pingbacks += len(item.comments) - len(comments)
-        known = {c.id for c in comments}
+        ids = {c.id for c in comments}
         children: dict[int | None, list[WxrComment]] = {}
         for comment in comments:
-            parent = comment.parent_id if comment.parent_id in known else None
+            parent = comment.parent_id if comment.parent_id in ids else None
             children.setdefault(parent, []).append(comment)
-        student_post = post_author_role is Role.STUDENT
+        student_post = self.roles.get(post.author_id) is Role.STUDENT
         stack: list[tuple[WxrComment, Reply | None]] = [
             (c, None) for c in sorted(children.get(None, []), key=_order, reverse=True)]
         while stack:  # depth first, parents before their children, each level in order
             comment, parent = stack.pop()
-            reply = self.import_comment(post, parent, comment, student_post)
+            matched = self.author_of(comment.author_email)
+            reply = known.match(comment, matched[0].id if matched else None)
+            if reply is None:
+                reply = self.import_comment(post, parent, comment, student_post)
+            else:
+                self.summary.comments_already_imported += 1
             stack.extend((c, reply) for c in sorted(children.get(comment.id, []), key=_order,
                                                     reverse=True))
 
@@ -200,6 +246,8 @@ class _Import:
                        student_post: bool) -> Reply:
         what = f"comment {comment.id} on {post.title!r}"
         body = _checked_body(what, to_markdown(comment.content) or "(This comment had no text.)")
+        self.summary.images_left.extend(LeftImage(post.title, src, IN_A_COMMENT)
+                                        for src in comment_images(comment.content))
         state = _COMMENT_STATES.get(comment.approved, Moderation.PENDING)
         matched = self.author_of(comment.author_email)
         reply = Reply(post=post, parent_id=parent.id if parent else None, body=body,
@@ -217,11 +265,11 @@ class _Import:
                 reply.kind, reply.prompt_state = ReplyKind.PROMPT, PromptState.OPEN
                 summary.prompts += 1
             elif (parent is not None and parent.is_prompt and user.id == post.author_id
-                  and state is Moderation.PUBLISHED):
+                  and state is Moderation.PUBLISHED and parent.prompt_state is PromptState.OPEN):
                 parent.prompt_state, parent.answered_at = PromptState.ANSWERED, reply.created_at
         else:
             reply.guest = Guest(
-                name=(comment.author_name or "Anonymous")[:NAME_MAX],
+                name=guest_name(comment),
                 email=comment.author_email[:EMAIL_MAX], website=_url(comment.author_url),
                 ip_address=comment.author_ip[:64], created_at=comment.date_gmt)
             summary.guests += 1
@@ -268,26 +316,25 @@ def _order(comment: WxrComment) -> tuple[datetime, int]:
     return comment.date_gmt, comment.id
 
 
-def _naive(moment: datetime) -> datetime:
-    """A moment compared across databases: UTC, without its zone, to the second."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0)
-
-
 @writes
-def import_wordpress(actor: Actor, course: Course, blog: WxrBlog) -> ImportSummary:
+def import_wordpress(actor: Actor, course: Course, blog: WxrBlog,
+                     images: ImageCopies | None = None) -> ImportSummary:
     """Import a WordPress blog's posts and comments into the course (its instructors),
-    all or nothing. A post already in the course (same title, same time) is skipped, so
-    importing the same export twice adds nothing. Raises PermissionDenied, Invalid."""
-    if not can_create_discussion(actor, course):
-        raise PermissionDenied("Only the course's instructors import a blog into it.")
-    work = _Import(actor, course, blog)
+    all or nothing, with the images `copy_images` copied for it (removed if the import
+    fails). What an earlier import of the blog brought is not imported again: a later
+    export adds its new posts, and new comments on the posts already here.
+    Raises PermissionDenied, Invalid."""
+    images = images or ImageCopies()
     try:
+        if not can_create_discussion(actor, course):
+            raise PermissionDenied("Only the course's instructors import a blog into it.")
+        work = _Import(actor, course, blog, images)
         for item in sorted(blog.posts, key=lambda p: (p.date_gmt, p.id)):
             work.import_post(item)
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        images.discard()
         raise
+    images.discard(all_files=False)
     return work.summary
