@@ -18,6 +18,7 @@ from forum.services import accounts
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(set_password_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(bench_data_command)
     app.cli.add_command(spam_retrain_command)
@@ -101,6 +102,25 @@ def create_user_command(email: str, display_name: str, password: str, admin: boo
             click.echo(f"{field}: {' '.join(messages)}", err=True)
         raise SystemExit(1) from error
     click.echo(f"Created {'admin ' if admin else ''}{user.display_name} <{user.email}>.")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.password_option()
+def set_password_command(email: str, password: str) -> None:
+    """Set the password of the account with EMAIL (when the forum sends no mail, this
+    is how a forgotten one is replaced); its sessions end."""
+    from forum.cli_lti import Console
+
+    user = accounts.find_user_by_email(email.strip().lower())
+    if user is None:
+        raise click.ClickException(f"No account has the address {email}.")
+    try:
+        accounts.set_password(Console(), user, password)
+    except Invalid as error:
+        raise click.ClickException(" ".join(m for ms in error.errors.values() for m in ms)
+                                   ) from error
+    click.echo(f"New password set for {user.display_name} <{user.email}>.")
 
 
 @click.command("seed-demo")

@@ -1,4 +1,5 @@
-"""Commands: seed-demo gives a newcomer a living course; create-user makes accounts."""
+"""Commands: seed-demo gives a newcomer a living course; create-user makes accounts;
+set-password replaces a forgotten password."""
 
 from __future__ import annotations
 
@@ -145,3 +146,21 @@ def test_seed_demo_prints_every_login_the_readme_lists(app):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     printed = set(re.findall(r"[a-z]+@example\.edu", result.output))
     assert len(listed) == 9 and listed <= printed
+
+
+def test_set_password_replaces_a_forgotten_one_and_ends_sessions(app, make):
+    user = make.user("Forgetful", email="forgetful@example.edu")
+    epoch = user.session_epoch
+    runner = app.test_cli_runner()
+    short = runner.invoke(args=["set-password", "forgetful@example.edu"],
+                          input="short\nshort\n")
+    assert short.exit_code == 1 and "at least 8" in short.output.lower()
+    done = runner.invoke(args=["set-password", "Forgetful@Example.edu"],
+                         input="remembered at last\nremembered at last\n")
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.check_password("remembered at last") and user.session_epoch == epoch + 1
+    unknown = runner.invoke(args=["set-password", "nobody@example.edu"],
+                            input="remembered at last\nremembered at last\n")
+    assert unknown.exit_code == 1 and "No account has the address" in unknown.output

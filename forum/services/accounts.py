@@ -127,6 +127,19 @@ def change_password(user: User, current: str | None, new: str | None) -> None:
 
 
 @writes
+def set_password(actor: Actor, user: User, new: str | None) -> None:
+    """An admin sets someone's password (no mail to reset it by); their sessions end.
+    Raises PermissionDenied, Invalid."""
+    if not can_manage_accounts(actor):
+        raise PermissionDenied()
+    with collecting_errors() as errors:
+        new = check_password_rules(errors, "password", new)
+    user.set_password(new)
+    user.session_epoch += 1
+    db.session.commit()
+
+
+@writes
 def update_profile(user: User, display_name: str | None) -> User:
     """Change the user's own display name. Raises Invalid."""
     with collecting_errors() as errors:
