@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from forum.access import Actor, can_create_discussion
-from forum.errors import Invalid, PermissionDenied
+from forum.errors import PermissionDenied
 from forum.extensions import db
 from forum.formats.wp_markdown import WpImage, find_images, to_markdown
 from forum.formats.wxr import WxrBlog, WxrComment, WxrPost
@@ -19,52 +19,34 @@ from forum.models import (
     Course,
     Discussion,
     Enrollment,
-    Guest,
     Image,
-    Moderation,
-    ModerationAction,
     Post,
     PostSource,
     PostStatus,
-    PromptState,
     Reply,
-    ReplyKind,
     Role,
     User,
     utcnow,
 )
-from forum.models.limits import CITATION_MAX, EMAIL_MAX, TITLE_MAX
-from forum.services import screening, spam
+from forum.models.limits import CITATION_MAX, TITLE_MAX
 from forum.services.markup import render_markdown
-from forum.services.moderation import log_action
-from forum.services.replies import place_reply
-from forum.services.validation import BODY_MAX, FieldErrors, clean_url, is_storable
-from forum.services.wordpress_images import (
-    IN_A_COMMENT,
-    ImageCopies,
-    LeftImage,
-    comment_images,
-    image_path,
-)
+from forum.services.wordpress_comments import TRASH_REASON as TRASH_REASON
+from forum.services.wordpress_comments import checked_body, import_comment, optional_url
+from forum.services.wordpress_images import ImageCopies, LeftImage, image_path
 from forum.services.wordpress_origins import (
     FIRST_PUBLISHED,
     PUBLISHED_STATES,
     KnownComments,
     KnownPosts,
-    guest_name,
     is_imported,
     plain,
     post_title,
 )
 from forum.services.words import count_words
-from forum.spam.signals import Comment
 from forum.transactions import writes
 
 UNCATEGORIZED = "Course blog"  # the discussion of posts without a category
 _UNCATEGORIZED_NICENAMES = {"", "uncategorized"}
-_COMMENT_STATES = {"1": Moderation.PUBLISHED, "0": Moderation.PENDING,
-                   "spam": Moderation.SPAM, "trash": Moderation.HIDDEN}
-TRASH_REASON = "In the trash of the WordPress blog when it was exported."
 
 
 @dataclass
@@ -96,24 +78,6 @@ class ImportSummary:
     @property
     def remote_images(self) -> int:
         return len(self.images_left)
-
-
-def _refuse(what: str, message: str) -> None:
-    raise Invalid({"file": [f"{what}: {message}"]})
-
-
-def _checked_body(what: str, markdown: str) -> str:
-    if not is_storable(markdown):
-        _refuse(what, "it holds a NUL character or a lone surrogate")
-    if len(markdown) > BODY_MAX:
-        _refuse(what, f"its text is longer than {BODY_MAX:,} characters")
-    return markdown
-
-
-def _url(value: str) -> str | None:
-    errors = FieldErrors()
-    url = clean_url(errors, "url", value)
-    return None if errors else url
 
 
 class _Import:
@@ -175,7 +139,7 @@ class _Import:
                             for found, image in images}) or plain(item.excerpt)
         if matched is None:
             body = f"*Written by {name} on {self.blog_name}.*\n\n{body}".strip()
-        body = _checked_body(what, body or "(This post had no text.)")
+        body = checked_body(what, body or "(This post had no text.)")
         published = item.status in PUBLISHED_STATES
         citation = (f"{FIRST_PUBLISHED}{self.blog_name} by {name}, "
                     f"{item.date_gmt:%d %B %Y}")[:CITATION_MAX]
@@ -183,7 +147,8 @@ class _Import:
                     body=body, body_html=render_markdown(body), word_count=count_words(body),
                     status=PostStatus.PUBLISHED if published else PostStatus.DRAFT,
                     created_at=item.date_gmt, published_at=item.date_gmt if published else None,
-                    sources=[PostSource(position=0, citation=citation, url=_url(item.link))])
+                    sources=[PostSource(position=0, citation=citation,
+                                        url=optional_url(item.link))])
         db.session.add(post)
         for _found, image in images:
             image.post = post
@@ -236,80 +201,12 @@ class _Import:
             matched = self.author_of(comment.author_email)
             reply = known.match(comment, matched[0].id if matched else None)
             if reply is None:
-                reply = self.import_comment(post, parent, comment, student_post)
+                reply = import_comment(self.course, self.summary, matched, post, parent,
+                                       comment, student_post)
             else:
                 self.summary.comments_already_imported += 1
             stack.extend((c, reply) for c in sorted(children.get(comment.id, []), key=_order,
                                                     reverse=True))
-
-    def import_comment(self, post: Post, parent: Reply | None, comment: WxrComment,
-                       student_post: bool) -> Reply:
-        what = f"comment {comment.id} on {post.title!r}"
-        body = _checked_body(what, to_markdown(comment.content) or "(This comment had no text.)")
-        self.summary.images_left.extend(LeftImage(post.title, src, IN_A_COMMENT)
-                                        for src in comment_images(comment.content))
-        state = _COMMENT_STATES.get(comment.approved, Moderation.PENDING)
-        matched = self.author_of(comment.author_email)
-        reply = Reply(post=post, parent_id=parent.id if parent else None, body=body,
-                      body_html=render_markdown(body), word_count=count_words(body),
-                      created_at=comment.date_gmt, moderation=state)
-        summary = self.summary
-        verdict = None
-        if matched is not None:
-            user, role = matched
-            reply.author_id = user.id
-            summary.comments_by_members += 1
-            summary.members_matched.add(user.id)
-            if (role in (Role.INSTRUCTOR, Role.TA) and student_post and parent is None
-                    and state is Moderation.PUBLISHED and "?" in body):
-                reply.kind, reply.prompt_state = ReplyKind.PROMPT, PromptState.OPEN
-                summary.prompts += 1
-            elif (parent is not None and parent.is_prompt and user.id == post.author_id
-                  and state is Moderation.PUBLISHED and parent.prompt_state is PromptState.OPEN):
-                parent.prompt_state, parent.answered_at = PromptState.ANSWERED, reply.created_at
-        else:
-            reply.guest = Guest(
-                name=guest_name(comment),
-                email=comment.author_email[:EMAIL_MAX], website=_url(comment.author_url),
-                ip_address=comment.author_ip[:64], created_at=comment.date_gmt)
-            summary.guests += 1
-            if state in (Moderation.PUBLISHED, Moderation.PENDING):
-                verdict = spam.judge(Comment(
-                    body=body, author_name=reply.guest.name,
-                    website=reply.guest.website or "",
-                    post_text=screening.answered_text(post, parent), is_guest=True))
-                if state is Moderation.PUBLISHED and verdict.score >= self.course.hold_threshold:
-                    state = reply.moderation = Moderation.PENDING
-                    summary.held_as_spam += 1
-        if state is Moderation.HIDDEN:
-            reply.moderation_reason, reply.moderated_at = TRASH_REASON, utcnow()
-        place_reply(post, parent, reply)
-        self.log_state(reply, comment, verdict)
-        summary.comments += 1
-        setattr(summary, _COUNTER[state], getattr(summary, _COUNTER[state]) + 1)
-        return reply
-
-    def log_state(self, reply: Reply, comment: WxrComment, verdict) -> None:
-        """The spam filter's verdict beside the reply, and a line in the moderation log
-        for anything not published, saying where its state came from."""
-        if verdict is not None:
-            spam.record(reply.id, verdict)
-        if reply.moderation is Moderation.PUBLISHED:
-            return
-        if comment.approved == "1":
-            note = f"imported: approved on the blog; spam filter: {verdict.score:.2f}"
-            log_action(reply, ModerationAction.HOLD, note=note)
-        elif reply.moderation is Moderation.SPAM:
-            log_action(reply, ModerationAction.SPAM, note="imported: spam on the blog")
-        elif reply.moderation is Moderation.HIDDEN:
-            log_action(reply, ModerationAction.HIDE, note="imported: " + TRASH_REASON)
-        else:
-            log_action(reply, ModerationAction.HOLD,
-                       note="imported: awaiting moderation on the blog")
-
-
-_COUNTER = {Moderation.PUBLISHED: "published", Moderation.PENDING: "pending",
-            Moderation.SPAM: "spam", Moderation.HIDDEN: "hidden"}
 
 
 def _order(comment: WxrComment) -> tuple[datetime, int]:
