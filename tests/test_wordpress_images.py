@@ -296,3 +296,18 @@ def test_an_uploads_path_leaving_the_folder_is_refused(uploads, path):
     url = f"{BLOG_HOST}/wp-content/uploads/{path}"
     with pytest.raises(image_sources.Refused):
         image_sources.read_upload(uploads, url, MAX_BYTES)
+
+
+def test_the_command_refusing_an_item_half_way_keeps_no_image_and_no_row(
+        app, seminar, uploads, tmp_path):
+    text = IMAGES.read_text(encoding="utf-8").replace(
+        "The poster says it all.", "x" * 60_000)  # a comment past the body limit
+    broken = tmp_path / "broken.xml"
+    broken.write_text(text, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=[
+        "import-wordpress", str(broken), "--course", "HIST-212", "--uploads", str(uploads)])
+    assert result.exit_code == 1 and "nothing imported" in result.output
+    assert "comment 201" in result.output
+    assert _stored_files(app) == []
+    for model in (Image, Post):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
