@@ -1,11 +1,15 @@
 """A small LMS of the tests' own, for LTI 1.3: its RSA key and key set, an OAuth2 token
 endpoint that takes the tool's signed client assertion (verified against the tool's
 /lti/jwks over HTTP), a Names and Roles memberships endpoint (paged with a Link header),
-and Assignment and Grade Services line items and scores, all served over HTTP on
-loopback; and id_tokens signed with PyJWT as a real platform signs them."""
+Assignment and Grade Services line items and scores, an OIDC auth endpoint that posts
+the id_token back as a browser form, and a deep linking return URL that verifies the
+tool's LtiDeepLinkingResponse against its /lti/jwks, all served over HTTP on loopback;
+and id_tokens (resource links and deep linking requests) signed with PyJWT as a real
+platform signs them."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -30,6 +34,8 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -82,6 +88,16 @@ class Platform:
     line_item_puts: int = 0
     score_posts: int = 0
     tokens: dict[str, set[str]] = field(default_factory=dict)
+    # Deep linking: the responses received at the return URL, verified (their claims
+    # and header), and those refused (why).
+    deep_link_responses: list[dict] = field(default_factory=list)
+    refused_deep_links: list[str] = field(default_factory=list)
+    # The browser's way in: the people /auth knows by login hint, and what the next
+    # id_token it posts says (id_token's options; `deep_linking` for a deep linking
+    # request, with its settings' overrides).
+    people: dict[str, Person] = field(default_factory=lambda: {
+        person.sub: person for person in (OKAFOR, ANA, BEN)})
+    next_launch: dict = field(default_factory=dict)
 
     def start(self) -> Platform:
         platform = self
@@ -102,10 +118,20 @@ class Platform:
             def _body(self) -> bytes:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+            def _html(self, status: int, page: str) -> None:
+                data = page.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self):
                 platform.requests.append(self.path)
                 path = urlsplit(self.path)
-                if path.path == "/jwks":
+                if path.path == "/auth":
+                    self._html(200, platform.auth_answer(parse_qs(path.query)))
+                elif path.path == "/jwks":
                     self._json(200, platform.key_set())
                 elif path.path == "/memberships":
                     if NRPS_SCOPE not in self._scopes():
@@ -137,6 +163,14 @@ class Platform:
                 data = self._body()
                 if self.path == "/token":
                     return self._token(parse_qs(data.decode()))
+                if self.path.startswith("/deep-link-return"):
+                    form = parse_qs(data.decode())
+                    try:
+                        platform.receive_deep_link(form["JWT"][0])
+                    except Exception as error:  # any fault: refused, as a platform would
+                        platform.refused_deep_links.append(f"{type(error).__name__}: {error}")
+                        return self._html(400, "<title>Refused</title><h1>Refused</h1>")
+                    return self._html(200, "<title>Added</title><h1>Content added</h1>")
                 if self.path == "/lineitems":
                     if LINEITEM_SCOPE not in self._scopes():
                         return self._json(401, {"error": "invalid_token"})
@@ -239,6 +273,10 @@ class Platform:
     def lineitems_url(self) -> str:
         return f"{self.url}/lineitems"
 
+    @property
+    def deep_link_return_url(self) -> str:
+        return f"{self.url}/deep-link-return?course=7"
+
     def key_set(self) -> dict:
         public = JWK.from_pem(pem(self.key)).export_public(as_dict=True)
         return {"keys": [{**public, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
@@ -249,7 +287,9 @@ class Platform:
                  signing_key: rsa.RSAPrivateKey | None = None, aud: str | None = None,
                  iss: str | None = None, deployment_id: str | None = None,
                  expires_in: int = 300, message_type: str = "LtiResourceLinkRequest",
-                 services: bool = True, lineitem: str | None = None) -> str:
+                 services: bool = True, lineitem: str | None = None,
+                 custom: dict | None = None, deep_linking_settings: dict | None = None
+                 ) -> str:
         now = int(time.time())
         body = {
             "iss": iss or self.issuer, "aud": aud or self.client_id, "sub": person.sub,
@@ -271,8 +311,63 @@ class Platform:
                                "lineitems": self.lineitems_url}
             if lineitem:
                 body[AGS_CLAIM]["lineitem"] = lineitem
+        if custom is not None:
+            body[f"{CLAIM}custom"] = custom
+        if message_type == DEEP_LINKING_REQUEST:
+            del body[f"{CLAIM}resource_link"]  # a request for content, not a link's launch
+            body[f"{DL_CLAIM}deep_linking_settings"] = deep_linking_settings
         return jwt.encode(body, pem(signing_key or self.key), algorithm="RS256",
                           headers={"kid": self.kid})
+
+    def deep_linking_settings(self, **overrides) -> dict:
+        """What the LMS's content picker accepts back (a None override drops a key)."""
+        settings = {"deep_link_return_url": self.deep_link_return_url,
+                    "accept_types": ["link", "ltiResourceLink"],
+                    "accept_presentation_document_targets": ["iframe", "window"],
+                    "accept_multiple": True, "auto_create": True,
+                    "data": "csrftoken:c7fbba78-7b75-46e3-9201-11e6d5f36f53"}
+        settings.update(overrides)
+        return {name: value for name, value in settings.items() if value is not None}
+
+    def deep_linking_token(self, nonce: str, person: Person, settings: dict | None = None,
+                           **token_options) -> str:
+        """A signed LtiDeepLinkingRequest: the instructor asks, from the LMS's content
+        picker, for content to place in the course."""
+        return self.id_token(nonce, person, message_type=DEEP_LINKING_REQUEST,
+                             deep_linking_settings=self.deep_linking_settings()
+                             if settings is None else settings, **token_options)
+
+    def receive_deep_link(self, token: str) -> dict:
+        """The return URL's check of a tool's LtiDeepLinkingResponse: its signature
+        against the tool's key set fetched over HTTP (by the header's kid), then its
+        claims; the verified claims and header are recorded."""
+        key = jwt.PyJWKClient(self.tool_jwks_url, cache_jwk_set=False
+                              ).get_signing_key_from_jwt(token)
+        claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=self.issuer,
+                            issuer=self.client_id,
+                            options={"require": ["exp", "iat", "nonce", "aud", "iss"]})
+        assert claims[f"{CLAIM}message_type"] == "LtiDeepLinkingResponse"
+        assert claims[f"{CLAIM}version"] == "1.3.0"
+        assert claims[f"{CLAIM}deployment_id"] == self.deployment_id
+        assert isinstance(claims[f"{DL_CLAIM}content_items"], list)
+        received = {"claims": claims, "header": jwt.get_unverified_header(token)}
+        self.deep_link_responses.append(received)
+        return received
+
+    def auth_answer(self, query: dict) -> str:
+        """The platform's answer to the tool's OIDC auth request: a page whose form
+        posts the signed id_token and the state back to the tool's redirect URI."""
+        person = self.people.get(query["login_hint"][0]) or OKAFOR
+        options = dict(self.next_launch)
+        if options.pop("deep_linking", False):
+            token = self.deep_linking_token(query["nonce"][0], person, **options)
+        else:
+            token = self.id_token(query["nonce"][0], person, **options)
+        return (f'<!doctype html><title>LMS</title><form method="post" action="'
+                f'{html.escape(query["redirect_uri"][0])}"><input type="hidden" '
+                f'name="id_token" value="{token}"><input type="hidden" name="state" '
+                f'value="{html.escape(query["state"][0])}"><button>Go</button></form>'
+                "<script>document.forms[0].submit()</script>")
 
     # The browser's walk through login and launch, with a Flask test client.
 
@@ -295,5 +390,13 @@ class Platform:
         """Login, then the platform's form post of a signed id_token to the launch URL."""
         state, nonce, redirect_uri = self.login(client, person.sub)
         token = self.id_token(nonce, person, **token_options)
+        return client.post(urlsplit(redirect_uri).path,
+                           data={"id_token": token, "state": state})
+
+    def deep_link(self, client, person: Person, settings: dict | None = None,
+                  **token_options):
+        """Login, then the form post of a signed LtiDeepLinkingRequest."""
+        state, nonce, redirect_uri = self.login(client, person.sub)
+        token = self.deep_linking_token(nonce, person, settings, **token_options)
         return client.post(urlsplit(redirect_uri).path,
                            data={"id_token": token, "state": state})

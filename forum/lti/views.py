@@ -1,5 +1,6 @@
-"""The LMS's side of the door: OIDC login initiation, the launch, the tool's key set,
-and the page where an instructor chooses what a new link opens."""
+"""The LMS's side of the door: OIDC login initiation, the launch (of a resource link,
+or a deep linking request: forum/lti/deep_linking.py), the tool's key set, and the page
+where an instructor chooses what a new link opens."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pylti1p3.exception import LtiException, OIDCException
 from forum.errors import Invalid
 from forum.extensions import client_address, limiter
 from forum.limits import lti_limit
+from forum.lti import deep_linking
 from forum.lti.blueprint import bp
 from forum.lti.tool import DatabaseToolConf, NonceStore, TimedSession
 from forum.models import Role
@@ -24,6 +26,16 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 # What pylti1p3 says when the browser did not bring back the login's state cookie.
 _STATE_PROBLEMS = ("Missing state param", "State not found")
 _MALFORMED = (LtiException, OIDCException, TypeError, ValueError, AttributeError, KeyError)
+# What pylti1p3 says of a deep linking request the forum cannot answer, and what we say.
+_DEEP_LINKING_PROBLEMS = {
+    "Missing Deep Linking Settings": "Your LMS sent no deep linking settings with this "
+    "request, so the forum cannot tell it what you choose.",
+    "Must support resource link placement types": "This place in your LMS does not "
+    "accept LTI links (ltiResourceLink), the only content the forum adds. Add the forum "
+    "from a placement such as Link Selection or Assignment Selection.",
+    "Must support a presentation type": "Your LMS's request names no way to show what "
+    "is added (accept_presentation_document_targets), so nothing can be added from here.",
+}
 
 
 def _refused(error: Exception, during: str):
@@ -34,6 +46,8 @@ def _refused(error: Exception, during: str):
                           "it in this browser (its state cookie is missing). Open the link "
                           "from your LMS again; if it opens inside the LMS page, set the "
                           "tool to open in a new window.")
+    if reason in _DEEP_LINKING_PROBLEMS:
+        return error_page(403, _DEEP_LINKING_PROBLEMS[reason])
     if reason == "Invalid Nonce":
         return error_page(403, "This launch was already used, or its login expired, or "
                           "the forum never started it (Invalid Nonce). Open the link from "
@@ -81,6 +95,8 @@ def claims_from(body: dict) -> lti.LaunchClaims:
     grades = grades if isinstance(grades, dict) else {}
     audience = body.get("aud")
     roles = body.get(f"{CLAIM}roles") or []
+    custom = body.get(f"{CLAIM}custom")
+    custom = custom if isinstance(custom, dict) else {}
     return lti.LaunchClaims(
         issuer=text(body.get("iss")),
         client_id=text(audience[0] if isinstance(audience, list) and audience else audience),
@@ -96,6 +112,8 @@ def claims_from(body: dict) -> lti.LaunchClaims:
         resource_link_id=text(link.get("id")), resource_link_title=text(link.get("title")),
         memberships_url=text(names_roles.get("context_memberships_url")),
         lineitems_url=text(grades.get("lineitems")), lineitem_url=text(grades.get("lineitem")),
+        custom={name: str(value) for name, value in custom.items() if isinstance(name, str)
+                and isinstance(value, str | int) and not isinstance(value, bool)},
     )
 
 
@@ -104,7 +122,8 @@ def claims_from(body: dict) -> lti.LaunchClaims:
 def launch():
     """The platform's form post of the id_token: verified by pylti1p3 (state cookie,
     nonce issued here, registration, signature against the platform's key set,
-    deployment, message), then the launch use case signs the person in."""
+    deployment, message), then the launch use case signs the person in. A deep linking
+    request then waits in the session for the instructor's choice."""
     lti_request = FlaskRequest()
     message = FlaskMessageLaunch(lti_request, DatabaseToolConf(),
                                  session_service=NonceStore(lti_request),
@@ -114,11 +133,17 @@ def launch():
         body = message.validate().get_launch_data()
     except _MALFORMED as error:
         return _refused(error, "launch")
-    launched = lti.launch(claims_from(body))  # LaunchRefused: a 403 page
+    claims = claims_from(body)
+    settings = None
+    if claims.message_type == lti.DEEP_LINKING_REQUEST:
+        settings = deep_linking.settings_of(body)  # LaunchRefused, before any write
+    launched = lti.launch(claims)  # LaunchRefused: a 403 page
     session.clear()  # a fresh session, as a login with a password starts
     login_user(launched.user)
-    current_app.logger.info("LTI launch: user %s as %s in course %s", launched.user.id,
-                            launched.role.value, launched.course.id)
+    current_app.logger.info("LTI %s: user %s as %s in course %s", claims.message_type,
+                            launched.user.id, launched.role.value, launched.course.id)
+    if settings is not None:
+        return redirect(deep_linking.keep_request(launched, claims, settings))
     if launched.discussion is not None:
         return redirect(url_for("discussions.show", discussion_id=launched.discussion.id))
     if launched.role is Role.INSTRUCTOR:

@@ -1,6 +1,7 @@
 """LTI 1.3 use cases: registering platforms, OIDC login nonces, launches that sign a
-person in and enroll them, and choosing the discussion a link opens. The launch takes
-claims already verified by the door (forum/lti/), as a plain LaunchClaims."""
+person in and enroll them (resource links, and deep linking requests), and choosing the
+discussion a link opens. The launch takes claims already verified by the door
+(forum/lti/), as a plain LaunchClaims."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ NONCE_LIFETIME = timedelta(minutes=10)
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+# The custom parameter a deep-linked link carries: the discussion it was placed to open.
+CUSTOM_DISCUSSION = "forum_discussion_id"
 _TA_ROLES = {f"{MEMBERSHIP}/Instructor#TeachingAssistant", f"{MEMBERSHIP}#TeachingAssistant",
              "TeachingAssistant"}
 _INSTRUCTOR_ROLES = {f"{MEMBERSHIP}#Instructor", "Instructor"}
@@ -86,17 +90,20 @@ class LaunchClaims:
     memberships_url: str = ""
     lineitems_url: str = ""
     lineitem_url: str = ""
+    # The link's custom parameters (`…/claim/custom`), as strings.
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Launched:
     """Where a launch leads: the person to sign in, their course and role, and the
-    discussion the link opens (None until an instructor chooses one)."""
+    discussion the link opens (None until an instructor chooses one). A deep linking
+    request has no link."""
 
     user: User
     course: Course
     role: Role
-    link: LtiResourceLink
+    link: LtiResourceLink | None
     discussion: Discussion | None
 
 
@@ -214,16 +221,21 @@ def _use_nonce(platform: LtiPlatform, nonce: str) -> None:
 
 @writes
 def launch(claims: LaunchClaims) -> Launched:
-    """A verified resource-link launch: use its nonce, find or make the person's account
-    (by the platform's user id, never by email), the course of its context and the
-    enrollment in the role the LMS gives, and the link. Raises LaunchRefused."""
-    if claims.message_type != RESOURCE_LINK_REQUEST:
+    """A verified launch: use its nonce, find or make the person's account (by the
+    platform's user id, never by email), the course of its context and the enrollment
+    in the role the LMS gives; for a resource link, the link too (a new one opens the
+    discussion its custom parameter names, when that is one of the course's). A deep
+    linking request is for the course's instructors only. Raises LaunchRefused."""
+    if claims.message_type not in (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST):
         raise LaunchRefused("This forum opens links to discussions only; this kind of "
                             "LMS message is not supported yet.")
     role = role_from_lti(claims.roles)
     if role is None:
         raise LaunchRefused("Your role in this LMS course gives no access to its forum: "
                             "only instructors, teaching assistants and learners may enter.")
+    if claims.message_type == DEEP_LINKING_REQUEST and role is not Role.INSTRUCTOR:
+        raise LaunchRefused("Only the course's instructors add forum discussions to the "
+                            "LMS course. Ask your instructor to place the discussion.")
     if not claims.context_id:
         raise LaunchRefused("This link is not placed in a course of the LMS.")
     platform = find_platform(claims.issuer, claims.client_id)
@@ -249,6 +261,20 @@ def _launch(platform: LtiPlatform, claims: LaunchClaims, role: Role) -> Launched
     enroll(user, course, role)
     context = db.session.scalar(select(LtiContext).where(
         LtiContext.platform_id == platform.id, LtiContext.context_id == claims.context_id))
+    if _service_url(claims.memberships_url):
+        context.memberships_url = claims.memberships_url
+    if _service_url(claims.lineitems_url):
+        context.lineitems_url = claims.lineitems_url
+    link = None
+    if claims.message_type == RESOURCE_LINK_REQUEST:
+        link = _link(platform, context, claims)
+    db.session.flush()
+    discussion = link.discussion if link is not None else None
+    db.session.commit()
+    return Launched(user=user, course=course, role=role, link=link, discussion=discussion)
+
+
+def _link(platform: LtiPlatform, context: LtiContext, claims: LaunchClaims) -> LtiResourceLink:
     link = db.session.scalar(select(LtiResourceLink).where(
         LtiResourceLink.platform_id == platform.id,
         LtiResourceLink.resource_link_id == claims.resource_link_id))
@@ -256,16 +282,22 @@ def _launch(platform: LtiPlatform, claims: LaunchClaims, role: Role) -> Launched
         link = LtiResourceLink(platform_id=platform.id, resource_link_id=claims.resource_link_id,
                                context=context, title=_fit(claims.resource_link_title, TITLE_MAX))
         db.session.add(link)
-    if _service_url(claims.memberships_url):
-        context.memberships_url = claims.memberships_url
-    if _service_url(claims.lineitems_url):
-        context.lineitems_url = claims.lineitems_url
     if _service_url(claims.lineitem_url):
         link.lineitem_url = claims.lineitem_url
-    db.session.flush()
-    discussion = link.discussion
-    db.session.commit()
-    return Launched(user=user, course=course, role=role, link=link, discussion=discussion)
+    if link.discussion is None:
+        link.discussion = _placed_discussion(claims, context.course)
+    return link
+
+
+def _placed_discussion(claims: LaunchClaims, course: Course) -> Discussion | None:
+    """The discussion a deep-linked link was placed to open (its custom parameter), if
+    it is one of the launch's course; anything else is ignored: an LMS course copied
+    from another keeps the old course's ids."""
+    wanted = claims.custom.get(CUSTOM_DISCUSSION, "").strip()
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 10):
+        return None
+    discussion = db.session.get(Discussion, int(wanted))
+    return discussion if discussion is not None and discussion.course_id == course.id else None
 
 
 def _service_url(url: str) -> bool:
