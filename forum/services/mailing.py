@@ -55,13 +55,16 @@ def claim(mail_id: int) -> bool:
     return result.rowcount == 1
 
 
-def due_mail_ids(limit: int = 200) -> list[int]:
-    """Mails whose time has come, and claims that a dead worker left behind."""
+def due_mail_ids(limit: int = 200, thread_key: str | None = None) -> list[int]:
+    """Mails whose time has come, and claims that a dead worker left behind (only of
+    one thread key, if given)."""
     now = utcnow()
-    return list(db.session.scalars(select(MailMessage.id).where(
+    query = select(MailMessage.id).where(
         or_((MailMessage.state == MailState.QUEUED) & (MailMessage.send_after <= now),
             _abandoned(now)))
-        .order_by(MailMessage.send_after).limit(limit)))
+    if thread_key is not None:
+        query = query.where(MailMessage.thread_key == thread_key)
+    return list(db.session.scalars(query.order_by(MailMessage.send_after).limit(limit)))
 
 
 @dataclass

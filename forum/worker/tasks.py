@@ -22,6 +22,7 @@ from forum.services import (
     lti_roster,
     mailing,
     notifying,
+    password_reset,
 )
 from forum.services.lti_connect import PlatformError
 from forum.transactions import WRITE, unit_of_work
@@ -66,7 +67,8 @@ def process_events_task() -> None:
         _schedule(done.mails)
         if done.events < notifying.BATCH:
             break
-    for mail_id in mailing.due_mail_ids():  # mail written without an event (a reset)
+    # Mail written without an event: a password reset (the rest waits for its time).
+    for mail_id in mailing.due_mail_ids(thread_key=password_reset.THREAD_KEY):
         send_mail_task(mail_id)
     _pass_back_scores()
 
