@@ -7,8 +7,10 @@ discussion by the link's custom parameter."""
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from html import unescape
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -20,6 +22,8 @@ from forum.extensions import db
 from forum.models import Course, Discussion, Enrollment, LtiResourceLink, LtiUser, Role
 from forum.services import lti, lti_keys
 from tests.lti_platform import ANA, DL_CLAIM, LEARNER, OKAFOR, TA, Person, Platform
+from tests.test_browser import browser_type_launch_args, live_server  # noqa: F401
+from tests.test_pages_in_browser import DESKTOP, PHONE, WIDE_ELEMENTS, _serious
 
 CONTENT_ITEMS = f"{DL_CLAIM}content_items"
 
@@ -281,3 +285,82 @@ def test_the_choice_keeps_its_csrf_token(app, platform, app_config):
     answer = instructor.post(page_url, data={"discussion_id": "new", "title": "Week 1",
                                              "csrf_token": token})
     assert answer.status_code == 200 and _count(Discussion) == 1
+
+
+# In a real Chromium: the LMS's own pages post the id_token, as an LMS's do; the
+# forum's launch pages pass axe and fit a phone, and its answer reaches the LMS with
+# and without JavaScript (the answer page's policy lets its form leave for the LMS).
+
+
+def _launch_in_browser(page, live: str, platform, person, **next_launch) -> None:
+    platform.next_launch = next_launch
+    page.goto(f"{live}/lti/login?" + urlencode({
+        "iss": platform.issuer, "login_hint": person.sub, "client_id": platform.client_id,
+        "target_link_uri": f"{live}/lti/launch", "lti_deployment_id": platform.deployment_id}))
+
+
+def _problems_of(page, name: str) -> list[str]:
+    """Serious axe violations, and anything wider than a phone's screen."""
+    page.set_viewport_size(DESKTOP)
+    problems = [f"{name}: {line}" for line in _serious(page)]
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems.append(f"{name}: {width} px wide, past the edge: "
+                        f"{', '.join(page.evaluate(WIDE_ELEMENTS))}")
+    page.set_viewport_size(DESKTOP)
+    return problems
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's Chromium is not installed")
+def test_the_launch_pages_in_a_browser(platform, make, live_server, browser):  # noqa: F811
+    live = live_server
+    platform.tool_jwks_url = f"{live}/lti/jwks"
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    problems = []
+
+    _launch_in_browser(page, live, platform, OKAFOR, deep_linking=True)
+    page.wait_for_url(re.compile(r".*/lti/deep-linking/.+"))
+    make.discussion(_course(), title="Versailles, a century on: " + "a long title " * 6)
+    page.reload()
+    problems += _problems_of(page, "deep linking")
+    page.get_by_label("A new discussion").check()
+    page.get_by_label("Title of the new discussion").fill("Week 3: the Locarno treaties")
+    page.get_by_label("Points possible").fill("10")
+    page.get_by_role("button", name="Add to the LMS").click()
+    page.wait_for_url(f"{platform.url}/deep-link-return*")  # sent by lti-answer.js
+    assert page.get_by_role("heading", name="Content added").is_visible()
+    [received] = platform.deep_link_responses
+    [item] = received["claims"][CONTENT_ITEMS]
+    placed = db.session.scalar(select(Discussion).where(
+        Discussion.title == "Week 3: the Locarno treaties"))
+    assert item["custom"] == {"forum_discussion_id": str(placed.id)}
+    assert item["lineItem"]["scoreMaximum"] == 10
+
+    _launch_in_browser(page, live, platform, ANA, link_id="placed-1",
+                       custom={"forum_discussion_id": str(placed.id)})
+    page.wait_for_url(f"{live}/discussions/{placed.id}")
+    _launch_in_browser(page, live, platform, ANA, link_id="link-1")
+    page.wait_for_url(f"{live}/lti/launch")
+    assert page.get_by_role("heading", name="Not set up yet").is_visible()
+    problems += _problems_of(page, "not set up yet")
+    _launch_in_browser(page, live, platform, OKAFOR, link_id="link-1")
+    page.wait_for_url(re.compile(r".*/lti/links/\d+"))
+    problems += _problems_of(page, "choose what a link opens")
+    context.close()
+
+    # Without JavaScript: the LMS's page and the forum's answer each have a button.
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = context.new_page()
+    _launch_in_browser(page, live, platform, OKAFOR, deep_linking=True)
+    page.get_by_role("button", name="Go").click()
+    page.wait_for_url(re.compile(r".*/lti/deep-linking/.+"))
+    page.get_by_label("Versailles, a century on", exact=False).check()
+    page.get_by_role("button", name="Add to the LMS").click()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{platform.url}/deep-link-return*")
+    assert len(platform.deep_link_responses) == 2, platform.refused_deep_links
+    context.close()
+    assert not problems, "\n".join(problems)

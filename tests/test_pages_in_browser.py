@@ -11,7 +11,9 @@ from forum.extensions import db
 from forum.models import (
     Anonymous,
     GuestComments,
+    LtiContext,
     LtiPlatform,
+    LtiResourceLink,
     LtiUser,
     Role,
     SpamCheck,
@@ -74,6 +76,9 @@ PAGES = [
     ("LTI platforms", "/admin/lti", {"admin"}, 200),
     ("LTI scores not taken", "/admin/lti/scores", {"admin"}, 200),
     ("join the account an LMS made", "/lti/account", {"student"}, 200),
+    # The launch pages (not set up yet, deep linking) are reached by launches only:
+    # tests/test_lti_deep_linking.py checks them in a browser, through its LMS.
+    ("choose what an LMS link opens", "/lti/links/{lti_link}", TEACHERS, 200),
     ("API tokens", "/account/tokens", SIGNED_IN, 200),
     ("password", "/account/password", SIGNED_IN, 200),
     ("profile", "/users/{student}", SIGNED_IN, 200),
@@ -137,16 +142,17 @@ def seeded(world, make):
     grading.save_grade(world.instructor, world.discussion, world.student.id, version=None,
                        score=7.05, feedback="Good.")
     grading.release_grades(world.instructor, world.discussion)
-    _from_an_lms(world.student)
+    link = _from_an_lms(world.student, world.course)
     world.ids = {"course": world.course.id, "discussion": world.discussion.id,
                  "post": world.post.id, "reply": world.own_reply.id,
                  "student": world.student.id, "others_post": others_post.id,
-                 "others_reply": others_reply.id}
+                 "others_reply": others_reply.id, "lti_link": link.id}
     return world
 
 
-def _from_an_lms(user) -> None:
-    """The student also came in from an LMS (the page that joins accounts is theirs)."""
+def _from_an_lms(user, course) -> LtiResourceLink:
+    """The student also came in from an LMS (the page that joins accounts is theirs),
+    and the course has a link placed in the LMS that opens nothing yet."""
     lms = LtiPlatform(name="Campus LMS", issuer="https://lms.example.edu", client_id="1",
                       keyset_url="https://lms.example.edu/jwks",
                       auth_url="https://lms.example.edu/auth",
@@ -154,7 +160,12 @@ def _from_an_lms(user) -> None:
     db.session.add(lms)
     db.session.flush()
     db.session.add(LtiUser(platform_id=lms.id, sub="lms-7", user_id=user.id))
+    context = LtiContext(platform_id=lms.id, context_id="course-7", course_id=course.id)
+    link = LtiResourceLink(platform_id=lms.id, resource_link_id="link-7", context=context,
+                           title="Week 7 " + "with a long title " * 5)
+    db.session.add(link)
     db.session.commit()
+    return link
 
 
 def _serious(page) -> list[str]:
