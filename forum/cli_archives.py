@@ -32,7 +32,8 @@ class Operator:
         return True
 
 
-def _progress(line: str) -> None:
+def _progress(line: str, *_counts) -> None:
+    """A line of the work's progress on stderr (its step counts are for the job page)."""
     click.echo(line, err=True)
 
 

@@ -121,12 +121,22 @@ def can_export_course(actor: Actor, course: Course) -> bool:
     return is_instructor(actor, course)
 
 
+def can_see_archive_job(actor: Actor, job) -> bool:
+    """Follow a course archive job and take its file: an export's, whoever may export its
+    course now (an instructor who has left it no longer); an import's, whoever may
+    create courses."""
+    if job.is_export:
+        return job.course is not None and can_export_course(actor, job.course)
+    return can_create_course(actor)
+
+
 __all__ = [
     "can_create_course",
     "can_edit_course",
     "can_export_course",
     "can_manage_accounts",
     "can_manage_members",
+    "can_see_archive_job",
     "can_see_member_emails",
     "can_view_course",
     "can_view_enrollment",

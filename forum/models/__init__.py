@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per area."""
 
 from forum.models import search as _search  # noqa: F401 - the index's DDL events
+from forum.models.archive_jobs import ArchiveJob, ArchiveJobKind, ArchiveJobState
 from forum.models.base import Moderation, utcnow
 from forum.models.courses import Course, Enrollment, GuestComments, Role, Visibility
 from forum.models.discussions import Anonymity, Discussion, Likes, Reveal
@@ -56,6 +57,9 @@ __all__ = [
     "Anonymity",
     "Anonymous",
     "ApiToken",
+    "ArchiveJob",
+    "ArchiveJobKind",
+    "ArchiveJobState",
     "Course",
     "Delivery",
     "Discussion",

@@ -61,7 +61,10 @@ from forum.models import (
 from forum.models.replies import path_ids
 from forum.services.images import FORMATS, uploads_dir
 
-Progress = Callable[[str], None]
+# Told as the work goes: a line saying what is being done and, at each step of the
+# work, how many of how many steps are done: progress(line, done, total). Lines between
+# steps (images written, members checked) come without the counts.
+Progress = Callable[..., None]
 ANNOTATION_CHUNK = 200  # SQLite parses a chain of ORs as deep as it is long
 
 # Per document: its model, the columns copied as they are, and the columns naming
@@ -125,8 +128,23 @@ TIMES = {"opens_at", "due_at", "locks_at", "closed_at", "created_at", "updated_a
          "seen_at", "changed_after_release_at", "at", "erased_at", "enrolled_at"}
 
 
-def _quiet(_line: str) -> None:
+def _quiet(_line: str, *_counts) -> None:
     pass
+
+
+class Steps:
+    """Counts the steps of a long piece of work and tells `progress` of each: its line,
+    and how many of `total` steps are done."""
+
+    def __init__(self, progress: Progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def start(self, line: str) -> None:
+        self.progress(line, 0, self.total)
+
+    def __call__(self, line: str) -> None:
+        self.done = min(self.done + 1, self.total)
+        self.progress(line, self.done, self.total)
 
 
 @dataclass
@@ -137,6 +155,9 @@ class ExportReport:
 
 
 # Export
+
+# One step a document read (SPECS), then the people, the image files, the writing.
+EXPORT_STEPS = len(SPECS) + 3
 
 
 def export_course(actor: Actor, course: Course, file: Path,
@@ -149,8 +170,9 @@ def export_course(actor: Actor, course: Course, file: Path,
     if not can_export_course(actor, course):
         raise PermissionDenied("Only the course's instructors export it.")
     progress = progress or _quiet
-    progress(f"Reading {course.code}…")
-    documents, images = course_documents(actor, course, progress)
+    steps = Steps(progress, EXPORT_STEPS)
+    steps.start(f"Reading {course.code}…")
+    documents, images = course_documents(actor, course, steps)
     progress(f"Writing {file.name}: {len(documents['posts'])} posts, "
              f"{len(documents['replies'])} replies, {len(images)} images…")
     try:
@@ -160,7 +182,9 @@ def export_course(actor: Actor, course: Course, file: Path,
     except OSError as error:
         raise ArchiveError(f"The archive could not be written: "
                            f"{error.strerror or error}.") from error
-    return ExportReport(file, file.stat().st_size, manifest.counts)
+    size = file.stat().st_size
+    steps(f"Written: {size:,} bytes")
+    return ExportReport(file, size, manifest.counts)
 
 
 @dataclass
@@ -203,12 +227,12 @@ def export_course_download(actor: Actor, course: Course) -> ArchiveDownload:
     return download
 
 
-def course_documents(actor: Actor, course: Course, progress: Progress = _quiet
+def course_documents(actor: Actor, course: Course, steps: Callable[[str], None] = _quiet
                      ) -> tuple[dict, list[tuple[str, Path]]]:
     """The archive's documents for the course as `actor` sees it, and its image files,
-    read in one snapshot of the database."""
+    read in one snapshot of the database; `steps` is told of each step (Steps)."""
     with _snapshot() as session:
-        return _documents(session, actor, course, progress)
+        return _documents(session, actor, course, steps)
 
 
 @contextmanager
@@ -226,7 +250,7 @@ def _snapshot() -> Iterator[Session]:
             yield session
 
 
-def _documents(session: Session, actor: Actor, course: Course, progress: Progress
+def _documents(session: Session, actor: Actor, course: Course, step: Callable[[str], None]
                ) -> tuple[dict, list[tuple[str, Path]]]:
     # Subqueries of the scopes' rows: never correlated to the outer query's tables.
     visible_post_ids = select(Post.id).where(visible_posts(actor, course)).correlate(None)
@@ -256,20 +280,23 @@ def _documents(session: Session, actor: Actor, course: Course, progress: Progres
     rows = {}
     for name, condition in chosen.items():
         rows[name] = _rows(session, name, condition)
-        progress(f"  {name}: {len(rows[name])}")
+        step(f"  {name}: {len(rows[name])}")
     rows["annotations"] = sorted(
         (row for condition in _annotations_seen(session, actor, course)
          for row in _rows(session, "annotations", condition)), key=lambda row: row["id"])
+    step(f"  annotations: {len(rows['annotations'])}")
     grade_ids = select(Grade.id).where(chosen["grades"]).correlate(None)
     rows["grade_changes"] = session.execute(
         select(*[getattr(GradeChange, c) for c in ["id", *SPECS["grade_changes"][1],
                                                    *SPECS["grade_changes"][2]]])
         .where(GradeChange.grade_id.in_(grade_ids)).order_by(GradeChange.id)
     ).mappings().all()
+    step(f"  grade changes: {len(rows['grade_changes'])}")
     guest_ids = {row["guest_id"] for row in rows["replies"] if row["guest_id"]}
     rows["guests"] = session.execute(
         select(*[getattr(Guest, c) for c in ["id", *SPECS["guests"][1]]])
         .where(Guest.id.in_(guest_ids)).order_by(Guest.id)).mappings().all()
+    step(f"  guests: {len(rows['guests'])}")
 
     people, local = _people(session, actor, course, rows)
     for name in SPECS:
@@ -281,6 +308,7 @@ def _documents(session: Session, actor: Actor, course: Course, progress: Progres
         for guest in documents["guests"]:
             guest.update(email=None, website=None, ip_address=None)
     _nest(session, documents, rows, local)
+    step(f"  people: {len(people)}")
     stored = dict(session.execute(select(Image.id, Image.stored_name).where(
         Image.id.in_([row["id"] for row in rows["images"]]))).all())
     images = []
@@ -293,6 +321,7 @@ def _documents(session: Session, actor: Actor, course: Course, progress: Progres
                                f"({path.name}) is missing from {path.parent}: restore it "
                                "(from a backup) before exporting the course.")
         images.append((record["file"], path))
+    step(f"  image files: {len(images)}")
     return documents, images
 
 
@@ -393,5 +422,6 @@ def _nest(session: Session, documents: dict, rows: dict, local: dict) -> None:
         reply["path"] = [local["replies"][n] for n in path_ids(reply["path"])]
 
 
-__all__ = ["COURSE_FIELDS", "SPECS", "TIMES", "ArchiveDownload", "ExportReport",
-           "course_documents", "export_course", "export_course_download"]
+__all__ = ["COURSE_FIELDS", "EXPORT_STEPS", "SPECS", "TIMES", "ArchiveDownload",
+           "ExportReport", "Progress", "Steps", "course_documents", "export_course",
+           "export_course_download"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,14 @@ from forum.models import (
 )
 from forum.models.replies import path_segment
 from forum.services import mentions
-from forum.services.course_archives import COURSE_FIELDS, SPECS, TIMES, Progress, _quiet
+from forum.services.course_archives import (
+    COURSE_FIELDS,
+    SPECS,
+    TIMES,
+    Progress,
+    Steps,
+    _quiet,
+)
 from forum.services.images import FORMATS, _signature, _store, uploads_dir
 from forum.services.markup import mention_names, render_markdown
 from forum.transactions import writes
@@ -44,6 +52,11 @@ UNUSABLE_HASH = "!archived"
 # The address of a person the exporter could not see the email of: the reserved .invalid
 # domain never receives mail, and each such account is its own.
 WITHHELD_DOMAIN = "archive.invalid"
+# The documents written one after another, each a step of an import's progress.
+WRITTEN = ["discussions", "posts", "guests", "replies", "revisions", "annotations",
+           "grades", "flags", "spam_checks", "moderation_log", "likes", "mentions"]
+# Checking the file, the course and its people, each document, the images, the commit.
+IMPORT_STEPS = len(WRITTEN) + 4
 
 
 @dataclass
@@ -54,38 +67,51 @@ class ImportReport:
     people_created: list[str] = field(default_factory=list)
 
 
-@writes
 def import_course(actor: Actor, file: Path, *, code: str | None = None,
-                  progress: Progress | None = None) -> ImportReport:
+                  progress: Progress | None = None,
+                  before_commit: Callable[[Course], None] | None = None) -> ImportReport:
     """Make a new course from the archive `file` (under `code`, else the archive's),
     matching people to accounts by email and creating the others without a usable
-    password; everything in one commit. Raises PermissionDenied (not an admin) and
-    ArchiveError, having imported nothing, for an archive that is damaged, altered, of
-    a format version this forum does not read, or inconsistent, or a code in use."""
+    password; everything in one commit, with whatever `before_commit(course)` adds to
+    it. The file is read and checked first, outside the write unit. Raises
+    PermissionDenied (not an admin) and ArchiveError, having imported nothing, for an
+    archive that is damaged, altered, of a format version this forum does not read, or
+    inconsistent, or a code in use."""
     if not can_create_course(actor):
         raise PermissionDenied("Only admins import courses.")
     progress = progress or _quiet
-    progress(f"Checking {file}…")
-    written: list[Path] = []
+    steps = Steps(progress, IMPORT_STEPS)
+    steps.start(f"Checking {file.name}…")
     with tempfile.TemporaryDirectory(prefix="forum-course-import-") as work:
         archive = read_course_archive(file.expanduser(), Path(work), progress)
-        try:
-            report = _import(archive, code, progress, written)
-            db.session.commit()
-        except BaseException as error:
-            db.session.rollback()
-            for path in written:
-                path.unlink(missing_ok=True)
-            if isinstance(error, StatementError | KeyError | ValueError | TypeError
-                          | LookupError | AttributeError):
-                raise ArchiveError(f"The archive's records do not hold together "
-                                   f"({type(error).__name__}: {str(error)[:200]}). Nothing "
-                                   "was imported.") from error
-            raise
+        steps(f"Checked: {sum(archive.manifest.counts.values()):,} records")
+        return _write_course(archive, code, steps, before_commit or (lambda _course: None))
+
+
+@writes
+def _write_course(archive: ReadArchive, code: str | None, steps: Steps,
+                  before_commit: Callable[[Course], None]) -> ImportReport:
+    """The import's write unit: all of it, or nothing and no image file left."""
+    written: list[Path] = []
+    try:
+        report = _import(archive, code, steps, written)
+        before_commit(report.course)
+        steps("Saving the course…")
+        db.session.commit()
+    except BaseException as error:
+        db.session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(error, StatementError | KeyError | ValueError | TypeError
+                      | LookupError | AttributeError):
+            raise ArchiveError(f"The archive's records do not hold together "
+                               f"({type(error).__name__}: {str(error)[:200]}). Nothing "
+                               "was imported.") from error
+        raise
     return report
 
 
-def _import(archive: ReadArchive, code: str | None, progress: Progress,
+def _import(archive: ReadArchive, code: str | None, step: Steps,
             written: list[Path]) -> ImportReport:
     docs = archive.documents
     code = code or docs["course"]["code"]
@@ -101,15 +127,14 @@ def _import(archive: ReadArchive, code: str | None, progress: Progress,
     new: dict[str, dict[int, int]] = {"people": _import_people(docs["people"], course,
                                                                report)}
     db.session.flush()
+    step(f"  course {code} and {len(docs['people'])} people")
 
     def html(body: str) -> str:
         return mentions.render(course, body) if mention_names(body) else \
             render_markdown(body)
 
-    for name in ["discussions", "posts", "guests", "replies", "revisions", "annotations",
-                 "grades", "flags", "spam_checks", "moderation_log", "likes", "mentions"]:
+    for name in WRITTEN:
         records = docs[name]
-        progress(f"  {name}: {len(records)}")
         table = SPECS[name][0].__table__
         # Ids are taken first, in the archive's order, so that rows naming rows of their
         # own kind (a reply's parent) and a reply's path are written with the row.
@@ -135,7 +160,7 @@ def _import(archive: ReadArchive, code: str | None, progress: Progress,
             _import_sources(records, new)
         elif name == "grades":
             _import_changes(records, new)
-    progress(f"  images: {len(docs['images'])}")
+        step(f"  {name}: {len(records)}")
     new["images"] = dict(zip([r["id"] for r in docs["images"]],
                              _reserve_ids(Image.__table__, len(docs["images"])), strict=True))
     rows = []
@@ -145,6 +170,7 @@ def _import(archive: ReadArchive, code: str | None, progress: Progress,
         rows.append(row)
     if rows:
         db.session.execute(insert(Image.__table__), rows)
+    step(f"  images: {len(docs['images'])}")
     report.counts = {name: len(value) for name, value in new.items()}
     return report
 
@@ -257,4 +283,4 @@ def _store_image(archive: ReadArchive, record: dict, written: list[Path]) -> str
     return name
 
 
-__all__ = ["ImportReport", "import_course"]
+__all__ = ["IMPORT_STEPS", "ImportReport", "import_course"]

@@ -15,6 +15,7 @@ from forum.extensions import db
 from forum.models import LtiScorePassback, MailMessage, MailState
 from forum.models.lti import PassbackState as LtiPassbackState
 from forum.services import (
+    archive_jobs,
     digests,
     idempotency,
     lti_grades,
@@ -60,7 +61,7 @@ def _schedule(mails) -> None:
 @in_app
 def process_events_task() -> None:
     """Notify of every waiting event, batch by batch; schedule the mail planned and
-    send what is due; pass scores back to the LMS."""
+    send what is due; pass scores back to the LMS; start the archive jobs waiting."""
     while True:
         with unit_of_work(WRITE):
             done = notifying.process_events()
@@ -71,6 +72,7 @@ def process_events_task() -> None:
     for mail_id in mailing.due_mail_ids(thread_key=password_reset.THREAD_KEY):
         send_mail_task(mail_id)
     _pass_back_scores()
+    _start_archive_jobs()
 
 
 def _pass_back_scores() -> None:
@@ -144,12 +146,26 @@ def send_mail_task(mail_id: int) -> None:
     _deliver(mail_id)
 
 
+def _start_archive_jobs() -> None:
+    """Queue a run of each course archive job waiting (a run finding its job taken by
+    another does nothing), so that a long export or import never holds up the events."""
+    for job_id in archive_jobs.queued_jobs():
+        run_archive_job_task(job_id)
+
+
+@queue.task()
+@in_app
+def run_archive_job_task(job_id: int) -> None:
+    archive_jobs.run_job(job_id)
+
+
 @queue.periodic_task(crontab(minute="*"))
 @in_app
 def sweep() -> None:
     """Every minute: events no wake reached, mail due (or retried), digests due,
     idempotency keys past their day, LMS gradebook columns to make or update, scores
-    for the LMS due (or retried), and LMS rosters due a sync."""
+    for the LMS due (or retried), LMS rosters due a sync, and course archives past
+    their day."""
     process_events_task.call_local()
     with unit_of_work(WRITE):
         digests_due = digests.plan_digests()
@@ -163,3 +179,5 @@ def sweep() -> None:
         _send_score(passback_id)
     for context_id in lti_roster.contexts_due():
         _sync_roster(context_id)
+    with unit_of_work(WRITE):
+        archive_jobs.remove_expired()
