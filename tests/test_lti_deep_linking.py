@@ -250,6 +250,8 @@ BAD_SETTINGS = {
     "no LTI links accepted": ({"accept_types": ["link", "file"]},
                               "does not accept LTI links"),
     "data too large to keep": ({"data": "x" * 3000}, "more request data"),
+    "no presentation target": ({"accept_presentation_document_targets": None},
+                               "names no way to show"),
 }
 
 
@@ -261,6 +263,19 @@ def test_requests_the_forum_cannot_answer_are_refused_with_a_page(app, platform,
     assert response.status_code == 403 and words in response.text
     assert "<h1>" in response.text
     assert not _signed_in(client) and _count(LtiUser) == 0 and _count(Course) == 0
+
+
+def test_a_deep_linking_request_is_used_once_and_needs_its_state_cookie(app, platform):
+    client = app.test_client()
+    state, nonce, _ = platform.login(client, OKAFOR.sub)
+    form = {"id_token": platform.deep_linking_token(nonce, OKAFOR), "state": state}
+    assert client.post("/lti/launch", data=form).status_code == 302
+    replayed = client.post("/lti/launch", data=form)
+    assert replayed.status_code == 403 and "already used" in replayed.text
+    state, nonce, _ = platform.login(client, OKAFOR.sub)
+    elsewhere = app.test_client().post("/lti/launch", data={
+        "id_token": platform.deep_linking_token(nonce, OKAFOR), "state": state})
+    assert elsewhere.status_code == 400 and "state cookie is missing" in elsewhere.text
 
 
 def test_the_page_is_only_for_the_request_in_this_session(app, platform):
