@@ -291,3 +291,37 @@ def seated(world, make):
     world.membership = db.session.scalar(
         db.select(Enrollment).where(Enrollment.user_id == world.classmate.id))
     return world
+
+
+@pytest.fixture
+def served(app):
+    """The app on a loopback port, for peers that call it back over HTTP (the tests' LMS
+    fetches the tool's key set from it)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def platform(app, served):
+    """The tests' LMS (tests/lti_platform.py) on loopback, registered with the tool, and
+    checking the tool's signatures against its served /lti/jwks."""
+    from forum.cli_lti import Console
+    from forum.services import lti
+    from tests.lti_platform import Platform
+
+    lms = Platform().start()
+    lms.tool_jwks_url = f"{served}/lti/jwks"
+    lti.register_platform(Console(), name="Test LMS", issuer=lms.issuer,
+                          client_id=lms.client_id, deployment_ids=[lms.deployment_id],
+                          keyset_url=lms.keyset_url, auth_url=lms.auth_url,
+                          token_url=lms.token_url)
+    yield lms
+    lms.stop()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from forum.cli_lti import Console
 from forum.extensions import db
 from forum.models import (
     Course,
@@ -33,20 +32,8 @@ from tests.lti_platform import (
     OKAFOR,
     TA,
     Person,
-    Platform,
     new_key,
 )
-
-
-@pytest.fixture
-def platform(app):
-    lms = Platform().start()
-    lti.register_platform(Console(), name="Test LMS", issuer=lms.issuer,
-                          client_id=lms.client_id, deployment_ids=[lms.deployment_id],
-                          keyset_url=lms.keyset_url, auth_url=lms.auth_url,
-                          token_url=lms.token_url)
-    yield lms
-    lms.stop()
 
 
 def _count(model, *where) -> int:

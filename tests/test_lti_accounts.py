@@ -10,7 +10,6 @@ from forum.extensions import db
 from forum.models import Enrollment, LtiUser, Role, User
 from tests.factories import PASSWORD
 from tests.lti_platform import ANA
-from tests.test_lti import _signed_in, platform  # noqa: F401  (fixture)
 
 
 def _lms_account() -> User:
@@ -24,7 +23,7 @@ def _places(user: User) -> dict[str, Role]:
 
 
 @pytest.fixture
-def launched(app, platform, make):  # noqa: F811
+def launched(app, platform, make):
     """Ana had an account (in another course) before her LMS launched her into
     HIST-207, which made her a second one."""
     old = make.user("Ana L.", email="ana.lindqvist@example.edu")
@@ -36,7 +35,7 @@ def launched(app, platform, make):  # noqa: F811
     return client, old
 
 
-def test_an_lms_account_joins_the_account_its_person_had(app, platform, launched):  # noqa: F811
+def test_an_lms_account_joins_the_account_its_person_had(app, platform, launched):
     client, old = launched
     made = _lms_account()
     assert made.id != old.id
@@ -63,7 +62,7 @@ def test_an_lms_account_joins_the_account_its_person_had(app, platform, launched
     assert db.session.scalar(select(func.count()).select_from(User)) == 2
 
 
-def test_the_lms_role_wins_where_both_accounts_are_in_the_course(app, platform, launched,  # noqa: F811
+def test_the_lms_role_wins_where_both_accounts_are_in_the_course(app, platform, launched,
                                                                  make):
     client, old = launched
     hist = db.session.scalar(select(Enrollment).where(
@@ -74,7 +73,7 @@ def test_the_lms_role_wins_where_both_accounts_are_in_the_course(app, platform, 
     assert _places(old)["HIST-207"] is Role.STUDENT
 
 
-def test_an_lms_account_with_work_is_not_joined_here(app, platform, launched, make):  # noqa: F811
+def test_an_lms_account_with_work_is_not_joined_here(app, platform, launched, make):
     client, old = launched
     made = _lms_account()
     hist = db.session.scalar(select(Enrollment).where(Enrollment.user_id == made.id)).course
@@ -92,7 +91,7 @@ def test_only_an_account_an_lms_made_has_the_page(world, login_as):
     assert login_as(None).get("/lti/account").status_code == 302  # to the sign-in page
 
 
-def test_the_same_account_cannot_be_joined_to_itself(app, platform, launched):  # noqa: F811
+def test_the_same_account_cannot_be_joined_to_itself(app, platform, launched):
     client, _old = launched
     made = _lms_account()
     made.email = "ana@uni.example"

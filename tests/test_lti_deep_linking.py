@@ -8,56 +8,22 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from html import unescape
 from urllib.parse import urlencode
 
 import pytest
 import requests
-from sqlalchemy import func, select
-from werkzeug.serving import make_server
+from sqlalchemy import select
 
-from forum.cli_lti import Console
 from forum.extensions import db
 from forum.models import Course, Discussion, Enrollment, LtiResourceLink, LtiUser, Role
-from forum.services import lti, lti_keys
-from tests.lti_platform import ANA, DL_CLAIM, LEARNER, OKAFOR, TA, Person, Platform
+from forum.services import lti_keys
+from tests.lti_platform import ANA, DL_CLAIM, LEARNER, OKAFOR, TA, Person
 from tests.test_browser import browser_type_launch_args, live_server  # noqa: F401
+from tests.test_lti import _count, _signed_in
 from tests.test_pages_in_browser import DESKTOP, PHONE, WIDE_ELEMENTS, _serious
 
 CONTENT_ITEMS = f"{DL_CLAIM}content_items"
-
-
-@pytest.fixture
-def served(app):
-    """The forum on a loopback port: the LMS fetches the tool's key set from it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def platform(app, served):
-    lms = Platform().start()
-    lms.tool_jwks_url = f"{served}/lti/jwks"
-    lti.register_platform(Console(), name="Test LMS", issuer=lms.issuer,
-                          client_id=lms.client_id, deployment_ids=[lms.deployment_id],
-                          keyset_url=lms.keyset_url, auth_url=lms.auth_url,
-                          token_url=lms.token_url)
-    yield lms
-    lms.stop()
-
-
-def _count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def _signed_in(client) -> bool:
-    with client.session_transaction() as session:
-        return "_user_id" in session
 
 
 def _picker(platform, client, person=OKAFOR, settings=None) -> str:

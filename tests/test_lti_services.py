@@ -7,14 +7,11 @@ in this process, in huey's immediate mode, with that real LMS."""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
-from forum.cli_lti import Console
 from forum.extensions import db
 from forum.models import (
     Discussion,
@@ -29,7 +26,7 @@ from forum.models import (
     utcnow,
 )
 from forum.models.lti import PassbackState
-from forum.services import grading, lti, lti_keys, lti_roster, notifications
+from forum.services import grading, lti_keys, lti_roster, notifications
 from forum.worker import queue, tasks
 from tests.lti_platform import (
     ANA,
@@ -39,7 +36,6 @@ from tests.lti_platform import (
     OKAFOR,
     TA,
     Person,
-    Platform,
 )
 
 CARLA = Person("lms-user-4", LEARNER, name="Carla Diaz", email="carla@uni.example")
@@ -49,29 +45,6 @@ def member(person: Person, roles: list[str] | None = None, status: str = "Active
     return {"user_id": person.sub, "roles": roles or person.roles, "status": status,
             "name": person.name, "given_name": person.given_name,
             "family_name": person.family_name, "email": person.email}
-
-
-@pytest.fixture
-def served(app):
-    """The forum on a loopback port: the LMS fetches the tool's key set from it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def platform(app, served):
-    lms = Platform().start()
-    lms.tool_jwks_url = f"{served}/lti/jwks"
-    lti.register_platform(Console(), name="Test LMS", issuer=lms.issuer,
-                          client_id=lms.client_id, deployment_ids=[lms.deployment_id],
-                          keyset_url=lms.keyset_url, auth_url=lms.auth_url,
-                          token_url=lms.token_url)
-    yield lms
-    lms.stop()
 
 
 @pytest.fixture
