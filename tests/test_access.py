@@ -57,7 +57,7 @@ PAGES = {
     "confirm release": ("/discussions/{discussion}/grading/release", INSTRUCTORS),
     "gradebook": ("/courses/{course}/gradebook", STAFF),
     "gradebook export": ("/courses/{course}/gradebook.csv", INSTRUCTORS),
-    "course archive": ("/courses/{course}/archive.tar.gz", INSTRUCTORS),
+    "import a course": ("/courses/import", expect(200, 403, 403, 403, 403, outsider=403)),
     "my grades": ("/grades", expect(200, 200, 200, 200, 200, outsider=200)),
     "change password": ("/account/password", expect(200, 200, 200, 200, 200, outsider=200)),
     "moderation queue": ("/courses/{course}/moderation", STAFF),

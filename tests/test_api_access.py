@@ -127,6 +127,16 @@ TABLE = [
      None, STAFF),
     ("GET", "/api/v1/courses/<id:course_id>/archive", "/api/v1/courses/{course}/archive",
      None, INSTRUCTORS),
+    # Archive jobs (tests/test_archive_jobs.py runs them): the world's export is queued.
+    ("POST", "/api/v1/courses/<id:course_id>/archives", "/api/v1/courses/{course}/archives",
+     None, expect(202, 202, 403, 403, 403)),
+    ("GET", "/api/v1/archive-jobs/<id:job_id>", "/api/v1/archive-jobs/{archive_job}", None,
+     INSTRUCTORS),
+    ("GET", "/api/v1/archive-jobs/<id:job_id>/file", "/api/v1/archive-jobs/{archive_job}/file",
+     None, expect(409, 409, 403, 403, 403)),
+    # Uploads are multipart/form-data, as images are: a JSON body is refused first.
+    ("POST", "/api/v1/archive-imports", "/api/v1/archive-imports", {"file": "not a file"},
+     {seat: 415 for seat in SEATS}),
     ("GET", "/api/v1/posts/<id:post_id>/annotations", "/api/v1/posts/{post}/annotations",
      None, MEMBERS_READ),
     ("POST", "/api/v1/posts/<id:post_id>/annotations", "/api/v1/posts/{post}/annotations",
@@ -220,7 +230,8 @@ def _fill(text: str, w) -> str:
         student_id=w.student.id, annotation=w.annotation.id,
         student_email=w.student.email, outsider_email=w.outsider.email,
         # Only this module's `seated` makes one (tests/test_query_budgets.py fills GETs).
-        revision=w.revision.id if hasattr(w, "revision") else "none")
+        revision=w.revision.id if hasattr(w, "revision") else "none",
+        archive_job=w.archive_job.id if hasattr(w, "archive_job") else "none")
 
 
 @pytest.fixture
@@ -228,12 +239,14 @@ def seated(seated):
     """The shared seats, plus an earlier text of the classmate's reply (to restore)."""
     from forum.extensions import db
     from forum.models import Revision
+    from forum.services.archive_jobs import request_export
     from forum.services.replies import update_reply
 
     update_reply(seated.classmate, seated.reply, version=seated.reply.version,
                  body="Moderate for whom, and when?")
     seated.revision = db.session.scalar(
         db.select(Revision).where(Revision.reply_id == seated.reply.id))
+    seated.archive_job = request_export(seated.instructor, seated.course)
     return seated
 
 

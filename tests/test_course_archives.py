@@ -302,17 +302,15 @@ def test_the_commands_export_and_import_with_progress(rich, app, tmp_path):
     assert refused.exit_code == 1 and "Only the course's instructors" in refused.output
 
 
-def test_the_course_page_offers_instructors_the_archive(rich, login_as, tmp_path):
+def test_the_course_page_offers_instructors_the_archive(rich, login_as):
+    """The page asks for an export (a POST); the worker writes it: tests/test_archive_jobs.py."""
     page = f"/courses/{rich.course.id}"
-    assert "Export course" in login_as(rich.instructor).get(page).get_data(as_text=True)
-    assert "Export course" not in login_as(rich.ta).get(page).get_data(as_text=True)
-    response = login_as(rich.instructor).get(f"{page}/archive.tar.gz")
-    assert response.status_code == 200 and response.mimetype == "application/gzip"
-    assert response.headers["Cache-Control"] == "no-store"
-    assert "attachment" in response.headers["Content-Disposition"]
-    path = tmp_path / "downloaded.tar.gz"
-    path.write_bytes(response.get_data())
-    assert documents(path, tmp_path)["course"]["title"] == rich.course.title
+    label = "Download the course archive"
+    assert label in login_as(rich.instructor).get(page).get_data(as_text=True)
+    assert label not in login_as(rich.ta).get(page).get_data(as_text=True)
+    asked = login_as(rich.instructor).post(f"{page}/archives")
+    assert asked.status_code == 303 and f"{page}/archives/" in asked.headers["Location"]
+    assert login_as(rich.instructor).get(f"{page}/archive.tar.gz").status_code == 404
 
 
 def test_the_api_gives_the_archive_to_instructors_alone(rich, api, tmp_path):

@@ -28,6 +28,10 @@ NOT_DECLARED = {
     "deliver": "a mail's sending: a claim and a record, each a use case, SMTP between",
     "sync_roster": "reads, lets its transaction go while the LMS answers, then "
                    "apply_roster (a use case) writes",
+    "import_course": "reads and checks the archive outside any unit, then writes the "
+                     "course in one write unit of its own (_write_course)",
+    "run_job": "the worker's run of an archive job: its claim, its outcome and the "
+               "import are each a write unit of their own; its progress is kept beside",
 }
 
 

@@ -7,6 +7,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from forum.api import (
     accounts,
+    archives,
     auth,
     courses,
     discussions,
@@ -32,7 +33,7 @@ from forum.api import (
 from forum.extensions import api, client_address, csrf, limiter
 from forum.limits import WRITE_METHODS, caller_key, preview_limit, writes_limit, writes_per_ip_limit
 
-RESOURCES = (accounts, courses, discussions, posts, replies, reactions, grading, feedback,
+RESOURCES = (accounts, courses, archives, discussions, posts, replies, reactions, grading, feedback,
              moderation, preview, mentions, images, progress, search, reading, feeds,
              notifications)
 # POSTs that write nothing: they have a limit of their own, not a share of the writes'.
@@ -72,14 +73,16 @@ def interactive_docs() -> Response:
 
 # Blueprints are module-level, so they are set up once, here, before any app uses them.
 for _module in RESOURCES:
-    # Image uploads come as multipart/form-data; every other body is JSON.
+    # Image and archive uploads come as multipart/form-data; every other body is JSON.
     _module.bp.before_request(
-        images.require_multipart if _module is images else auth.require_json_body)
+        images.require_multipart if _module is images
+        else archives.check_body if _module is archives else auth.require_json_body)
     _module.bp.before_request(auth.authenticate)
     _module.bp.before_request(idempotency.replay_or_claim)
     _module.bp.after_request(auth.record_token_use)
     _module.bp.after_request(idempotency.keep_answer)
 api.finishers.append(idempotency.document)
+api.finishers.append(archives.document)
 api.finishers.append(preconditions.document)
 api.finishers.append(schemas.document_rules)
 for _module in WRITING:

@@ -11,6 +11,7 @@ import os
 import secrets
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -164,11 +165,19 @@ def get_job(actor: Actor, job_id: int, course: Course | None = None) -> ArchiveJ
     return job
 
 
-def job_file(actor: Actor, job_id: int, course: Course | None = None
-             ) -> tuple[Path, str]:
-    """The file of a finished export, and the name to offer it under. Raises what
-    get_job raises, Conflict (not done yet, or failed), NotFound (an import's job, or
-    the file was removed after a day)."""
+@dataclass
+class KeptFile:
+    """A job's file, opened for one download (removing it meanwhile cuts nothing short)."""
+
+    handle: BinaryIO
+    name: str  # the file name to offer
+    size: int
+
+
+def job_file(actor: Actor, job_id: int, course: Course | None = None) -> KeptFile:
+    """The file of a finished export, opened. Raises what get_job raises, Conflict (not
+    done yet, or failed), NotFound (an import's job, or the file was removed after a
+    day)."""
     job = get_job(actor, job_id, course)
     if not job.is_export:
         raise NotFound("An import makes a course, not a file.")
@@ -177,11 +186,12 @@ def job_file(actor: Actor, job_id: int, course: Course | None = None
                        is ArchiveJobState.FAILED else
                        f"The archive is not ready yet ({job.state.value}, "
                        f"{job.percent}%): ask again when the job is done.")
-    path = jobs_dir() / job.stored_name if job.stored_name else None
-    if path is None or not path.is_file():
+    try:
+        handle = (jobs_dir() / (job.stored_name or "")).open("rb")
+    except (FileNotFoundError, IsADirectoryError) as error:
         raise NotFound("This archive was removed a day after it was made: export the "
-                       "course again.")
-    return path, job.file_name or path.name
+                       "course again.") from error
+    return KeptFile(handle, job.file_name or "course.tar.gz", os.fstat(handle.fileno()).st_size)
 
 
 def queued_jobs() -> list[int]:
@@ -200,7 +210,7 @@ def run_job(job_id: int) -> ArchiveJobState | None:
         return None
     job = db.session.get(ArchiveJob, job_id)
     upload = jobs_dir() / job.stored_name if not job.is_export and job.stored_name else None
-    db.session.close()
+    db.session.rollback()  # reads nothing more in this transaction
     try:
         if upload is None:
             _export(job_id)
@@ -241,7 +251,7 @@ def _export(job_id: int) -> None:
                                    progress=Recorder(job_id))
             stamp = datetime.now(UTC).strftime("%Y%m%d")
             name = f"{secure_filename(course.code) or 'course'}-{stamp}.tar.gz"
-        db.session.close()  # ends the read (and its connection's autocommit)
+        db.session.rollback()  # ends the read (and its connection's autocommit)
         _finish(job_id, stage="Ready to download", stored_name=stored, file_name=name,
                 file_size=report.size)
     except BaseException:
@@ -255,7 +265,7 @@ def _import(job_id: int, upload: Path) -> None:
 
     job = db.session.get(ArchiveJob, job_id)
     actor, code = job.requested_by, job.code
-    db.session.close()
+    db.session.rollback()
 
     def done(course: Course) -> None:
         db.session.execute(update(ArchiveJob).where(ArchiveJob.id == job_id).values(
@@ -348,6 +358,6 @@ def _remove_strays(cutoff: datetime) -> None:
             path.unlink(missing_ok=True)
 
 
-__all__ = ["KEPT_FOR", "Recorder", "archive_max_bytes", "get_job", "job_file",
+__all__ = ["KEPT_FOR", "KeptFile", "Recorder", "archive_max_bytes", "get_job", "job_file",
            "jobs_dir", "queued_jobs", "remove_expired", "request_export",
            "request_import", "run_job"]

@@ -13,6 +13,7 @@ from forum.models import User
 from forum.services.authors import byline
 from forum.services.notifications import unread_count_expression
 from forum.web import (
+    archives,
     auth,
     courses,
     discussions,
@@ -70,8 +71,8 @@ def register_web(app: Flask) -> None:
     login_manager.anonymous_user = guests.anonymous_visitor
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(auth.ask_to_log_in)
-    for module in (main, auth, courses, discussions, posts, grading, guests, moderation,
-                   preview, mentions, images, search, feeds, notifications):
+    for module in (main, auth, courses, archives, discussions, posts, grading, guests,
+                   moderation, preview, mentions, images, search, feeds, notifications):
         app.register_blueprint(module.bp)
     register_filters(app)
 

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forum.access import can_see_member_emails
-from forum.downloads import attachment
 from forum.errors import Invalid
 from forum.services import courses as course_service
 from forum.services import reading
@@ -35,16 +34,6 @@ def show(course_id: int):
                            waiting=waiting_counts(current_user, [course]).get(course.id))
     # Its ETag is a digest of the bytes: a 304 spares the sending, not the rendering.
     return share(page) if is_shared(course) else page
-
-
-@bp.get("/<id:course_id>/archive.tar.gz")
-@login_required
-def archive(course_id: int):
-    """The course's archive as a download (its instructors): written, then streamed."""
-    from forum.services.course_archives import export_course_download
-
-    course = course_service.get_course(current_user, course_id)
-    return attachment(export_course_download(current_user, course), "application/gzip")
 
 
 @bp.post("/<id:course_id>/read")
