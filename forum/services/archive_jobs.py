@@ -56,7 +56,9 @@ def jobs_dir() -> Path:
 
 
 def archive_max_bytes() -> int:
-    return int(current_app.config.get("FORUM_ARCHIVE_MAX_BYTES") or ARCHIVE_MAX_BYTES)
+    """FORUM_ARCHIVE_MAX_BYTES: the app's setting, else the environment's."""
+    return int(current_app.config.get("FORUM_ARCHIVE_MAX_BYTES")
+               or os.environ.get("FORUM_ARCHIVE_MAX_BYTES") or ARCHIVE_MAX_BYTES)
 
 
 # Asking
