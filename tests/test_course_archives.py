@@ -358,3 +358,46 @@ def test_an_image_without_its_file_is_said_and_nothing_written(rich, tmp_path):
     with pytest.raises(ArchiveError, match=f"{image.stored_name}.*is missing"):
         export_course(rich.instructor, rich.course, tmp_path / "x.tar.gz")
     assert not list(tmp_path.glob("*.tar.gz*")) and not list(tmp_path.glob(".x.tar.gz*"))
+
+
+def test_an_image_a_post_shows_in_its_text_follows_it_to_the_new_course(rich, tmp_path,
+                                                                        login_as):
+    """A WordPress import shows images inside a post's text, at the forum's address of
+    each (`/images/<id>/<stored name>`): the archive names the image by its number in the
+    archive, and the import writes the new image's address there."""
+    image = db.session.scalars(select(Image).where(Image.post_id == rich.pictured.id)).one()
+    shown = f"![A map of Europe](/images/{image.id}/{image.stored_name})"
+    posts.update_post(rich.classmate, rich.pictured, version=rich.pictured.version,
+                      title="Borders redrawn", body=f"The map:\n\n{shown}")
+    first = export(rich.admin, rich.course, tmp_path, "first")
+    written = next(p for p in documents(first, tmp_path)["posts"]
+                   if p["title"] == "Borders redrawn")
+    assert written["body"] == "The map:\n\n![A map of Europe](course-archive-image:1)"
+    report = import_course(rich.admin, first, code="EUR-COPY")
+    copied = db.session.scalars(select(Post).where(
+        Post.discussion.has(course_id=report.course.id), Post.title == "Borders redrawn")).one()
+    new_image = db.session.scalars(select(Image).where(Image.post_id == copied.id)).one()
+    address = f"/images/{new_image.id}/{new_image.stored_name}"
+    assert new_image.id != image.id and f"({address})" in copied.body
+    assert f'src="{address}"' in copied.body_html
+    assert login_as(rich.admin).get(address).status_code == 200
+    # Its own export names the image as the first did: the round trip holds.
+    second = export(rich.admin, report.course, tmp_path, "second")
+    again = next(p for p in documents(second, tmp_path)["posts"]
+                 if p["title"] == "Borders redrawn")
+    assert again["body"] == written["body"]
+
+
+def test_an_archive_of_format_version_1_still_imports(rich, tmp_path):
+    def version_1(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["format_version"] = 1
+        return json.dumps(manifest).encode()
+
+    first = export(rich.admin, rich.course, tmp_path, "first")
+    older = tmp_path / "version-1.tar.gz"
+    _rewrite_members(first, older, version_1)
+    report = import_course(rich.admin, older, code="EUR-V1")
+    assert report.counts["posts"] == 3 and report.counts["replies"] == 7

@@ -35,7 +35,7 @@ from forum.formats.checked_tar import (
 )
 
 FORMAT = "forum-course-archive"
-FORMAT_VERSION = 1  # raise it when a reader of this version could not import the file
+FORMAT_VERSION = 2  # raise it when a reader of this version could not import the file
 MANIFEST_MAX_BYTES = 16 * 1024 * 1024
 IMAGES_PREFIX = "images/"
 IMAGE_MEMBER = re.compile(r"images/[1-9][0-9]{0,9}\.(jpg|png|webp|gif)")
@@ -46,9 +46,40 @@ DOCUMENTS = {
     "grades": False, "guests": False, "flags": False, "spam_checks": False,
     "moderation_log": False, "likes": False, "mentions": False,
 }
-# Readers of earlier versions' documents: version → function turning them into this
-# version's. Version 1 is the first; an older archive is brought forward here.
-UPGRADES: dict[int, Callable[[dict], dict]] = {}
+# An image a post's text shows (a WordPress import puts them there) is written in the
+# archive as IMAGE_TOKEN with the image's number in the archive, since the forum's own
+# address of it (`/images/<id>/<stored name>`) names rows and files of one database.
+_FORUM_IMAGE_LINK = re.compile(r"/images/([1-9][0-9]{0,9})/([A-Za-z0-9_.-]{1,80})")
+IMAGE_TOKEN = "course-archive-image:{}"  # noqa: S105 - not a secret
+_ARCHIVE_IMAGE_LINK = re.compile(r"course-archive-image:([1-9][0-9]{0,9})")
+# Documents whose text may show images.
+TEXTS_WITH_IMAGES = ("posts", "revisions")
+
+
+def archive_image_links(text: str, numbers: dict[tuple[int, str], int]) -> str:
+    """The text with each forum address of an exported image (its id and stored name,
+    keys of `numbers`) written as that image's token."""
+    def token(match: re.Match) -> str:
+        number = numbers.get((int(match.group(1)), match.group(2)))
+        return match.group(0) if number is None else IMAGE_TOKEN.format(number)
+    return _FORUM_IMAGE_LINK.sub(token, text)
+
+
+def local_image_links(text: str, addresses: dict[int, str]) -> str:
+    """The text with each image token written as the imported image's address here."""
+    return _ARCHIVE_IMAGE_LINK.sub(
+        lambda match: addresses.get(int(match.group(1)), match.group(0)), text)
+
+
+def _version_1(documents: dict) -> dict:
+    """Version 1 kept a text's image addresses as they were (they show nothing after an
+    import elsewhere); version 2 writes them as IMAGE_TOKEN. Nothing to turn."""
+    return documents
+
+
+# Readers of earlier versions' documents: version → function turning them into the next
+# version's, applied in turn up to this one.
+UPGRADES: dict[int, Callable[[dict], dict]] = {1: _version_1}
 
 
 class ArchiveError(ForumError):
@@ -228,6 +259,18 @@ KIND = Kind("archive", "a course archive", ArchiveError, parse_manifest,
             MANIFEST_MAX_BYTES)
 
 
-__all__ = ["DOCUMENTS", "FORMAT", "FORMAT_VERSION", "ArchiveError",
-           "ArchiveManifest", "ReadArchive", "canonical", "parse_manifest",
-           "read_course_archive", "write_course_archive"]
+__all__ = [
+    "DOCUMENTS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "TEXTS_WITH_IMAGES",
+    "ArchiveError",
+    "ArchiveManifest",
+    "ReadArchive",
+    "archive_image_links",
+    "canonical",
+    "local_image_links",
+    "parse_manifest",
+    "read_course_archive",
+    "write_course_archive",
+]

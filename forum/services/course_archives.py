@@ -37,7 +37,12 @@ from forum.access import (
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.formats.checked_tar import CHUNK
-from forum.formats.course_archive import ArchiveError, write_course_archive
+from forum.formats.course_archive import (
+    TEXTS_WITH_IMAGES,
+    ArchiveError,
+    archive_image_links,
+    write_course_archive,
+)
 from forum.models import (
     Annotation,
     Course,
@@ -321,8 +326,18 @@ def _documents(session: Session, actor: Actor, course: Course, step: Callable[[s
                                f"({path.name}) is missing from {path.parent}: restore it "
                                "(from a backup) before exporting the course.")
         images.append((record["file"], path))
+    _portable_image_links(documents, {(row["id"], stored[row["id"]]): local["images"][row["id"]]
+                                      for row in rows["images"]})
     step(f"  image files: {len(images)}")
     return documents, images
+
+
+def _portable_image_links(documents: dict, numbers: dict[tuple[int, str], int]) -> None:
+    """Images a text shows, by their number in the archive (not this database's ids)."""
+    for name in TEXTS_WITH_IMAGES:
+        for record in documents[name]:
+            if record.get("body"):
+                record["body"] = archive_image_links(record["body"], numbers)
 
 
 FORMATS_BY_TYPE = {content_type: extension for content_type, extension in FORMATS.values()}

@@ -20,7 +20,13 @@ from sqlalchemy.exc import StatementError
 from forum.access import Actor, can_create_course
 from forum.errors import PermissionDenied
 from forum.extensions import db
-from forum.formats.course_archive import ArchiveError, ReadArchive, read_course_archive
+from forum.formats.course_archive import (
+    TEXTS_WITH_IMAGES,
+    ArchiveError,
+    ReadArchive,
+    local_image_links,
+    read_course_archive,
+)
 from forum.models import (
     Course,
     Enrollment,
@@ -133,6 +139,12 @@ def _import(archive: ReadArchive, code: str | None, step: Steps,
         return mentions.render(course, body) if mention_names(body) else \
             render_markdown(body)
 
+    # The images' ids and files first: a post's text may show them at their address.
+    new["images"] = dict(zip([r["id"] for r in docs["images"]],
+                             _reserve_ids(Image.__table__, len(docs["images"])), strict=True))
+    stored = {r["id"]: _store_image(archive, r, written) for r in docs["images"]}
+    addresses = {number: f"/images/{new['images'][number]}/{name}"
+                 for number, name in stored.items()}
     for name in WRITTEN:
         records = docs[name]
         table = SPECS[name][0].__table__
@@ -142,6 +154,8 @@ def _import(archive: ReadArchive, code: str | None, step: Steps,
                              _reserve_ids(table, len(records)), strict=True))
         rows = [_row(name, record, new) for record in records]
         for row, record in zip(rows, records, strict=True):
+            if name in TEXTS_WITH_IMAGES:
+                row["body"] = local_image_links(row["body"], addresses)
             if name == "discussions":
                 row.update(course_id=course.id, prompt_html=render_markdown(row["prompt"]))
             elif name in ("posts", "replies", "annotations"):
@@ -161,12 +175,10 @@ def _import(archive: ReadArchive, code: str | None, step: Steps,
         elif name == "grades":
             _import_changes(records, new)
         step(f"  {name}: {len(records)}")
-    new["images"] = dict(zip([r["id"] for r in docs["images"]],
-                             _reserve_ids(Image.__table__, len(docs["images"])), strict=True))
     rows = []
     for record in docs["images"]:
         row = _row("images", record, new)
-        row["stored_name"] = _store_image(archive, record, written)
+        row["stored_name"] = stored[record["id"]]
         rows.append(row)
     if rows:
         db.session.execute(insert(Image.__table__), rows)
