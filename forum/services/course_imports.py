@@ -101,8 +101,8 @@ def _write_course(archive: ReadArchive, code: str | None, steps: Steps,
     written: list[Path] = []
     try:
         report = _import(archive, code, steps, written)
+        steps("Saving the course…")  # the last told: before_commit may lock the job's row
         before_commit(report.course)
-        steps("Saving the course…")
         db.session.commit()
     except BaseException as error:
         db.session.rollback()
