@@ -98,6 +98,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         # a file and how many pixels (all frames together) an upload may have.
         "FORUM_UPLOADS_DIR": environ.get("FORUM_UPLOADS_DIR") or None,
         "FORUM_UPLOAD_MAX_BYTES": int(environ.get("FORUM_UPLOAD_MAX_BYTES", 4 * 1024 * 1024)),
+        # A course archive sent to be imported (pages and API).
+        "FORUM_ARCHIVE_MAX_BYTES": int(environ.get("FORUM_ARCHIVE_MAX_BYTES",
+                                                   512 * 1024 * 1024)),
         "FORUM_UPLOAD_MAX_PIXELS": int(environ.get("FORUM_UPLOAD_MAX_PIXELS", 40_000_000)),
         # `import-wordpress --fetch-images` may fetch from private and loopback addresses
         # (an intranet blog; the tests' server): off, so no import reaches inside.

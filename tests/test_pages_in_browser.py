@@ -19,7 +19,7 @@ from forum.models import (
     SpamCheck,
     Visibility,
 )
-from forum.services import grading, guests, moderation, rubrics
+from forum.services import archive_jobs, grading, guests, moderation, rubrics
 from tests.test_browser import (  # noqa: F401  (fixtures)
     _log_in,
     browser_type_launch_args,
@@ -51,6 +51,8 @@ PAGES = [
     ("members", "/courses/{course}/members", SIGNED_IN, 200),
     ("course settings", "/courses/{course}/edit", TEACHERS, 200),
     ("new course", "/courses/new", {"admin"}, 200),
+    ("import a course", "/courses/import", {"admin"}, 200),
+    ("course archive job", "/courses/{course}/archives/{export_job}", TEACHERS, 200),
     ("new discussion", "/courses/{course}/discussions/new", TEACHERS, 200),
     ("discussion", "/discussions/{discussion}", EVERYONE, 200),
     ("discussion settings", "/discussions/{discussion}/edit", TEACHERS, 200),
@@ -143,10 +145,12 @@ def seeded(world, make):
                        score=7.05, feedback="Good.")
     grading.release_grades(world.instructor, world.discussion)
     link = _from_an_lms(world.student, world.course)
+    export_job = archive_jobs.request_export(world.instructor, world.course)
     world.ids = {"course": world.course.id, "discussion": world.discussion.id,
                  "post": world.post.id, "reply": world.own_reply.id,
                  "student": world.student.id, "others_post": others_post.id,
-                 "others_reply": others_reply.id, "lti_link": link.id}
+                 "others_reply": others_reply.id, "lti_link": link.id,
+                 "export_job": export_job.id}
     return world
 
 

@@ -42,7 +42,6 @@ from forum.transactions import READ, WRITE, current_unit, unit_of_work, writes
 log = logging.getLogger(__name__)
 
 KEPT_FOR = timedelta(hours=24)  # an export's file, after it was made
-ARCHIVE_MAX_BYTES = 512 * 1024 * 1024  # default of FORUM_ARCHIVE_MAX_BYTES
 RECORD_EVERY = 1.0  # seconds between two records of a line without a step
 GZIP_MAGIC = b"\x1f\x8b"
 UNFINISHED = (ArchiveJobState.QUEUED, ArchiveJobState.RUNNING)
@@ -56,9 +55,8 @@ def jobs_dir() -> Path:
 
 
 def archive_max_bytes() -> int:
-    """FORUM_ARCHIVE_MAX_BYTES: the app's setting, else the environment's."""
-    return int(current_app.config.get("FORUM_ARCHIVE_MAX_BYTES")
-               or os.environ.get("FORUM_ARCHIVE_MAX_BYTES") or ARCHIVE_MAX_BYTES)
+    """The largest archive an import takes (FORUM_ARCHIVE_MAX_BYTES)."""
+    return current_app.config["FORUM_ARCHIVE_MAX_BYTES"]
 
 
 # Asking
