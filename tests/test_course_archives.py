@@ -211,12 +211,18 @@ def _counts() -> tuple:
                  for model in (Course, User, Enrollment, Post, Reply, Image))
 
 
-def _bump_version(name: str, data: bytes) -> bytes:
-    if name != "manifest.json":
-        return data
-    manifest = json.loads(data)
-    manifest["format_version"] = 99
-    return json.dumps(manifest).encode()
+def _of_version(version: int):
+    """A change to an archive: its manifest says another format version."""
+    def change(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["format_version"] = version
+        return json.dumps(manifest).encode()
+    return change
+
+
+_bump_version = _of_version(99)
 
 
 def _alter_a_post(name: str, data: bytes) -> bytes:
@@ -389,15 +395,8 @@ def test_an_image_a_post_shows_in_its_text_follows_it_to_the_new_course(rich, tm
 
 
 def test_an_archive_of_format_version_1_still_imports(rich, tmp_path):
-    def version_1(name: str, data: bytes) -> bytes:
-        if name != "manifest.json":
-            return data
-        manifest = json.loads(data)
-        manifest["format_version"] = 1
-        return json.dumps(manifest).encode()
-
     first = export(rich.admin, rich.course, tmp_path, "first")
     older = tmp_path / "version-1.tar.gz"
-    _rewrite_members(first, older, version_1)
+    _rewrite_members(first, older, _of_version(1))
     report = import_course(rich.admin, older, code="EUR-V1")
     assert report.counts["posts"] == 3 and report.counts["replies"] == 7
