@@ -242,6 +242,24 @@ def test_an_upload_past_the_limit_is_refused_and_nothing_kept(rich, api, app, tm
     assert not list((tmp_path / "uploads" / "archives").iterdir())
 
 
+@pytest.mark.parametrize("who", ["anonymous", "student", "instructor"])
+def test_only_those_who_may_import_may_send_a_large_body(rich, api, app, login_as, who):
+    """An archive may be larger than any other request, but only for a caller who may
+    import: others are refused at the usual limit, before the body is read."""
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    big = b"\x1f\x8b" + b"0" * 9000
+    user = None if who == "anonymous" else {"student": rich.student,
+                                            "instructor": rich.instructor}[who]
+    assert _upload(api, user, big).status_code == 413
+    page = login_as(user).post("/courses/import", data={
+        "file": (io.BytesIO(big), "course.tar.gz")}, content_type="multipart/form-data")
+    # Refused at the usual limit, or (signed in, not an admin) before the form is read.
+    assert page.status_code == {"anonymous": 413, "student": 403, "instructor": 403}[who]
+    assert db.session.scalar(select(func.count()).select_from(ArchiveJob)) == 0
+    app.config["FORUM_ARCHIVE_MAX_BYTES"] = 100_000  # an admin may send it
+    assert _upload(api, rich.admin, big).status_code != 413
+
+
 def test_a_code_in_use_is_refused_before_anything_is_kept(rich, api, tmp_path):
     response = _upload(api, rich.admin, b"\x1f\x8b rest", code=rich.course.code)
     assert response.status_code == 409 and "code" in response.json["errors"]
@@ -270,12 +288,16 @@ def test_the_old_export_still_answers_and_says_it_is_deprecated(rich, api):
 
 # Who may: every seat, on the pages and through the API
 
-SEATS = ["admin", "instructor", "other_instructor", "ta", "student", "anonymous"]
+SEATS = ["admin", "instructor", "co_instructor", "other_instructor", "ta", "student",
+         "anonymous"]
 
 
-def seat_table(admin, instructor, other_instructor, ta, student, anonymous) -> dict:
-    return dict(zip(SEATS, [admin, instructor, other_instructor, ta, student, anonymous],
-                    strict=True))
+def seat_table(admin, instructor, co_instructor, other_instructor, ta, student,
+               anonymous) -> dict:
+    """`co_instructor` teaches the course too, but did not ask for the export: its file
+    holds the course as the instructor who asked sees it (their drafts)."""
+    return dict(zip(SEATS, [admin, instructor, co_instructor, other_instructor, ta,
+                            student, anonymous], strict=True))
 
 
 @pytest.fixture
@@ -286,6 +308,7 @@ def seats(rich, make):
     db.session.commit()
     rich.actors["other_instructor"] = make.member(rich.other_course, Role.INSTRUCTOR,
                                                   "Dr. Elsewhere")
+    rich.actors["co_instructor"] = make.member(rich.course, Role.INSTRUCTOR, "Dr. Beside")
     job_id = archive_jobs.request_export(rich.instructor, rich.course).id
     archive_jobs.run_job(job_id)
     rich.export_job = db.session.get(ArchiveJob, job_id)
@@ -299,28 +322,28 @@ def seats(rich, make):
 # page or operation: (method, URL, statuses by seat)
 WEB = {
     "ask for an export": ("POST", "/courses/{course}/archives",
-                          seat_table(303, 303, 404, 403, 403, 302)),
+                          seat_table(303, 303, 303, 404, 403, 403, 302)),
     "export's job page": ("GET", "/courses/{course}/archives/{export_job}",
-                          seat_table(200, 200, 404, 403, 403, 302)),
+                          seat_table(200, 200, 404, 404, 403, 403, 302)),
     "export's status": ("GET", "/courses/{course}/archives/{export_job}/status",
-                        seat_table(200, 200, 404, 403, 403, 302)),
+                        seat_table(200, 200, 404, 404, 403, 403, 302)),
     "export's file": ("GET", "/courses/{course}/archives/{export_job}/file",
-                      seat_table(200, 200, 404, 403, 403, 302)),
-    "import page": ("GET", "/courses/import", seat_table(200, 403, 403, 403, 403, 302)),
+                      seat_table(200, 200, 404, 404, 403, 403, 302)),
+    "import page": ("GET", "/courses/import", seat_table(200, 403, 403, 403, 403, 403, 302)),
     "import's job page": ("GET", "/courses/imports/{import_job}",
-                          seat_table(200, 404, 404, 404, 404, 302)),
+                          seat_table(200, 404, 404, 404, 404, 404, 302)),
 }
 API = {
     "createCourseArchive": ("POST", "/api/v1/courses/{course}/archives",
-                            seat_table(202, 202, 404, 403, 403, 401)),
+                            seat_table(202, 202, 202, 404, 403, 403, 401)),
     "getArchiveJob (export)": ("GET", "/api/v1/archive-jobs/{export_job}",
-                               seat_table(200, 200, 404, 403, 403, 401)),
+                               seat_table(200, 200, 404, 404, 403, 403, 401)),
     "getArchiveJobFile": ("GET", "/api/v1/archive-jobs/{export_job}/file",
-                          seat_table(200, 200, 404, 403, 403, 401)),
+                          seat_table(200, 200, 404, 404, 403, 403, 401)),
     "getArchiveJob (import)": ("GET", "/api/v1/archive-jobs/{import_job}",
-                               seat_table(200, 404, 404, 404, 404, 401)),
+                               seat_table(200, 404, 404, 404, 404, 404, 401)),
     "getArchiveJobFile (import)": ("GET", "/api/v1/archive-jobs/{import_job}/file",
-                                   seat_table(404, 404, 404, 404, 404, 401)),
+                                   seat_table(404, 404, 404, 404, 404, 404, 401)),
 }
 
 
@@ -355,8 +378,9 @@ def test_who_may_through_the_api(seats, api, operation, seat):
 def test_only_admins_import_through_the_api(rich, make, api, seat, tmp_path):
     rich.actors["other_instructor"] = make.member(rich.other_course, Role.INSTRUCTOR,
                                                   "Dr. Elsewhere")
+    rich.actors["co_instructor"] = make.member(rich.course, Role.INSTRUCTOR, "Dr. Beside")
     response = _upload(api, rich.actors[seat], b"\x1f\x8b not checked yet")
-    assert response.status_code == seat_table(202, 403, 403, 403, 403, 401)[seat]
+    assert response.status_code == seat_table(202, 403, 403, 403, 403, 403, 401)[seat]
 
 
 def test_a_job_not_finished_has_no_file_yet(rich, api, login_as):

@@ -100,3 +100,12 @@ def test_the_same_account_cannot_be_joined_to_itself(app, platform, launched):
     same = client.post("/lti/account", data={"email": made.email, "password": PASSWORD})
     assert same.status_code == 422 and "signed in with this account already" in same.text
     assert not db.session.get(User, made.id).is_disabled
+
+
+def test_a_site_admins_account_is_never_joined_to_an_lms_identity(app, platform, launched,
+                                                                  make):
+    client, _old = launched
+    admin = make.user("Site Admin", admin=True, email="root@example.edu")
+    refused = client.post("/lti/account", data={"email": admin.email, "password": PASSWORD})
+    assert refused.status_code == 422 and "never opened from an LMS" in refused.text
+    assert _lms_account().id != admin.id

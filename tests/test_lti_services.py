@@ -16,6 +16,7 @@ from forum.extensions import db
 from forum.models import (
     Discussion,
     Enrollment,
+    Grade,
     LtiContext,
     LtiResourceLink,
     LtiScorePassback,
@@ -385,3 +386,24 @@ def test_only_admins_see_or_send_scores_not_taken(app, platform, graded, worker,
         assert page.status_code == sent.status_code == 403
     assert "no LMS identity" not in page.text
     assert _passbacks()[0].state is PassbackState.SKIPPED
+
+
+def test_an_older_version_of_a_grade_is_never_sent_by_hand(app, platform, graded, worker,
+                                                             login_as, make):
+    """Send now on a score whose grade has changed since refuses: the newer version goes
+    (and, once planned, the older one is superseded, skipped ones too)."""
+    discussion, teacher, local = graded
+    grading.release_grades(teacher, discussion, [local.id])
+    worker.process_events_task.call_local()
+    (skipped,) = _passbacks()
+    grade = grading.find_grade(discussion, local.id)
+    db.session.execute(update(Grade).where(Grade.id == grade.id)
+                       .values(version=Grade.version + 1, score=3))
+    db.session.commit()
+    admin = login_as(make.user("Site Admin", admin=True))
+    page = admin.post(f"/admin/lti/scores/{skipped.id}/send", follow_redirects=True)
+    assert "its newer version is sent instead" in page.text
+    assert _passbacks()[0].state is PassbackState.SKIPPED
+    worker.process_events_task.call_local()  # plans the new version
+    states = [p.state for p in _passbacks()]
+    assert states == [PassbackState.SUPERSEDED, PassbackState.SKIPPED]

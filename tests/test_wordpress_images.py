@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from contextlib import nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -311,3 +312,16 @@ def test_the_command_refusing_an_item_half_way_keeps_no_image_and_no_row(
     assert _stored_files(app) == []
     for model in (Image, Post):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("8.8.8.8", True), ("2606:4700::1111", True), ("64:ff9b::808:808", True),
+    ("10.0.0.1", False), ("127.0.0.1", False), ("169.254.169.254", False),
+    ("::ffff:127.0.0.1", False), ("64:ff9b::a9fe:a9fe", False),  # NAT64 to the metadata
+    ("2002:7f00:1::", False), ("::127.0.0.1", False), ("fec0::1", False), ("::1", False),
+])
+def test_an_address_is_judged_by_what_it_reaches(address, public):
+    """IPv6 forms that carry an IPv4 address inside (mapped, NAT64, 6to4, compatible)
+    are judged by that address; site-local counts as private."""
+    with nullcontext() if public else pytest.raises(image_sources.Refused):
+        image_sources._address(address, 80, allow_private=False)

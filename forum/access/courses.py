@@ -122,11 +122,14 @@ def can_export_course(actor: Actor, course: Course) -> bool:
 
 
 def can_see_archive_job(actor: Actor, job) -> bool:
-    """Follow a course archive job and take its file: an export's, whoever may export its
-    course now (an instructor who has left it no longer); an import's, whoever may
-    create courses."""
+    """Follow a course archive job and take its file: an export's, the one who asked
+    for it (the file holds the course as *they* see it: their own drafts, say) while
+    they may still export the course, and admins; an import's, whoever may create
+    courses."""
     if job.is_export:
-        return job.course is not None and can_export_course(actor, job.course)
+        mine = actor.is_authenticated and actor.id == job.requested_by_id
+        return job.course is not None and can_export_course(actor, job.course) and (
+            mine or is_admin(actor))
     return can_create_course(actor)
 
 

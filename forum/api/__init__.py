@@ -78,6 +78,8 @@ for _module in RESOURCES:
         images.require_multipart if _module is images
         else archives.check_body if _module is archives else auth.require_json_body)
     _module.bp.before_request(auth.authenticate)
+    if _module is archives:
+        _module.bp.before_request(archives.allow_one_archive)
     _module.bp.before_request(idempotency.replay_or_claim)
     _module.bp.after_request(auth.record_token_use)
     _module.bp.after_request(idempotency.keep_answer)

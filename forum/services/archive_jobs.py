@@ -159,8 +159,8 @@ def get_job(actor: Actor, job_id: int, course: Course | None = None) -> ArchiveJ
     if job.is_export and not can_view_course(actor, job.course):
         raise NotFound("No such archive job.")
     if not can_see_archive_job(actor, job):
-        if not job.is_export:
-            raise NotFound("No such archive job.")
+        if not job.is_export or can_export_course(actor, job.course):
+            raise NotFound("No such archive job.")  # another instructor's: not told
         raise PermissionDenied("Only the course's instructors follow its exports.")
     return job
 

@@ -323,8 +323,8 @@ def _documents(session: Session, actor: Actor, course: Course, step: Callable[[s
         path = uploads_dir() / stored[row["id"]]
         if not path.is_file():
             raise ArchiveError(f"The file of an image of post {record['post']} in the archive "
-                               f"({path.name}) is missing from {path.parent}: restore it "
-                               "(from a backup) before exporting the course.")
+                               f"({path.name}) is missing from the uploads folder: "
+                               "restore it (from a backup) before exporting the course.")
         images.append((record["file"], path))
     _portable_image_links(documents, {(row["id"], stored[row["id"]]): local["images"][row["id"]]
                                       for row in rows["images"]})

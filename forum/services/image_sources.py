@@ -62,9 +62,21 @@ def read_upload(folder: Path, url: str, max_bytes: int) -> bytes:
             from error
 
 
+# IPv6 prefixes that carry an IPv4 address inside (NAT64, 6to4, the old IPv4-compatible
+# form) or are private by an older rule (site-local): judged by what they reach.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL or address in _IPV4_COMPATIBLE:
+            return False
+        inner = address.ipv4_mapped or address.sixtofour or (
+            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None)
+        if inner is not None:
+            address = inner
     return address.is_global and not address.is_multicast
 
 

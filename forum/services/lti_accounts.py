@@ -59,6 +59,9 @@ def join_existing_account(lms_account: User, email: str | None,
         raise Invalid({"password": ["Email or password is not correct."]})
     if existing.id == lms_account.id:
         raise Invalid({"email": ["You are signed in with this account already."]})
+    if existing.is_admin:
+        raise Invalid({"email": ["A site admin's account is never opened from an LMS "
+                                 "(whoever runs the LMS would become an admin here)."]})
     if not made_by_a_launch(lms_account):
         raise Invalid({"email": ["This account did not come from an LMS: there is "
                                  "nothing to join."]})

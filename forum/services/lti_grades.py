@@ -78,14 +78,16 @@ def _target(grade: Grade) -> tuple[LtiResourceLink | None, str | None]:
 
 @writes
 def plan_passbacks(limit: int = 500) -> list[int]:
-    """Make the passbacks of released grade versions not yet planned (older pending
-    ones of the same grade are superseded); returns the ids to send. One commit."""
+    """Make the passbacks of released grade versions not yet planned (older pending or
+    skipped ones of the same grade are superseded); returns the ids to send. One
+    commit."""
     now = utcnow()
     planned: list[tuple[LtiScorePassback, bool]] = []
     for grade in db.session.scalars(_unsent_grades().limit(limit)):
         db.session.execute(
-            update(LtiScorePassback).where(LtiScorePassback.grade_id == grade.id,
-                                           LtiScorePassback.state == PassbackState.PENDING)
+            update(LtiScorePassback).where(
+                LtiScorePassback.grade_id == grade.id,
+                LtiScorePassback.state.in_([PassbackState.PENDING, PassbackState.SKIPPED]))
             .values(state=PassbackState.SUPERSEDED,
                     reason=f"Version {grade.version} of the grade is sent instead.")
             .execution_options(synchronize_session=False))
@@ -211,6 +213,9 @@ def send_again(actor: Actor, passback_id: int) -> LtiScorePassback:
     if passback.state not in (PassbackState.PENDING, PassbackState.SKIPPED):
         raise Invalid({"passback": [f"This score is {passback.state.value}: nothing to "
                                     "send."]}, conflict=True)
+    if passback.grade_version != passback.grade.version:
+        raise Invalid({"passback": ["The grade has changed since: its newer version is "
+                                    "sent instead, never this older score."]}, conflict=True)
     if passback.state is PassbackState.SKIPPED:
         _aim(passback)
     passback.next_attempt_at = utcnow()

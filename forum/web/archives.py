@@ -8,13 +8,18 @@ from flask_login import current_user, login_required
 from flask_wtf.file import FileField
 from wtforms import StringField
 
+from forum.access import can_create_course
 from forum.downloads import kept_file
 from forum.errors import Invalid
+from forum.extensions import limiter
+from forum.limits import member_key, writes_limit
 from forum.services import archive_jobs
 from forum.services import courses as course_service
 from forum.web.forms import ForumForm, show_errors, status_of
 
 bp = Blueprint("archives", __name__, url_prefix="/courses")
+# Asking for exports and sending imports count as writes, as on the other pages.
+limiter.limit(writes_limit, key_func=member_key, methods=["POST"])(bp)
 
 
 class ImportForm(ForumForm):
@@ -26,9 +31,11 @@ class ImportForm(ForumForm):
 
 @bp.url_value_preprocessor
 def allow_one_archive(endpoint: str | None, _values) -> None:
-    """The import form's body may be larger than other requests by one archive. Set
+    """The import form's body may be larger than other requests by one archive, for
+    those who may import (nobody else makes the server take in half a gigabyte). Set
     here, before any hook (CSRF) reads the body."""
-    if endpoint == "archives.new_import" and request.mimetype == "multipart/form-data":
+    if endpoint == "archives.new_import" and request.mimetype == "multipart/form-data" \
+            and can_create_course(current_user):
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if limit is not None:
             request.max_content_length = limit + archive_jobs.archive_max_bytes()
@@ -118,7 +125,7 @@ def _links(job) -> dict:
         return {}
     if job.is_export:
         return {"file": url_for("archives.export_file", course_id=job.course_id,
-                                job_id=job.id)}
+                                job_id=job.id)} if job.stored_name else {}
     return {"course": url_for("courses.show", course_id=job.course_id)}
 
 
