@@ -1,20 +1,9 @@
 """Files sent for download by the pages and the API alike, as attachments that no cache
-keeps: one written for a single download (removed once the answer is closed), or one
-kept for a while (an archive job's)."""
+keeps: an archive job's file, kept for a while."""
 
 from __future__ import annotations
 
 from flask import Response, send_file
-
-
-def attachment(download, mimetype: str) -> Response:
-    """`download` has `chunks()`, `name`, `size` and `discard()`
-    (services.course_archives.ArchiveDownload)."""
-    response = Response(download.chunks(), mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{download.name}"',
-        "Content-Length": str(download.size), "Cache-Control": "no-store"})
-    response.call_on_close(download.discard)
-    return response
 
 
 def kept_file(kept, mimetype: str) -> Response:

@@ -125,8 +125,6 @@ TABLE = [
      expect(200, 200, 200, 200, 403)),
     ("GET", "/api/v1/courses/<id:course_id>/gradebook", "/api/v1/courses/{course}/gradebook",
      None, STAFF),
-    ("GET", "/api/v1/courses/<id:course_id>/archive", "/api/v1/courses/{course}/archive",
-     None, INSTRUCTORS),
     # Archive jobs (tests/test_archive_jobs.py runs them): the world's export is queued.
     ("POST", "/api/v1/courses/<id:course_id>/archives", "/api/v1/courses/{course}/archives",
      None, expect(202, 202, 403, 403, 403)),

@@ -31,6 +31,7 @@ from forum.models import (
     utcnow,
 )
 from forum.services import archive_jobs
+from forum.services.course_imports import import_course
 from tests.test_course_archives import _counts, _rewrite_members, documents, export, rich
 
 __all__ = ["rich"]  # the fixture, shared with tests/test_course_archives.py
@@ -276,12 +277,27 @@ def test_asking_again_with_the_same_key_gives_the_same_job(rich, api):
     assert db.session.scalar(select(func.count()).select_from(ArchiveJob)) == 1
 
 
-def test_the_old_export_still_answers_and_says_it_is_deprecated(rich, api):
-    response = api.get(rich.instructor, f"/api/v1/courses/{rich.course.id}/archive")
-    assert response.status_code == 200 and response.headers["Deprecation"] == "true"
-    assert 'rel="successor-version"' in response.headers["Link"]
+def test_an_export_through_the_api_is_taken_from_its_job(rich, worker, api, tmp_path):
+    asked = api.post(rich.instructor, f"/api/v1/courses/{rich.course.id}/archives")
+    assert asked.status_code == 202 and asked.json["kind"] == "export"
+    job = finished(job_id_of(asked.headers["Location"]))
+    assert job.state is ArchiveJobState.DONE, job.error
+    view = api.get(rich.instructor, asked.headers["Location"]).json
+    response = api.get(rich.instructor, view["links"]["file"])
+    assert response.status_code == 200 and response.mimetype == "application/gzip"
+    path = tmp_path / "api.tar.gz"
+    path.write_bytes(response.get_data())
+    response.close()
+    report = import_course(rich.admin, path, code="HIST-API")
+    assert report.counts["replies"] == 7
+
+
+def test_no_get_writes_a_course_archive_during_the_request(rich, api):
+    # An export takes seconds for a large course: it is had only through a job.
+    assert api.get(rich.instructor,
+                   f"/api/v1/courses/{rich.course.id}/archive").status_code == 404
     spec = api.get(None, "/api/v1/openapi.json").json
-    assert spec["paths"]["/api/v1/courses/{course_id}/archive"]["get"]["deprecated"]
+    assert "/api/v1/courses/{course_id}/archive" not in spec["paths"]
     keyed = spec["paths"]["/api/v1/courses/{course_id}/archives"]["post"]
     assert {"$ref": "#/components/parameters/IDEMPOTENCY_KEY"} in keyed["parameters"]
 

@@ -319,22 +319,6 @@ def test_the_course_page_offers_instructors_the_archive(rich, login_as):
     assert login_as(rich.instructor).get(f"{page}/archive.tar.gz").status_code == 404
 
 
-def test_the_api_gives_the_archive_to_instructors_alone(rich, api, tmp_path):
-    url = f"/api/v1/courses/{rich.course.id}/archive"
-    response = api.get(rich.instructor, url)
-    assert response.status_code == 200 and response.mimetype == "application/gzip"
-    path = tmp_path / "api.tar.gz"
-    path.write_bytes(response.get_data())
-    report = import_course(rich.admin, path, code="HIST-API")
-    assert report.counts["replies"] == 7
-    assert api.get(rich.student, url).status_code == 403
-    rich.course.visibility = Visibility.PRIVATE
-    db.session.commit()
-    missing = api.get(rich.outsider, url)
-    assert missing.status_code == 404
-    assert missing.json == api.get(rich.outsider, "/api/v1/courses/999999/archive").json
-
-
 @pytest.mark.skipif(bool(TEST_DATABASE_URL),
                     reason="a second, empty database: a SQLite file of the test's own")
 def test_an_export_imported_into_an_empty_database_exports_identically(rich, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from flask.views import MethodView
 
 from forum.access import can_see_member_emails
@@ -17,7 +16,6 @@ from forum.api.schemas import (
     MemberSchema,
     MemberUpdateSchema,
 )
-from forum.downloads import attachment
 from forum.models import Course, Enrollment
 from forum.services import courses as course_service
 from forum.services import reading
@@ -164,27 +162,3 @@ class Member(MethodView):
         course = course_service.get_course(user, course_id)
         course_service.remove_member(user, course_service.get_enrollment(user, course,
                                                                          member_id))
-
-
-@bp.route("/courses/<id:course_id>/archive")
-class CourseArchive(MethodView):
-    @bp.response(200, {"type": "string", "format": "binary"}, content_type="application/gzip",
-                 description="The course archive (docs/archives.md): a .tar.gz of JSON "
-                             "documents and image files, as `flask import-course` reads it",
-                 headers={"Deprecation": {"description": "Always `true`",
-                                          "schema": {"type": "string"}}})
-    @bp.errors(403)
-    @bp.doc(operationId="exportCourse", deprecated=True)
-    def get(self, course_id: int):
-        """Deprecated: use createCourseArchive. The course's whole record as an archive
-        (its instructors and admins), written during the request (seconds for a large
-        course), kept for the clients that already call it"""
-        from forum.services.course_archives import export_course_download
-
-        user = require_user()
-        course = course_service.get_course(user, course_id)
-        response = attachment(export_course_download(user, course), "application/gzip")
-        response.headers["Deprecation"] = "true"
-        successor = url_for("Archives.CourseArchives", course_id=course.id, _external=True)
-        response.headers["Link"] = f'<{successor}>; rel="successor-version"'
-        return response

@@ -8,8 +8,6 @@ the exporter. SPECS says, for both directions, which columns each document carri
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +16,6 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from werkzeug.utils import secure_filename
 
 from forum.access import (
     Actor,
@@ -36,7 +33,6 @@ from forum.access import (
 )
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.formats.checked_tar import CHUNK
 from forum.formats.course_archive import (
     TEXTS_WITH_IMAGES,
     ArchiveError,
@@ -190,46 +186,6 @@ def export_course(actor: Actor, course: Course, file: Path,
     size = file.stat().st_size
     steps(f"Written: {size:,} bytes")
     return ExportReport(file, size, manifest.counts)
-
-
-@dataclass
-class ArchiveDownload:
-    """A course archive written to a folder of its own, for a download: `chunks()` reads
-    it once (opening the file only when the first chunk is asked for) and `discard()`
-    removes the folder; the sender calls it when the answer is closed."""
-
-    folder: Path
-    name: str  # the file name to offer
-    size: int
-
-    @property
-    def path(self) -> Path:
-        return self.folder / "course.tar.gz"
-
-    def chunks(self) -> Iterator[bytes]:
-        try:
-            with self.path.open("rb") as source:
-                while block := source.read(CHUNK):
-                    yield block
-        finally:
-            self.discard()
-
-    def discard(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def export_course_download(actor: Actor, course: Course) -> ArchiveDownload:
-    """The course's archive, written for a download. Raises what export_course raises."""
-    folder = Path(tempfile.mkdtemp(prefix="forum-course-export-"))
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
-    download = ArchiveDownload(folder, f"{secure_filename(course.code) or 'course'}-"
-                                       f"{stamp}.tar.gz", 0)
-    try:
-        download.size = export_course(actor, course, download.path).size
-    except BaseException:
-        download.discard()
-        raise
-    return download
 
 
 def course_documents(actor: Actor, course: Course, steps: Callable[[str], None] = _quiet
@@ -437,6 +393,5 @@ def _nest(session: Session, documents: dict, rows: dict, local: dict) -> None:
         reply["path"] = [local["replies"][n] for n in path_ids(reply["path"])]
 
 
-__all__ = ["COURSE_FIELDS", "EXPORT_STEPS", "SPECS", "TIMES", "ArchiveDownload",
-           "ExportReport", "Progress", "Steps", "course_documents", "export_course",
-           "export_course_download"]
+__all__ = ["COURSE_FIELDS", "EXPORT_STEPS", "SPECS", "TIMES", "ExportReport", "Progress",
+           "Steps", "course_documents", "export_course"]
