@@ -162,9 +162,12 @@ def test_the_api_counts_unread_and_marks_read(returning, api):
     assert api.get(w.classmate, f"/api/v1/posts/{w.post.id}").get_json()["unread"] is False
 
 
-def test_visitors_have_no_unread_counts(blog, api):
+def test_visitors_have_no_unread_counts(blog, api, client, login_as):
     course = api.get(None, f"/api/v1/courses/{blog.course.id}").get_json()
     assert course["unread"] is None
+    assert ">Unread</th>" not in client.get(f"/courses/{blog.course.id}").get_data(as_text=True)
+    member = login_as(blog.student).get(f"/courses/{blog.course.id}")
+    assert ">Unread</th>" in member.get_data(as_text=True)
     assert api.post(None, f"/api/v1/discussions/{blog.discussion.id}/read").status_code == 401
 
 
