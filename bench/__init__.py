@@ -1,1 +1,9 @@
 """Load benchmarks: `python -m bench` (see README)."""
+
+
+def add_data_arguments(parser) -> None:
+    """The sizes of the benchmark's course, the same for every benchmark that builds it."""
+    parser.add_argument("--students", type=int, default=400)
+    parser.add_argument("--discussions", type=int, default=5)
+    parser.add_argument("--posts-per-discussion", type=int, default=300)
+    parser.add_argument("--replies", type=int, default=20_000)

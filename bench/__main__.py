@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import add_data_arguments
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SECRET = "bench-secret-key-not-for-production-0123456789"
@@ -128,10 +130,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a fresh SQLite file)")
     parser.add_argument("--seconds", type=int, default=8, help="per scenario")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--students", type=int, default=400)
-    parser.add_argument("--discussions", type=int, default=5)
-    parser.add_argument("--posts-per-discussion", type=int, default=300)
-    parser.add_argument("--replies", type=int, default=20_000)
+    add_data_arguments(parser)
     parser.add_argument("--scale-replies", type=int, metavar="N",
                         help="afterwards, grow the database to N replies in all (a new "
                              "course; the measured threads keep their replies), rerun "

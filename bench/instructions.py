@@ -58,6 +58,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import add_data_arguments
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SECRET = "bench-secret-key-not-for-production-0123456789"
@@ -91,10 +93,7 @@ def main() -> None:
                              "the baseline always runs)")
     parser.add_argument("--native-requests", type=int, default=50,
                         help="requests per scenario timed without valgrind (0: skip)")
-    parser.add_argument("--students", type=int, default=400)
-    parser.add_argument("--discussions", type=int, default=5)
-    parser.add_argument("--posts-per-discussion", type=int, default=300)
-    parser.add_argument("--replies", type=int, default=20_000)
+    add_data_arguments(parser)
     parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=("callgrind", "cpu"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import add_data_arguments
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SECRET = "soak-secret-key-not-for-production-0123456789"
@@ -106,10 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a fresh SQLite file)")
     parser.add_argument("--posts", type=int, default=1000, help="different post pages read")
-    parser.add_argument("--students", type=int, default=400)
-    parser.add_argument("--discussions", type=int, default=5)
-    parser.add_argument("--posts-per-discussion", type=int, default=300)
-    parser.add_argument("--replies", type=int, default=20_000)
+    add_data_arguments(parser)
     parser.add_argument("--threads", type=int, default=1, help="of the gunicorn worker")
     parser.add_argument("--cache-max-bytes", help="FORUM_CACHE_MAX_BYTES (default: the app's)")
     parser.add_argument("--app", default="wsgi:app", help="what gunicorn serves (to compare "
