@@ -7,7 +7,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import add_data_arguments
+from bench import add_data_arguments, stop
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -85,15 +84,6 @@ def start_worker(env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "forum", "worker"],
                             cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop exactly what we started: the gunicorn master and its workers."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def worker_rss_mb(process: subprocess.Popen) -> list[float]:

@@ -9,7 +9,6 @@ import argparse
 import http.client
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import add_data_arguments
+from bench import add_data_arguments, stop
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -78,15 +77,6 @@ def start_gunicorn(port: int, env: dict, threads: int, app: str) -> subprocess.P
         shutil.rmtree(ready, ignore_errors=True)
     stop(process)
     raise RuntimeError("gunicorn did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop exactly what we started: the gunicorn master and its worker."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def worker_rss_mb(process: subprocess.Popen) -> float:
