@@ -4,17 +4,18 @@ forum/formats/wxr.py, the writing forum/services/wordpress.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
 
 from forum.errors import Invalid, PermissionDenied
 from forum.extensions import db
-from forum.formats.wxr import WxrError, read_wxr
 from forum.models import Course, Enrollment, Role, User
-from forum.services.wordpress import ImportSummary, import_wordpress
-from forum.services.wordpress_images import ImageSources, copy_images
 from forum.transactions import READ, WRITE, unit_of_work
+
+if TYPE_CHECKING:
+    from forum.services.wordpress import ImportSummary
 
 LEFT_LISTED = 20  # images left at the blog's address, listed one a line
 
@@ -93,6 +94,12 @@ def import_wordpress_command(file: Path, code: str, email: str | None, uploads: 
     """Import a WordPress export (WXR, from Tools → Export) into a course: categories as
     discussions, posts with their images, comments as replies; all or nothing. Importing
     a later export of the same blog adds what is new."""
+    # Read here, not at the module's top: web workers load this module with the app, and
+    # the HTML reader (BeautifulSoup, lxml) is megabytes none of them needs.
+    from forum.formats.wxr import WxrError, read_wxr
+    from forum.services.wordpress import import_wordpress
+    from forum.services.wordpress_images import ImageSources, copy_images
+
     try:
         blog = read_wxr(file)
     except WxrError as error:

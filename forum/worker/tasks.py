@@ -1,5 +1,9 @@
 """The tasks: each runs in the app of the worker process (see forum/cli.py, `worker`),
-as one of the units a request would be (forum/transactions.py)."""
+as one of the units a request would be (forum/transactions.py).
+
+The LMS services (pylti1p3 and its HTTP client) are imported by the tasks that use
+them: web workers import this module only to enqueue, and those libraries are
+megabytes they would hold for nothing."""
 
 from __future__ import annotations
 
@@ -18,14 +22,10 @@ from forum.services import (
     archive_jobs,
     digests,
     idempotency,
-    lti_grades,
-    lti_line_items,
-    lti_roster,
     mailing,
     notifying,
     password_reset,
 )
-from forum.services.lti_connect import PlatformError
 from forum.transactions import WRITE, unit_of_work
 from forum.worker import queue
 
@@ -78,6 +78,8 @@ def process_events_task() -> None:
 def _pass_back_scores() -> None:
     """Plan the passbacks of grades released (or changed after release) and send them,
     with any an admin asked to send now."""
+    from forum.services import lti_grades
+
     with unit_of_work(WRITE):
         planned = lti_grades.plan_passbacks()
     for passback_id in dict.fromkeys(planned + lti_grades.due_passbacks()):
@@ -86,6 +88,8 @@ def _pass_back_scores() -> None:
 
 def _send_score(passback_id: int) -> None:
     """Send one score to the LMS; if refused, try again when its backoff ends."""
+    from forum.services import lti_grades
+
     with unit_of_work(WRITE):
         state = lti_grades.send_passback(passback_id)
     if state is LtiPassbackState.PENDING:
@@ -100,6 +104,9 @@ def send_score_task(passback_id: int) -> None:
 
 def _sync_line_item(link_id: int) -> None:
     """Make or update a linked discussion's column in the LMS gradebook."""
+    from forum.services import lti_line_items
+    from forum.services.lti_connect import PlatformError
+
     try:
         with unit_of_work(WRITE):
             lti_line_items.sync_line_item(link_id)
@@ -108,6 +115,9 @@ def _sync_line_item(link_id: int) -> None:
 
 
 def _sync_roster(context_id: int) -> None:
+    from forum.services import lti_roster
+    from forum.services.lti_connect import PlatformError
+
     try:
         with unit_of_work(WRITE):
             done = lti_roster.sync_roster(context_id)
@@ -166,6 +176,8 @@ def sweep() -> None:
     idempotency keys past their day, LMS gradebook columns to make or update, scores
     for the LMS due (or retried), LMS rosters due a sync, and course archives past
     their day."""
+    from forum.services import lti_grades, lti_line_items, lti_roster
+
     process_events_task.call_local()
     with unit_of_work(WRITE):
         digests_due = digests.plan_digests()
