@@ -1,9 +1,8 @@
 """The tasks: each runs in the app of the worker process (see forum/cli.py, `worker`),
 as one of the units a request would be (forum/transactions.py).
 
-The LMS services (pylti1p3 and its HTTP client) are imported by the tasks that use
-them: web workers import this module only to enqueue, and those libraries are
-megabytes they would hold for nothing."""
+The LMS services are imported by the tasks that use them: web workers import this
+module only to enqueue. (The LTI pages still load pylti1p3 itself in every web worker.)"""
 
 from __future__ import annotations
 
