@@ -1,6 +1,6 @@
-"""What a web worker loads with the app: the libraries only a command or the queue's
-worker uses stay out of it, since each sync worker would hold them for nothing (make
-soak's limit is 150 MB a worker)."""
+"""What a web worker loads with the app: the WordPress import's libraries stay out of
+it, since each sync worker would hold them for nothing (make soak's limit is 150 MB a
+worker)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Read by `flask import-wordpress` (the HTML reader) and by the worker's LMS tasks
-# (pylti1p3's services); the LTI pages load pylti1p3 itself.
 ROOT = Path(__file__).resolve().parent.parent
+# Read by `flask import-wordpress` alone (the HTML reader and its converter).
 NOT_FOR_WEB_WORKERS = ["bs4", "markdownify", "lxml"]
 
 PROBE = """

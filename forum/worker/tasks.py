@@ -1,8 +1,5 @@
 """The tasks: each runs in the app of the worker process (see forum/cli.py, `worker`),
-as one of the units a request would be (forum/transactions.py).
-
-The LMS services are imported by the tasks that use them: web workers import this
-module only to enqueue. (The LTI pages still load pylti1p3 itself in every web worker.)"""
+as one of the units a request would be (forum/transactions.py)."""
 
 from __future__ import annotations
 
@@ -21,10 +18,14 @@ from forum.services import (
     archive_jobs,
     digests,
     idempotency,
+    lti_grades,
+    lti_line_items,
+    lti_roster,
     mailing,
     notifying,
     password_reset,
 )
+from forum.services.lti_connect import PlatformError
 from forum.transactions import WRITE, unit_of_work
 from forum.worker import queue
 
@@ -77,8 +78,6 @@ def process_events_task() -> None:
 def _pass_back_scores() -> None:
     """Plan the passbacks of grades released (or changed after release) and send them,
     with any an admin asked to send now."""
-    from forum.services import lti_grades
-
     with unit_of_work(WRITE):
         planned = lti_grades.plan_passbacks()
     for passback_id in dict.fromkeys(planned + lti_grades.due_passbacks()):
@@ -87,8 +86,6 @@ def _pass_back_scores() -> None:
 
 def _send_score(passback_id: int) -> None:
     """Send one score to the LMS; if refused, try again when its backoff ends."""
-    from forum.services import lti_grades
-
     with unit_of_work(WRITE):
         state = lti_grades.send_passback(passback_id)
     if state is LtiPassbackState.PENDING:
@@ -103,9 +100,6 @@ def send_score_task(passback_id: int) -> None:
 
 def _sync_line_item(link_id: int) -> None:
     """Make or update a linked discussion's column in the LMS gradebook."""
-    from forum.services import lti_line_items
-    from forum.services.lti_connect import PlatformError
-
     try:
         with unit_of_work(WRITE):
             lti_line_items.sync_line_item(link_id)
@@ -114,9 +108,6 @@ def _sync_line_item(link_id: int) -> None:
 
 
 def _sync_roster(context_id: int) -> None:
-    from forum.services import lti_roster
-    from forum.services.lti_connect import PlatformError
-
     try:
         with unit_of_work(WRITE):
             done = lti_roster.sync_roster(context_id)
@@ -175,8 +166,6 @@ def sweep() -> None:
     idempotency keys past their day, LMS gradebook columns to make or update, scores
     for the LMS due (or retried), LMS rosters due a sync, and course archives past
     their day."""
-    from forum.services import lti_grades, lti_line_items, lti_roster
-
     process_events_task.call_local()
     with unit_of_work(WRITE):
         digests_due = digests.plan_digests()
